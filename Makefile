@@ -1,0 +1,114 @@
+# c10k-lab — everything runs from here. `make help` lists the targets.
+#
+#   make            build every program into bin/
+#   make test       build, then run every test (unit + end to end, real sockets)
+#   make bench      the default echo comparison: results/latest/ + charts + summary
+#
+# Build layout: objects in $(OBJ), programs in $(BIN), test programs in $(TBIN).
+# `make test-sanitize` rebuilds the same sources under build/asan and build/tsan.
+
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Imodels/loop $(CFLAGS)
+LDLIBS_ALL = $(SAN) -pthread -lm $(LDLIBS)
+
+BIN  ?= bin
+OBJ  ?= build/obj
+TBIN ?= build/tests
+
+MODELS := fork threads loop
+PROGRAMS_MODEL := $(foreach m,$(MODELS),$(foreach p,$(basename $(notdir $(filter-out models/loop/coro%,$(wildcard models/$(m)/*.c)))),$(BIN)/$(p)-$(m)))
+PROGRAMS_HARNESS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
+PROGRAMS_DEMO := $(patsubst demos/%.c,$(BIN)/demo-%,$(wildcard demos/*.c))
+PROGRAMS := $(PROGRAMS_MODEL) $(PROGRAMS_HARNESS) $(PROGRAMS_DEMO)
+TESTPROGS := $(patsubst tests/%.c,$(TBIN)/%,$(wildcard tests/*.c))
+
+LIBCOMMON := $(OBJ)/libcommon.a
+LIBCO     := $(OBJ)/libco.a
+COMMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/common/*.c))
+CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
+              $(patsubst %.S,$(OBJ)/%.o,$(wildcard models/loop/coro*.S))
+
+.PHONY: all test test-sanitize bench charts clean help deps deps-bench
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS) $(TESTPROGS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(OBJ)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBCO): $(CO_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# A model's program links the shared code; only the loop model links the
+# cooperative runtime. The harness links no model.
+$(BIN)/%-loop: $(OBJ)/models/loop/%.o $(LIBCO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BIN)/%-threads: $(OBJ)/models/threads/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BIN)/%-fork: $(OBJ)/models/fork/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BIN)/%: $(OBJ)/harness/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# --- Debian packages the suite uses (installed when root, else printed) ----------
+deps:
+	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl
+
+test: all deps
+	@tests/run.sh
+
+# AddressSanitizer + UndefinedBehaviorSanitizer for every model, then
+# ThreadSanitizer for the threads model (TSan cannot follow the loop's own
+# stack switches, and ASan already covers fork).
+test-sanitize: deps
+	$(MAKE) BIN=build/asan/bin OBJ=build/asan/obj TBIN=build/asan/tests \
+	        OPT='-O1 -g -fno-omit-frame-pointer' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all'
+	BIN=build/asan/bin TBIN=build/asan/tests SANITIZER=asan tests/run.sh
+	$(MAKE) BIN=build/tsan/bin OBJ=build/tsan/obj TBIN=build/tsan/tests \
+	        OPT='-O1 -g' SAN='-fsanitize=thread'
+	BIN=build/tsan/bin TBIN=build/tsan/tests SANITIZER=tsan MODELS=threads tests/run.sh
+
+bench: all deps
+	@scripts/bench-echo.sh
+
+charts: deps
+	@scripts/charts.sh results/latest
+
+clean:
+	rm -rf bin build
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+# Each part of the suite may add its own targets in mk/<part>.mk.
+-include $(sort $(wildcard mk/*.mk))

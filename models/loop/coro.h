@@ -1,0 +1,65 @@
+/* coro.h — the cooperative runtime of the loop model: coroutines with their
+ * own stacks, all on one thread, switched only when one of them waits.
+ *
+ * A coroutine runs until it calls one of the waiting functions below; then the
+ * runtime switches to the next ready coroutine, or, when none is ready, asks
+ * epoll which descriptors became ready and which timers expired. The switch
+ * itself is a few instructions in user space: no system call.
+ *
+ * Conventions (after libdill): every waiting call takes a deadline, an
+ * absolute time in milliseconds from co_now(), or -1 for none, and fails with
+ * ETIMEDOUT when it passes. A cancelled coroutine's waits fail with ECANCELED,
+ * from its current wait onwards, so it unwinds at its next suspension point.
+ * Errors are returned as -1 with errno set, never swallowed.
+ *
+ * Descriptors given to co_read/co_write/co_accept/co_connect/co_wait_fd must
+ * be non-blocking (co_* set this) and closed with co_close(). */
+#ifndef CORO_H
+#define CORO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+typedef struct co co_t; /* a joinable coroutine handle */
+
+/* --- the runtime -------------------------------------------------------- */
+int     co_init(size_t stack_bytes);   /* once per thread; 0 = default stack (64 KiB); -1 + errno */
+int     co_run(void);                  /* run until no coroutine is left or co_stop(); 0, or -1 + errno */
+void    co_stop(void);                 /* make co_run() return after the current coroutine suspends */
+int64_t co_now(void);                  /* monotonic milliseconds, cached per loop turn */
+size_t  co_count(void);                /* coroutines alive (running, ready or waiting) */
+
+/* --- coroutines ----------------------------------------------------------- */
+int   co_go(void (*fn)(void *), void *arg);      /* start a detached coroutine; 0, or -1 + errno (ENOMEM) */
+co_t *co_spawn(void (*fn)(void *), void *arg);   /* start a joinable one; must be co_join()ed; NULL + errno */
+int   co_join(co_t *c, int64_t deadline);        /* wait for c to finish and free it; 0, or -1 ETIMEDOUT/ECANCELED (c is kept) */
+int   co_cancel(co_t *c);                        /* ask c to stop: its waits fail with ECANCELED from now on; 0 */
+int   co_cancelled(void);                        /* has the running coroutine been cancelled? */
+co_t *co_self(void);                             /* the running coroutine */
+
+/* --- waiting (each switches to another coroutine until done) ---------------- */
+int co_yield(void);                              /* let every other ready coroutine run once; 0, or -1 ECANCELED */
+int co_sleep_until(int64_t deadline);            /* 0 when the time comes, -1 ECANCELED */
+int co_sleep(int64_t ms);                        /* co_sleep_until(co_now() + ms) */
+
+enum { CO_READ = 1, CO_WRITE = 2 };
+int co_wait_fd(int fd, int events, int64_t deadline); /* until fd is readable/writable: 0, -1 ETIMEDOUT/ECANCELED */
+
+/* --- I/O that waits instead of blocking ------------------------------------ */
+ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline);         /* like read(2): >0, 0 at EOF, -1 */
+ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline);  /* writes all len bytes: len, or -1 */
+int     co_accept(int lfd, int64_t deadline);                             /* a new non-blocking fd, or -1 */
+int     co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline); /* 0 or -1 */
+int     co_close(int fd);                                                 /* forget fd, wake its waiters (EBADF), close(2) */
+
+/* --- small synchronisation for coroutines on the same loop ----------------- */
+typedef struct co_chan co_chan_t;   /* a bounded queue of pointers */
+co_chan_t *co_chan_new(size_t capacity);                 /* NULL + errno */
+int   co_chan_send(co_chan_t *ch, void *v, int64_t deadline);  /* waits while full; 0 or -1 (EPIPE once closed) */
+int   co_chan_recv(co_chan_t *ch, void **v, int64_t deadline); /* waits while empty; 0 or -1 (EPIPE: closed and empty) */
+void  co_chan_close(co_chan_t *ch);                      /* wake all waiters; further sends fail */
+void  co_chan_free(co_chan_t *ch);                       /* after every user has stopped */
+
+#endif
