@@ -33,6 +33,7 @@ CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
 
 .PHONY: all test test-sanitize bench charts clean help deps deps-bench
 .DEFAULT_GOAL := all
+.SECONDARY:  # keep objects between builds
 
 all: $(PROGRAMS) $(TESTPROGS)
 

@@ -28,8 +28,14 @@ void server_parse(struct server_opts *o, const char *prog, const char *about, in
     flags_parse(&spec, argc, argv);
 }
 
+/* One descriptor kept in reserve from the start: when the process runs out,
+ * closing it makes room to accept a pending connection and close it at once,
+ * so the client is refused instead of waiting in the backlog. */
+static int spare_fd = -1;
+
 int server_listen(const struct server_opts *o, const char *prog)
 {
+    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int port = 0;
     signal(SIGPIPE, SIG_IGN);
     int fd = net_listen(o->bind, (int)o->port, (int)o->backlog, &port);
@@ -72,8 +78,7 @@ void server_signals_reset(int sigfd)
     close(sigfd);
 }
 
-/* Print at most one complaint a second, so a flood of failures stays readable. */
-static void complain(const char *prog, const char *what, int err)
+void server_complain(const char *prog, const char *what, int err)
 {
     static time_t last;
     time_t now = time(NULL);
@@ -86,23 +91,17 @@ static void complain(const char *prog, const char *what, int err)
 
 int server_accept_failed(int listen_fd, int err, const char *prog)
 {
-    /* One descriptor kept in reserve: closing it makes room to accept the
-     * pending connection and close it at once, so the client is refused
-     * instead of waiting in the backlog. */
-    static int spare = -2;
-    if (spare == -2)
-        spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
     switch (err) {
     case EINTR: case EAGAIN: case ECONNABORTED: case EPROTO: case EPERM:
         return 0;
     case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
-        complain(prog, "accept", err);
-        if (spare >= 0) {
-            close(spare);
+        server_complain(prog, "accept", err);
+        if (spare_fd >= 0) {
+            close(spare_fd);
             int c = accept(listen_fd, NULL, NULL);
             if (c >= 0)
                 close(c);
-            spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
         return 1;
     default:
@@ -111,10 +110,10 @@ int server_accept_failed(int listen_fd, int err, const char *prog)
     }
 }
 
-void server_spawn_failed(int conn_fd, int err, const char *what, const char *prog)
+int server_pause(int sigfd, int ms)
 {
-    close(conn_fd);
-    complain(prog, what, err);
+    struct pollfd p = {.fd = sigfd, .events = POLLIN};
+    return poll(&p, 1, ms) > 0;
 }
 
 int server_wait(int fd, int sigfd, int timeout_ms)

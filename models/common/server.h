@@ -42,9 +42,15 @@ void server_signals_reset(int sigfd);
  * EAGAIN, ECONNABORTED), -1 for errors that should stop the server. */
 int server_accept_failed(int listen_fd, int err, const char *prog);
 
-/* After a failed fork() or pthread_create(): close the connection, complain at
- * most once a second. The caller pauses a moment and goes on. */
-void server_spawn_failed(int conn_fd, int err, const char *what, const char *prog);
+/* Say on stderr that `what` failed with `err` and new connections are refused
+ * for a moment — at most once a second, so a flood of failures stays readable.
+ * For a failed fork() or pthread_create(): close the connection, complain,
+ * pause, go on serving the others. */
+void server_complain(const char *prog, const char *what, int err);
+
+/* Pause `ms` milliseconds unless a stop signal arrives on sigfd first;
+ * returns 1 if one did (the caller stops), 0 otherwise. */
+int server_pause(int sigfd, int ms);
 
 /* Wait until `fd` is readable or a stop signal arrives on `sigfd`, for the
  * blocking models. Returns 1 if fd is readable, 0 if sigfd is, 2 on timeout,
