@@ -22,7 +22,8 @@ MODELS := fork threads loop
 PROGRAMS_MODEL := $(foreach m,$(MODELS),$(foreach p,$(basename $(notdir $(filter-out models/loop/coro%,$(wildcard models/$(m)/*.c)))),$(BIN)/$(p)-$(m)))
 PROGRAMS_HARNESS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
 PROGRAMS_DEMO := $(patsubst demos/%.c,$(BIN)/demo-%,$(wildcard demos/*.c))
-PROGRAMS := $(PROGRAMS_MODEL) $(PROGRAMS_HARNESS) $(PROGRAMS_DEMO)
+PROGRAMS_MICRO := $(patsubst micro/%.c,$(BIN)/micro-%,$(wildcard micro/*.c))
+PROGRAMS := $(PROGRAMS_MODEL) $(PROGRAMS_HARNESS) $(PROGRAMS_DEMO) $(PROGRAMS_MICRO)
 TESTPROGS := $(patsubst tests/%.c,$(TBIN)/%,$(wildcard tests/*.c))
 
 LIBCOMMON := $(OBJ)/libcommon.a
@@ -68,6 +69,11 @@ $(BIN)/%-fork: $(OBJ)/models/fork/%.o $(LIBCOMMON)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 $(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+# Micro-benchmarks measure the models' building blocks, the runtime included.
+$(BIN)/micro-%: $(OBJ)/micro/%.o $(LIBCO) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
