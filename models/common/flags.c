@@ -31,7 +31,9 @@ static void print_help(const struct flags_spec *spec)
             snprintf(left, sizeof left, "    --%s%s%s", f->name, f->arg ? " " : "",
                      f->arg ? f->arg : "");
         printf("  %-26s %s", left, f->help);
-        if (f->kind == FLAG_INT)
+        if (strstr(f->help, "required"))
+            ; /* a required flag has no default worth showing */
+        else if (f->kind == FLAG_INT)
             printf(" (default %ld)", *(long *)f->dst);
         else if (f->kind == FLAG_DOUBLE)
             printf(" (default %g)", *(double *)f->dst);

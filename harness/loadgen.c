@@ -1,0 +1,729 @@
+/* loadgen — drives an echo server and measures every round trip.
+ *
+ * Closed loop (the default): each connection sends one message, waits for
+ * its whole echo, checks every byte, records the round trip, and sends the
+ * next at once. The server sets the pace, so this measures throughput and
+ * the latency seen at that throughput.
+ *
+ * Open loop (--rate R): messages are due at a fixed rate, R per second over
+ * all connections, spread evenly. Latency counts from when a message was DUE,
+ * not when it went out: a server that stalls for 100 ms makes every message
+ * due in those 100 ms late, and that lateness is what users see (the
+ * "coordinated omission" correction). The uncorrected figure, from the
+ * actual send, is kept in a second histogram for comparison.
+ *
+ * How a message is checked without storing it: its first 16 bytes are the
+ * connection id and sequence number; the rest is a slice of a fixed pattern
+ * whose start depends on both. The echo is compared piece by piece as it
+ * arrives, so one thread-wide read buffer serves every connection.
+ *
+ * Cost per message: one write(), normally one read(), a share of one
+ * epoll_wait(), two reads of the vDSO clock. Nothing is allocated after the
+ * connections are open. */
+#include "flags.h"
+#include "hist.h"
+#include "net.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "loadgen"
+enum { LG_HDR = 16, LG_PAT_SLACK = 256, LG_EVENTS = 256 };
+
+/* --- options ---------------------------------------------------------------- */
+
+struct lg_opts {
+    const char *host;        /* server address (--host) */
+    long port;               /* server port (--port) */
+    long conns;              /* connections (-c) */
+    long msg_bytes;          /* bytes per message (--msg-bytes) */
+    double secs;             /* measured duration (--secs); 0: not given */
+    long count;              /* stop after this many messages (--count); 0: no limit */
+    long threads;            /* threads sharing the connections (--threads) */
+    double connect_rate;     /* connections opened per second (--connect-rate) */
+    long connect_inflight;   /* connects in progress at most (--connect-inflight) */
+    double warmup;           /* seconds of traffic not recorded (--warmup) */
+    double rate;             /* open loop: messages per second in total (--rate); 0: closed */
+    int csv;                 /* print CSV (--csv) */
+    int json;                /* print JSON (--json) */
+    int progress;            /* a line per second on stderr (--progress) */
+    const char *percentiles; /* file for the percentile text (--percentiles) */
+};
+
+/* --- connections and threads ---------------------------------------------------- */
+
+enum lg_state {
+    LG_IDLE,     /* no message outstanding (open loop: waiting until the next is due) */
+    LG_WAITING,  /* a message is out; reading its echo */
+    LG_CLOSED,   /* failed or never connected: not reopened */
+};
+
+struct lg_conn {
+    int fd;              /* the socket */
+    enum lg_state state; /* see above */
+    uint64_t id;         /* connection number, stamped into every message */
+    uint64_t seq;        /* sequence number of the current message */
+    size_t sent;         /* bytes of the current message written */
+    size_t got;          /* bytes of its echo read back and checked */
+    int counted;         /* the current message is measured (not warm-up) */
+    int out;             /* waiting for EPOLLOUT too (a write was short) */
+    long long sent_ns;   /* when the current message was written */
+    long long due_ns;    /* open loop: when it was due */
+    size_t heap_pos;     /* open loop: index in the thread's heap while idle */
+};
+
+struct lg_thread {
+    struct lg_run *run;        /* the shared settings */
+    pthread_t tid;             /* this thread */
+    int ep;                    /* its epoll set */
+    struct lg_conn *conns;     /* its slice of the connections */
+    long nconns;               /* how many */
+    long live;                 /* how many are not closed */
+    long quota;                /* measured messages to complete (0: no limit) */
+    long issued;               /* measured messages sent */
+    long done;                 /* measured messages completed */
+    long waiting;              /* connections with a message outstanding */
+    long errors;               /* connections failed */
+    long long end_ns;          /* when this thread stopped */
+    struct hist *lat;          /* round trips (open loop: from the due time) */
+    struct hist *unc;          /* open loop: from the actual send */
+    struct lg_conn **heap;     /* open loop: idle connections, earliest due first */
+    size_t heap_len;           /* entries in heap */
+    unsigned char *wbuf;       /* the message being written */
+    unsigned char *rbuf;       /* echo bytes as they arrive */
+    _Atomic long progress;     /* done, published for --progress */
+    _Atomic long progress_err; /* errors, published for --progress */
+    _Atomic int finished;      /* set when the thread is done */
+};
+
+struct lg_run {
+    const struct lg_opts *o;    /* the options */
+    size_t len;                 /* message size */
+    unsigned char *pattern;     /* message bodies are slices of this */
+    long long start_ns;         /* traffic starts (open loop: first due time) */
+    long long measure_ns;       /* warm-up ends, recording starts */
+    long long stop_ns;          /* recording stops (duration over) */
+    long long interval_ns;      /* open loop: time between one connection's messages */
+    long long interval_frac;    /* open loop: interval_ns / conns, the spread between connections */
+};
+
+/* --- the message: header + pattern slice ------------------------------------------- */
+
+static size_t lg_slice(const struct lg_conn *c)
+{
+    return (size_t)((c->id * 131 + c->seq * 17) % LG_PAT_SLACK);
+}
+
+static void lg_header(const struct lg_conn *c, unsigned char hdr[LG_HDR])
+{
+    memcpy(hdr, &c->id, 8);
+    memcpy(hdr + 8, &c->seq, 8);
+}
+
+static void lg_fill(const struct lg_run *r, const struct lg_conn *c, unsigned char *buf)
+{
+    lg_header(c, buf);
+    memcpy(buf + LG_HDR, r->pattern + lg_slice(c), r->len - LG_HDR);
+}
+
+/* Does data[0..n) equal the current message at offset off? */
+static int lg_check(const struct lg_run *r, const struct lg_conn *c, size_t off,
+                    const unsigned char *data, size_t n)
+{
+    if (off < LG_HDR) {
+        unsigned char hdr[LG_HDR];
+        lg_header(c, hdr);
+        size_t k = n < LG_HDR - off ? n : LG_HDR - off;
+        if (memcmp(data, hdr + off, k) != 0)
+            return 0;
+        off += k, data += k, n -= k;
+    }
+    return n == 0 || memcmp(data, r->pattern + lg_slice(c) + (off - LG_HDR), n) == 0;
+}
+
+/* --- the open loop's timer heap: idle connections by due time ---------------- */
+
+static void lg_heap_swap(struct lg_thread *t, size_t a, size_t b)
+{
+    struct lg_conn *x = t->heap[a];
+    t->heap[a] = t->heap[b];
+    t->heap[b] = x;
+    t->heap[a]->heap_pos = a;
+    t->heap[b]->heap_pos = b;
+}
+
+static void lg_heap_push(struct lg_thread *t, struct lg_conn *c)
+{
+    size_t i = t->heap_len++;
+    t->heap[i] = c;
+    c->heap_pos = i;
+    while (i > 0 && t->heap[(i - 1) / 2]->due_ns > t->heap[i]->due_ns) {
+        lg_heap_swap(t, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static struct lg_conn *lg_heap_pop(struct lg_thread *t)
+{
+    struct lg_conn *top = t->heap[0];
+    t->heap[0] = t->heap[--t->heap_len];
+    t->heap[0]->heap_pos = 0;
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < t->heap_len && t->heap[l]->due_ns < t->heap[m]->due_ns)
+            m = l;
+        if (l + 1 < t->heap_len && t->heap[l + 1]->due_ns < t->heap[m]->due_ns)
+            m = l + 1;
+        if (m == i)
+            break;
+        lg_heap_swap(t, i, m);
+        i = m;
+    }
+    return top;
+}
+
+/* --- sending and receiving ------------------------------------------------------ */
+
+static void lg_close(struct lg_thread *t, struct lg_conn *c)
+{
+    if (c->state == LG_WAITING) {
+        t->waiting--;
+        t->issued -= c->counted; /* lost, not completed */
+    }
+    close(c->fd);
+    c->fd = -1;
+    c->state = LG_CLOSED;
+    t->live--;
+    t->errors++;
+    atomic_store_explicit(&t->progress_err, t->errors, memory_order_relaxed);
+}
+
+static int lg_want_out(struct lg_thread *t, struct lg_conn *c, int out)
+{
+    if (out == c->out)
+        return 0;
+    c->out = out;
+    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c};
+    return epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Write (the rest of) the current message. A short write is rare (large
+ * messages): the message is rebuilt from (id, seq) when writable again. */
+static void lg_write(struct lg_thread *t, struct lg_conn *c)
+{
+    const struct lg_run *r = t->run;
+    lg_fill(r, c, t->wbuf);
+    ssize_t w = write(c->fd, t->wbuf + c->sent, r->len - c->sent);
+    if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        lg_close(t, c);
+        return;
+    }
+    c->sent += w > 0 ? (size_t)w : 0;
+    if (lg_want_out(t, c, c->sent < r->len) < 0)
+        lg_close(t, c);
+}
+
+/* Start the next message on c at time now (the message's due time: due). */
+static void lg_send(struct lg_thread *t, struct lg_conn *c, long long now, long long due)
+{
+    const struct lg_run *r = t->run;
+    c->counted = due >= r->measure_ns;
+    if (c->counted && t->quota && t->issued >= t->quota) {
+        c->state = LG_IDLE; /* the quota is out: this connection rests */
+        return;
+    }
+    t->issued += c->counted;
+    t->waiting++;
+    c->state = LG_WAITING;
+    c->sent = c->got = 0;
+    c->sent_ns = now;
+    c->due_ns = due;
+    lg_write(t, c);
+}
+
+/* The whole echo of c's message is in, at time now: record it, go on. */
+static void lg_complete(struct lg_thread *t, struct lg_conn *c, long long now)
+{
+    const struct lg_run *r = t->run;
+    if (c->counted && now <= r->stop_ns) {
+        hist_record(t->lat, (uint64_t)(now - c->due_ns));
+        if (r->o->rate > 0)
+            hist_record(t->unc, (uint64_t)(now - c->sent_ns));
+        t->done++;
+        atomic_store_explicit(&t->progress, t->done, memory_order_relaxed);
+    }
+    c->seq++;
+    c->state = LG_IDLE;
+    t->waiting--;
+    if (r->o->rate <= 0) {
+        lg_send(t, c, now, now); /* closed loop: the next one now */
+        return;
+    }
+    long long due = c->due_ns + r->interval_ns;
+    if (due <= now)
+        lg_send(t, c, now, due); /* behind schedule: send at once */
+    else {
+        c->due_ns = due;
+        lg_heap_push(t, c);
+    }
+}
+
+/* Readable: read no more than the rest of the outstanding echo and check it. */
+static void lg_read(struct lg_thread *t, struct lg_conn *c)
+{
+    const struct lg_run *r = t->run;
+    size_t want = c->state == LG_WAITING ? r->len - c->got : 1; /* idle: any byte is wrong */
+    ssize_t n = read(c->fd, t->rbuf, want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0 || c->state != LG_WAITING || c->got + (size_t)n > c->sent ||
+        !lg_check(r, c, c->got, t->rbuf, (size_t)n)) {
+        lg_close(t, c); /* EOF, reset, bytes we never sent, or wrong bytes */
+        return;
+    }
+    c->got += (size_t)n;
+    if (c->got == r->len)
+        lg_complete(t, c, net_now_ns());
+}
+
+/* --- one thread's loop ------------------------------------------------------------ */
+
+/* Wait for events until deadline (ns); epoll_pwait2 has ns resolution. */
+static int lg_wait(struct lg_thread *t, struct epoll_event *evs, long long now, long long deadline)
+{
+    long long left = deadline > now ? deadline - now : 0;
+    struct timespec ts = {.tv_sec = left / 1000000000LL, .tv_nsec = left % 1000000000LL};
+    int n = epoll_pwait2(t->ep, evs, LG_EVENTS, &ts, NULL);
+    if (n < 0 && errno == ENOSYS) /* older kernel: millisecond timeouts */
+        n = epoll_wait(t->ep, evs, LG_EVENTS, (int)((left + 999999) / 1000000));
+    return n < 0 && errno == EINTR ? 0 : n;
+}
+
+/* Is this thread done? */
+static int lg_finished(const struct lg_thread *t, long long now)
+{
+    if (t->live == 0 || now >= t->run->stop_ns)
+        return 1;
+    if (t->waiting == 0 && t->heap_len == 0)
+        return 1; /* every connection rests: nothing more can happen */
+    /* --count: every measured message sent has come back (or was lost) */
+    return t->quota && t->issued >= t->quota && t->waiting == 0;
+}
+
+static void *lg_thread_main(void *arg)
+{
+    struct lg_thread *t = arg;
+    const struct lg_run *r = t->run;
+    int open_loop = r->o->rate > 0;
+    struct epoll_event evs[LG_EVENTS];
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* wake within 1 us of a due time, not 50 */
+    long long now = net_now_ns();
+    while (now < r->start_ns) { /* all threads start together */
+        lg_wait(t, evs, now, r->start_ns);
+        now = net_now_ns();
+    }
+    for (long i = 0; i < t->nconns; i++) {
+        struct lg_conn *c = &t->conns[i];
+        if (c->state == LG_CLOSED)
+            continue;
+        if (open_loop) {
+            c->due_ns = r->start_ns + (long long)c->id * r->interval_frac;
+            lg_heap_push(t, c);
+        } else {
+            now = net_now_ns();
+            lg_send(t, c, now, now);
+        }
+    }
+    while (!lg_finished(t, now)) {
+        while (t->heap_len && t->heap[0]->due_ns <= now) {
+            struct lg_conn *c = lg_heap_pop(t);
+            if (c->state == LG_IDLE)
+                lg_send(t, c, net_now_ns(), c->due_ns);
+        }
+        long long deadline = r->stop_ns;
+        if (t->heap_len && t->heap[0]->due_ns < deadline)
+            deadline = t->heap[0]->due_ns;
+        int n = lg_wait(t, evs, now, deadline);
+        if (n < 0) {
+            perror(PROG ": epoll_wait");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct lg_conn *c = evs[i].data.ptr;
+            if (c->state == LG_CLOSED)
+                continue;
+            if ((evs[i].events & EPOLLOUT) && c->sent < r->len)
+                lg_write(t, c);
+            if (c->state != LG_CLOSED && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+                lg_read(t, c);
+        }
+        now = net_now_ns();
+    }
+    t->end_ns = now < r->stop_ns ? now : r->stop_ns;
+    atomic_store(&t->finished, 1);
+    return NULL;
+}
+
+/* --- opening the connections ---------------------------------------------------- */
+
+/* Open all connections from the main thread, at most connect_rate per second
+ * and connect_inflight at a time, so the server's listen backlog never
+ * overflows. Returns how many are open; *first_err is the first failure. */
+static long lg_connect_all(const struct lg_opts *o, struct lg_conn *cs, long *errors,
+                           int *first_err)
+{
+    struct epoll_event evs[LG_EVENTS];
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        *first_err = errno;
+        return 0;
+    }
+    long next = 0, inflight = 0, open = 0;
+    long long start = net_now_ns();
+    long long limit = start + (long long)((double)o->conns / o->connect_rate * 1e9) + 10000000000LL;
+    while (next < o->conns || inflight > 0) {
+        long long now = net_now_ns();
+        if (now > limit) /* hard cap: whatever is still connecting has failed */
+            break;
+        long allowed = (long)((double)(now - start) * o->connect_rate / 1e9) + 1;
+        while (next < o->conns && next < allowed && inflight < o->connect_inflight) {
+            struct lg_conn *c = &cs[next++];
+            c->fd = net_connect_start(o->host, (int)o->port);
+            struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+            if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+                if (!*first_err)
+                    *first_err = errno;
+                if (c->fd >= 0)
+                    close(c->fd);
+                c->fd = -1;
+                (*errors)++;
+                continue;
+            }
+            inflight++;
+        }
+        int n = epoll_wait(ep, evs, LG_EVENTS, 1);
+        for (int i = 0; i < n; i++) {
+            struct lg_conn *c = evs[i].data.ptr;
+            int err = net_connect_result(c->fd);
+            epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+            inflight--;
+            if (err == 0 && net_set_nodelay(c->fd) == 0) {
+                c->state = LG_IDLE;
+                open++;
+                continue;
+            }
+            if (!*first_err)
+                *first_err = err ? err : errno;
+            close(c->fd);
+            c->fd = -1;
+            (*errors)++;
+        }
+    }
+    for (long i = 0; i < next; i++) { /* timed out while connecting */
+        if (cs[i].fd >= 0 && cs[i].state == LG_CLOSED) {
+            close(cs[i].fd);
+            cs[i].fd = -1;
+            (*errors)++;
+            if (!*first_err)
+                *first_err = ETIMEDOUT;
+        }
+    }
+    close(ep);
+    return open;
+}
+
+/* --- results ---------------------------------------------------------------------- */
+
+struct lg_result {
+    double secs;        /* measured duration */
+    long msgs;          /* measured messages */
+    long errors;        /* failed connections (connect + traffic) */
+    double connect_s;   /* time to open every connection */
+    struct hist *lat;   /* merged latency */
+    struct hist *unc;   /* merged uncorrected latency (open loop) */
+};
+
+static double lg_us(const struct hist *h, double p) { return (double)hist_percentile(h, p) / 1000.0; }
+
+static void lg_print_csv(const struct lg_opts *o, const struct lg_result *res)
+{
+    printf("conns,msg_bytes,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,"
+           "connect_s,p50_unc_us,p99_unc_us,p999_unc_us,max_unc_us,rate\n");
+    printf("%ld,%ld,%.3f,%ld,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%ld,%.3f,", o->conns, o->msg_bytes,
+           res->secs, res->msgs, res->secs > 0 ? res->msgs / res->secs : 0, lg_us(res->lat, 50),
+           lg_us(res->lat, 90), lg_us(res->lat, 99), lg_us(res->lat, 99.9),
+           (double)hist_max(res->lat) / 1000.0, res->errors, res->connect_s);
+    if (o->rate > 0)
+        printf("%.1f,%.1f,%.1f,%.1f,%.1f\n", lg_us(res->unc, 50), lg_us(res->unc, 99),
+               lg_us(res->unc, 99.9), (double)hist_max(res->unc) / 1000.0, o->rate);
+    else
+        printf(",,,,\n"); /* closed loop: there is no due time, so no second figure */
+}
+
+static void lg_print_json(const struct lg_opts *o, const struct lg_result *res)
+{
+    printf("{\"conns\":%ld,\"msg_bytes\":%ld,\"secs\":%.3f,\"msgs\":%ld,\"msgs_per_s\":%.1f,"
+           "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
+           "\"errors\":%ld,\"connect_s\":%.3f",
+           o->conns, o->msg_bytes, res->secs, res->msgs, res->secs > 0 ? res->msgs / res->secs : 0,
+           lg_us(res->lat, 50), lg_us(res->lat, 90), lg_us(res->lat, 99), lg_us(res->lat, 99.9),
+           (double)hist_max(res->lat) / 1000.0, res->errors, res->connect_s);
+    if (o->rate > 0)
+        printf(",\"p50_unc_us\":%.1f,\"p99_unc_us\":%.1f,\"p999_unc_us\":%.1f,\"max_unc_us\":%.1f,"
+               "\"rate\":%.1f}\n",
+               lg_us(res->unc, 50), lg_us(res->unc, 99), lg_us(res->unc, 99.9),
+               (double)hist_max(res->unc) / 1000.0, o->rate);
+    else
+        printf(",\"p50_unc_us\":null,\"p99_unc_us\":null,\"p999_unc_us\":null,\"max_unc_us\":null,"
+               "\"rate\":null}\n");
+}
+
+static void lg_print_human(const struct lg_opts *o, const struct lg_result *res)
+{
+    printf("%s: %ld connections, %ld-byte messages, %s, %ld thread%s\n", PROG, o->conns,
+           o->msg_bytes, o->rate > 0 ? "open loop" : "closed loop", o->threads,
+           o->threads == 1 ? "" : "s");
+    if (o->rate > 0)
+        printf("  target rate     %.1f msgs/s\n", o->rate);
+    printf("  messages        %ld in %.3f s = %.1f msgs/s\n", res->msgs, res->secs,
+           res->secs > 0 ? res->msgs / res->secs : 0);
+    printf("  errors          %ld\n", res->errors);
+    printf("  connect time    %.3f s\n", res->connect_s);
+    printf("  latency (us)    p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%s\n",
+           lg_us(res->lat, 50), lg_us(res->lat, 90), lg_us(res->lat, 99), lg_us(res->lat, 99.9),
+           (double)hist_max(res->lat) / 1000.0, o->rate > 0 ? "  (from due time)" : "");
+    if (o->rate > 0)
+        printf("  uncorrected     p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (from actual send)\n",
+               lg_us(res->unc, 50), lg_us(res->unc, 99), lg_us(res->unc, 99.9),
+               (double)hist_max(res->unc) / 1000.0);
+}
+
+/* --- main -------------------------------------------------------------------------- */
+
+static void lg_parse(struct lg_opts *o, int argc, char **argv)
+{
+    const struct flag flags[] = {
+        {"host", 0, FLAG_STR, &o->host, 0, 0, "HOST", "server address"},
+        {"port", 'p', FLAG_INT, &o->port, 0, 65535, "PORT", "server port (required; 0: not given)"},
+        {"conns", 'c', FLAG_INT, &o->conns, 1, 10000, "N", "connections"},
+        {"msg-bytes", 0, FLAG_INT, &o->msg_bytes, 16, 65536, "B", "bytes per message"},
+        {"secs", 0, FLAG_DOUBLE, &o->secs, 0, 86400, "S", "measured duration; 0: 5 s, or at most 60 s with --count"},
+        {"count", 0, FLAG_INT, &o->count, 1, 1000000000000L, "M", "stop after M measured messages in total"},
+        {"threads", 't', FLAG_INT, &o->threads, 1, 64, "N", "threads; each drives its share of the connections"},
+        {"connect-rate", 0, FLAG_DOUBLE, &o->connect_rate, 1, 1e6, "R", "connections opened per second"},
+        {"connect-inflight", 0, FLAG_INT, &o->connect_inflight, 1, 10000, "N", "connects in progress at most"},
+        {"warmup", 0, FLAG_DOUBLE, &o->warmup, 0, 3600, "S", "seconds of traffic before recording starts"},
+        {"rate", 0, FLAG_DOUBLE, &o->rate, 0, 1e8, "R", "open loop: R messages per second in total (0: closed loop)"},
+        {"csv", 0, FLAG_BOOL, &o->csv, 0, 0, NULL, "print a CSV header and one row"},
+        {"json", 0, FLAG_BOOL, &o->json, 0, 0, NULL, "print one JSON object"},
+        {"progress", 0, FLAG_BOOL, &o->progress, 0, 0, NULL, "a progress line per second on stderr"},
+        {"percentiles", 0, FLAG_STR, &o->percentiles, 0, 0, "FILE", "write the latency percentile spectrum (us, HdrHistogram layout)"},
+        {0},
+    };
+    const struct flags_spec spec = {PROG, "--port PORT [flags]",
+        "Drive an echo server and measure each round trip (see docs/loadgen.md).\n"
+        "Closed loop by default: each connection sends a message, waits for the whole echo,\n"
+        "checks every byte, sends the next. --rate R: open loop, latency counted from when\n"
+        "each message was due. A wrong byte, a short echo, EOF or a reset is an error: the\n"
+        "connection is closed and NOT reopened. Exit 0 if no errors, 1 otherwise, 2 bad flags.",
+        flags, 0};
+    flags_parse(&spec, argc, argv);
+    if (o->port == 0)
+        flags_die(&spec, "--port is required");
+    if (o->csv && o->json)
+        flags_die(&spec, "--csv and --json: choose one");
+    if (o->secs == 0)
+        o->secs = o->count ? 60 : 5;
+    if (o->threads > o->conns)
+        o->threads = o->conns;
+}
+
+/* Room for 10000 sockets: raise the soft descriptor limit to the hard one. */
+static void lg_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int lg_thread_init(struct lg_thread *t, struct lg_run *r, struct lg_conn *cs, long n)
+{
+    t->run = r;
+    t->conns = cs;
+    t->nconns = n;
+    t->ep = epoll_create1(EPOLL_CLOEXEC);
+    t->lat = hist_new();
+    t->unc = hist_new();
+    t->heap = calloc((size_t)n, sizeof *t->heap);
+    t->wbuf = malloc(r->len);
+    t->rbuf = malloc(r->len);
+    if (t->ep < 0 || !t->lat || !t->unc || !t->heap || !t->wbuf || !t->rbuf)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        if (cs[i].state == LG_CLOSED)
+            continue;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &cs[i]};
+        if (epoll_ctl(t->ep, EPOLL_CTL_ADD, cs[i].fd, &ev) < 0)
+            return -1;
+        t->live++;
+    }
+    return 0;
+}
+
+static void lg_thread_free(struct lg_thread *t)
+{
+    if (t->ep > 0)
+        close(t->ep);
+    hist_free(t->lat);
+    hist_free(t->unc);
+    free(t->heap);
+    free(t->wbuf);
+    free(t->rbuf);
+}
+
+/* While the threads run: a line per second on stderr if asked; returns when all are done. */
+static void lg_watch(struct lg_thread *ts, long nt, const struct lg_run *r)
+{
+    long long next = r->start_ns + 1000000000LL;
+    if (!r->o->progress)
+        return; /* the caller just joins the threads */
+    long last = 0;
+    for (;;) {
+        int all = 1;
+        long done = 0, errs = 0;
+        for (long i = 0; i < nt; i++) {
+            all &= atomic_load(&ts[i].finished);
+            done += atomic_load_explicit(&ts[i].progress, memory_order_relaxed);
+            errs += atomic_load_explicit(&ts[i].progress_err, memory_order_relaxed);
+        }
+        if (all)
+            return;
+        long long now = net_now_ns();
+        if (r->o->progress && now >= next) {
+            fprintf(stderr, "%s: %.0f s  msgs %ld  (+%ld/s)  errors %ld\n", PROG,
+                    (double)(now - r->start_ns) / 1e9, done, done - last, errs);
+            last = done;
+            next += 1000000000LL;
+        }
+        struct timespec ts_ = {0, 20000000}; /* 20 ms */
+        nanosleep(&ts_, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct lg_opts o = {.host = "127.0.0.1", .port = 0, .conns = 10, .msg_bytes = 64, .secs = 0,
+                        .threads = 1, .connect_rate = 2000, .connect_inflight = 256};
+    lg_parse(&o, argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    lg_raise_nofile();
+
+    int rc = 1, first_err = 0;
+    struct lg_run r = {.o = &o, .len = (size_t)o.msg_bytes};
+    struct lg_result res = {0};
+    struct lg_conn *cs = calloc((size_t)o.conns, sizeof *cs);
+    struct lg_thread *ts = calloc((size_t)o.threads, sizeof *ts);
+    r.pattern = malloc(r.len + LG_PAT_SLACK);
+    res.lat = hist_new();
+    res.unc = hist_new();
+    if (!cs || !ts || !r.pattern || !res.lat || !res.unc) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        goto out;
+    }
+    for (size_t i = 0; i < r.len + LG_PAT_SLACK; i++)
+        r.pattern[i] = (unsigned char)(i * 7 + (i >> 8) * 13 + 1);
+    for (long i = 0; i < o.conns; i++)
+        cs[i] = (struct lg_conn){.fd = -1, .state = LG_CLOSED, .id = (uint64_t)i};
+
+    long long t0 = net_now_ns();
+    long open = lg_connect_all(&o, cs, &res.errors, &first_err);
+    res.connect_s = (double)(net_now_ns() - t0) / 1e9;
+    if (open == 0) {
+        fprintf(stderr, "%s: connect %s:%ld: %s\n", PROG, o.host, o.port, strerror(first_err));
+        goto out;
+    }
+    if (res.errors)
+        fprintf(stderr, "%s: %ld of %ld connections failed to open (first: %s)\n", PROG,
+                res.errors, o.conns, strerror(first_err));
+
+    /* The schedule, shared by every thread. */
+    if (o.rate > 0) {
+        r.interval_ns = (long long)(1e9 * (double)o.conns / o.rate);
+        if (r.interval_ns < 1)
+            r.interval_ns = 1;
+        r.interval_frac = r.interval_ns / o.conns;
+    }
+    for (long i = 0; i < o.threads; i++) {
+        long a = i * o.conns / o.threads, b = (i + 1) * o.conns / o.threads;
+        if (lg_thread_init(&ts[i], &r, cs + a, b - a) < 0) {
+            perror(PROG ": thread setup");
+            goto out;
+        }
+        ts[i].quota = o.count / o.threads + (i < o.count % o.threads);
+    }
+    r.start_ns = net_now_ns() + 10000000LL; /* 10 ms from now, so every thread is ready */
+    r.measure_ns = r.start_ns + (long long)(o.warmup * 1e9);
+    r.stop_ns = r.measure_ns + (long long)(o.secs * 1e9);
+    long started = 0;
+    for (; started < o.threads; started++)
+        if (pthread_create(&ts[started].tid, NULL, lg_thread_main, &ts[started]) != 0) {
+            fprintf(stderr, "%s: cannot start thread %ld\n", PROG, started);
+            break;
+        }
+    if (started == o.threads)
+        lg_watch(ts, o.threads, &r);
+    long long end = r.measure_ns;
+    for (long i = 0; i < started; i++) {
+        pthread_join(ts[i].tid, NULL);
+        hist_merge(res.lat, ts[i].lat);
+        hist_merge(res.unc, ts[i].unc);
+        res.errors += ts[i].errors;
+        res.msgs += ts[i].done;
+        if (ts[i].end_ns > end)
+            end = ts[i].end_ns;
+    }
+    if (started < o.threads)
+        goto out;
+    res.secs = (double)(end - r.measure_ns) / 1e9;
+
+    if (o.csv)
+        lg_print_csv(&o, &res);
+    else if (o.json)
+        lg_print_json(&o, &res);
+    else
+        lg_print_human(&o, &res);
+    fflush(stdout);
+    if (o.percentiles) {
+        FILE *f = fopen(o.percentiles, "w");
+        if (!f || hist_write_percentiles(res.lat, f, 1000.0) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.percentiles, strerror(errno));
+            goto out;
+        }
+    }
+    rc = res.errors ? 1 : 0;
+out:
+    for (long i = 0; cs && i < o.conns; i++)
+        if (cs[i].fd >= 0)
+            close(cs[i].fd);
+    for (long i = 0; ts && i < o.threads; i++)
+        lg_thread_free(&ts[i]);
+    free(ts);
+    free(cs);
+    free(r.pattern);
+    hist_free(res.lat);
+    hist_free(res.unc);
+    return rc;
+}
