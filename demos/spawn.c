@@ -1,0 +1,252 @@
+/* spawn.c — what one unit of concurrency costs to create. Start 10,000
+ * processes, threads or coroutines that do nothing and finish; report the
+ * time per unit and, while they are all alive, the memory per unit.
+ *
+ * To measure memory every unit first waits for a "go" that comes once all of
+ * them exist: processes and threads block reading a pipe that is then closed
+ * (EOF wakes them all), coroutines wait on a channel that is then closed.
+ * --no-mem skips the measuring (that is how scripts/demo-spawn.sh times it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "coro.h"
+#include "demo.h"
+#include "flags.h"
+
+struct spawn_res {
+    long made;         /* units actually created */
+    double seconds;    /* creating them all + all of them finishing */
+    long user_kib;     /* PSS they added, all alive (user space) */
+    long total_kib;    /* MemAvailable drop, all alive (user + kernel) */
+    long long measure_ns; /* time spent measuring: not counted in `seconds` */
+};
+
+static long spawn_count = 10000; /* --count */
+static int spawn_nomem;          /* --no-mem: do not hold units to measure memory */
+static int spawn_gate[2] = {-1, -1}; /* the "go" pipe: read end blocks until closed */
+
+static long spawn_avail_kib(void) { return demo_proc_kib("/proc/meminfo", "MemAvailable"); }
+
+/* Block until the gate is closed (or return at once in --no-mem mode). */
+static void spawn_wait_gate(void)
+{
+    char c;
+    if (spawn_gate[0] >= 0)
+        while (read(spawn_gate[0], &c, 1) < 0 && errno == EINTR) {
+        }
+}
+
+static int spawn_open_gate(void)
+{
+    if (spawn_nomem)
+        return 0;
+    return pipe2(spawn_gate, O_CLOEXEC);
+}
+
+static void spawn_close_gate(void)
+{
+    if (spawn_gate[1] >= 0)
+        close(spawn_gate[1]);
+    spawn_gate[1] = -1;
+}
+
+/* --- processes ------------------------------------------------------------ */
+
+/* PSS of the children, from a sample of at most 500 of them, scaled up. */
+static long spawn_children_pss(const pid_t *pid, long n)
+{
+    long step = n > 500 ? n / 500 : 1, sum = 0, seen = 0;
+    for (long i = 0; i < n; i += step) {
+        long k = demo_pss_kib(pid[i]);
+        if (k >= 0)
+            sum += k, seen++;
+    }
+    return seen ? sum * n / seen : 0;
+}
+
+static int spawn_fork(struct spawn_res *r)
+{
+    pid_t *pid = calloc((size_t)spawn_count, sizeof *pid);
+    if (!pid || spawn_open_gate() < 0)
+        return free(pid), -1;
+    long avail0 = spawn_avail_kib(), self0 = demo_pss_kib(getpid());
+    long long t0 = net_now_ns();
+    int rc = 0;
+    for (r->made = 0; r->made < spawn_count; r->made++) {
+        pid_t p = fork();
+        if (p < 0) {
+            fprintf(stderr, "demo-spawn: fork #%ld: %s\n", r->made + 1, strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (p == 0) {
+            if (spawn_gate[1] >= 0)
+                close(spawn_gate[1]);
+            spawn_wait_gate();
+            _exit(0);
+        }
+        pid[r->made] = p;
+    }
+    if (!spawn_nomem) {
+        long long m0 = net_now_ns();
+        r->total_kib = avail0 - spawn_avail_kib();
+        r->user_kib = spawn_children_pss(pid, r->made) + demo_pss_kib(getpid()) - self0;
+        r->measure_ns = net_now_ns() - m0;
+    }
+    spawn_close_gate();
+    for (long i = 0; i < r->made; i++)
+        waitpid(pid[i], NULL, 0);
+    r->seconds = demo_since(t0) - (double)r->measure_ns / 1e9;
+    free(pid);
+    return rc;
+}
+
+/* --- threads -------------------------------------------------------------- */
+
+static void *spawn_thread_fn(void *arg)
+{
+    spawn_wait_gate();
+    return NULL;
+}
+
+static int spawn_threads(struct spawn_res *r)
+{
+    pthread_t *t = calloc((size_t)spawn_count, sizeof *t);
+    if (!t || spawn_open_gate() < 0)
+        return free(t), -1;
+    long avail0 = spawn_avail_kib(), self0 = demo_pss_kib(getpid());
+    long long t0 = net_now_ns();
+    int rc = 0;
+    for (r->made = 0; r->made < spawn_count; r->made++) {
+        int err = pthread_create(&t[r->made], NULL, spawn_thread_fn, NULL);
+        if (err) {
+            fprintf(stderr, "demo-spawn: pthread_create #%ld: %s\n", r->made + 1, strerror(err));
+            rc = -1;
+            break;
+        }
+    }
+    if (!spawn_nomem) {
+        long long m0 = net_now_ns();
+        r->total_kib = avail0 - spawn_avail_kib();
+        r->user_kib = demo_pss_kib(getpid()) - self0;
+        r->measure_ns = net_now_ns() - m0;
+    }
+    spawn_close_gate();
+    for (long i = 0; i < r->made; i++)
+        pthread_join(t[i], NULL);
+    r->seconds = demo_since(t0) - (double)r->measure_ns / 1e9;
+    free(t);
+    return rc;
+}
+
+/* --- coroutines ------------------------------------------------------------ */
+
+static co_chan_t *spawn_chan; /* the coroutines' gate: closed = go */
+
+static void spawn_co_fn(void *arg)
+{
+    void *v;
+    if (spawn_chan)
+        co_chan_recv(spawn_chan, &v, -1); /* fails with EPIPE once closed */
+}
+
+/* The main coroutine: start them all, let each reach its wait, measure, go. */
+static void spawn_co_main(void *arg)
+{
+    struct spawn_res *r = arg;
+    long avail0 = spawn_avail_kib(), self0 = demo_pss_kib(getpid());
+    for (r->made = 0; r->made < spawn_count; r->made++)
+        if (co_go(spawn_co_fn, NULL) < 0) {
+            fprintf(stderr, "demo-spawn: co_go #%ld: %s\n", r->made + 1, strerror(errno));
+            break;
+        }
+    co_yield(); /* every new coroutine runs up to its first wait */
+    if (spawn_chan) {
+        long long m0 = net_now_ns();
+        r->total_kib = avail0 - spawn_avail_kib();
+        r->user_kib = demo_pss_kib(getpid()) - self0;
+        r->measure_ns = net_now_ns() - m0;
+        co_chan_close(spawn_chan);
+    }
+}
+
+static int spawn_loop(struct spawn_res *r)
+{
+    if (!spawn_nomem && !(spawn_chan = co_chan_new(1)))
+        return -1;
+    long long t0 = net_now_ns();
+    int rc = co_go(spawn_co_main, r) < 0 || co_run() < 0 ? -1 : 0;
+    r->seconds = demo_since(t0) - (double)r->measure_ns / 1e9;
+    if (spawn_chan)
+        co_chan_free(spawn_chan);
+    spawn_chan = NULL;
+    if (r->made < spawn_count)
+        rc = -1;
+    return rc;
+}
+
+/* --- the report ------------------------------------------------------------ */
+
+struct spawn_kind {
+    const char *name;                 /* --kind value */
+    const char *unit;                 /* what one unit is called */
+    int (*run)(struct spawn_res *);   /* creates them */
+};
+
+static const struct spawn_kind spawn_kinds[] = {
+    {"fork", "processes", spawn_fork},
+    {"threads", "threads", spawn_threads},
+    {"loop", "coroutines", spawn_loop},
+};
+
+static int spawn_one(const struct spawn_kind *k)
+{
+    struct spawn_res r = {0, 0, 0, 0, 0};
+    demo_say("%s: creating %ld %s...", k->name, spawn_count, k->unit);
+    int rc = k->run(&r);
+    if (r.made == 0)
+        return -1;
+    demo_say("%s: %ld %s created and finished in %.3f s = %.1f us each", k->name, r.made, k->unit,
+             r.seconds, r.seconds * 1e6 / (double)r.made);
+    if (!spawn_nomem)
+        demo_say("%s: all alive: PSS +%.1f KiB each (user space); MemAvailable drop %.1f KiB each (with kernel; machine-wide, noisy)",
+                 k->name, (double)r.user_kib / (double)r.made, (double)r.total_kib / (double)r.made);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *kind = "all";
+    const struct flag flags[] = {
+        {"kind", 'k', FLAG_STR, &kind, 0, 0, "K", "fork, threads, loop or all"},
+        {"count", 'n', FLAG_INT, &spawn_count, 1, 20000, "N", "units to create"},
+        {"no-mem", 0, FLAG_BOOL, &spawn_nomem, 0, 0, NULL, "do not hold the units alive to measure memory (for timing)"},
+        {0},
+    };
+    const struct flags_spec spec = {
+        "demo-spawn", "[flags]",
+        "Create N processes, threads or coroutines that do nothing and finish:\n"
+        "time per unit, and memory per unit while all of them are alive.\n"
+        "MemAvailable is machine-wide: other programs running at once blur it.",
+        flags, 0};
+    flags_parse(&spec, argc, argv);
+    int all = strcmp(kind, "all") == 0, picked = 0;
+    for (int i = 0; i < 3; i++)
+        picked |= all || !strcmp(kind, spawn_kinds[i].name);
+    if (!picked)
+        flags_die(&spec, "--kind: '%s' is not fork, threads, loop or all", kind);
+    if (co_init(0) < 0) {
+        fprintf(stderr, "demo-spawn: co_init: %s\n", strerror(errno));
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < 3; i++)
+        if (all || !strcmp(kind, spawn_kinds[i].name))
+            rc |= spawn_one(&spawn_kinds[i]);
+    return rc ? 1 : 0;
+}
