@@ -1,0 +1,1100 @@
+/* fetchd.c — the HTTP/1.1 server the fetchers download from.
+ *
+ * It must never be the bottleneck of a fetch benchmark, so it is one thread
+ * over its own small epoll loop (it uses none of the models): each connection
+ * is a little state machine, and one binary heap of deadlines drives every
+ * timer — the slowloris guard, ?delay_ms, stalled writes, lingering closes.
+ *
+ *   READ ──request parsed──> DELAY ──timer──> WRITE ──sent──> READ (keep-alive)
+ *     │                        (only with ?delay_ms)    └──────> LINGER ──EOF/timer──> closed
+ *     └──timeout / EOF / error──> closed, or an error answer then LINGER
+ *
+ * Memory per connection is fixed (an 8 KiB request buffer and a 512-byte
+ * head): the body is never stored. Byte i of /bytes/N is pattern_byte(i), a
+ * function of i alone, and so is every byte of the response on the wire,
+ * chunk framing included. So the server keeps only how many bytes it has
+ * sent, and regenerates the next stretch into one shared scratch buffer each
+ * time the socket accepts more. See docs/fetchd.md for endpoints and limits.
+ */
+#include "flags.h"
+#include "net.h"
+#include "pattern.h"
+#include "server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "fetchd"
+
+enum {
+    FD_IN_CAP = 8192,          /* request header section limit; more gets 431 */
+    FD_HEAD_CAP = 512,         /* status line + headers (+ short error body) */
+    FD_SCRATCH = 65536,        /* shared buffer the next stretch of a response is built in */
+    FD_WRITE_BUDGET = 4,       /* scratch-fulls per turn: a fast reader cannot starve others */
+    FD_ACCEPT_BUDGET = 64,     /* accepts per turn, for the same reason */
+    FD_LINGER_MS = 2000,       /* how long to drain a client after shutting our side */
+    FD_ACCEPT_PAUSE_MS = 100,  /* listening socket ignored this long after EMFILE */
+    FD_PERIOD = 64 * 26,       /* pattern_byte(i) == pattern_byte(i + FD_PERIOD) */
+};
+
+/* --- options ------------------------------------------------------------- */
+
+struct fd_opts {
+    const char *bind;     /* address to listen on */
+    long port;            /* 0 = a free port */
+    long backlog;         /* listen backlog */
+    long max_conns;       /* connections served at once; more get 503 */
+    long max_delay_ms;    /* largest ?delay_ms accepted */
+    long max_bytes;       /* largest N in /bytes/N and /fault/truncate/N */
+    long timeout_ms;      /* slowloris guard: whole request within this, no write stall longer */
+    long print_pattern;   /* >= 0: print that many pattern bytes and exit */
+};
+
+static struct fd_opts opt = {
+    .bind = "127.0.0.1", .port = 8080, .backlog = 4096, .max_conns = 20000,
+    .max_delay_ms = 60000, .max_bytes = 1L << 30, .timeout_ms = 10000, .print_pattern = -1,
+};
+
+static void opts_parse(int argc, char **argv)
+{
+    const struct flag flags[] = {
+        {"port", 'p', FLAG_INT, &opt.port, 0, 65535, "PORT", "TCP port; 0 asks the kernel for a free one"},
+        {"bind", 'b', FLAG_STR, &opt.bind, 0, 0, "ADDR", "IPv4 address to listen on"},
+        {"backlog", 0, FLAG_INT, &opt.backlog, 1, 1 << 20, "N", "listen backlog (the kernel caps it at net.core.somaxconn)"},
+        {"max-conns", 'c', FLAG_INT, &opt.max_conns, 1, 1000000, "N", "connections served at once; more are answered 503 and closed"},
+        {"max-delay-ms", 0, FLAG_INT, &opt.max_delay_ms, 0, 86400000, "MS", "largest ?delay_ms accepted (more: 400)"},
+        {"max-bytes", 0, FLAG_INT, &opt.max_bytes, 0, 1099511627776.0, "N", "largest body N in /bytes/N (more: 400)"},
+        {"timeout-ms", 't', FLAG_INT, &opt.timeout_ms, 1, 3600000, "MS", "a whole request must arrive, and a write may stall, at most this long"},
+        {"print-pattern", 0, FLAG_INT, &opt.print_pattern, 0, 1099511627776.0, "N", "print the first N bytes of the /bytes pattern on stdout and exit"},
+        {0},
+    };
+    const struct flags_spec spec = {
+        PROG, "[flags]",
+        "The HTTP/1.1 target server for the fetchers, curl and wrk. GET /bytes/N answers N\n"
+        "bytes of a fixed pattern (?delay_ms=D holds the answer D ms, ?chunked=1 sends it\n"
+        "chunked); /fault/... misbehave on purpose; GET / lists every endpoint.",
+        flags, 0,
+    };
+    flags_parse(&spec, argc, argv);
+}
+
+/* --- the pattern: byte i of every /bytes body ------------------------------ */
+
+static char pat_table[FD_PERIOD];  /* one period of the pattern */
+static int pat_periodic;           /* 1 if pattern.h still repeats every FD_PERIOD bytes */
+
+static void pat_init(void)
+{
+    pat_periodic = 1;
+    for (uint64_t i = 0; i < 4 * FD_PERIOD; i++) {
+        if (i < FD_PERIOD)
+            pat_table[i] = (char)pattern_byte(i);
+        else if (pattern_byte(i) != (unsigned char)pat_table[i % FD_PERIOD])
+            pat_periodic = 0;
+    }
+}
+
+/* Write pattern bytes [at, at + n) to dst: memcpy from one period when the
+ * pattern is periodic (fast), byte by byte otherwise (always right). */
+static void pat_fill(char *dst, uint64_t at, size_t n)
+{
+    if (!pat_periodic) {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (char)pattern_byte(at + i);
+        return;
+    }
+    while (n > 0) {
+        size_t from = (size_t)(at % FD_PERIOD);
+        size_t take = n < FD_PERIOD - from ? n : FD_PERIOD - from;
+        memcpy(dst, pat_table + from, take);
+        dst += take;
+        at += take;
+        n -= take;
+    }
+}
+
+static int pat_print(uint64_t n)
+{
+    static char buf[FD_SCRATCH];
+    for (uint64_t at = 0; at < n;) {
+        size_t take = n - at < sizeof buf ? (size_t)(n - at) : sizeof buf;
+        pat_fill(buf, at, take);
+        if (net_write_all(STDOUT_FILENO, buf, take) < 0) {
+            fprintf(stderr, PROG ": writing the pattern: %s\n", strerror(errno));
+            return 1;
+        }
+        at += take;
+    }
+    return 0;
+}
+
+/* --- a response, as a pure function of the offset on the wire -------------- */
+
+/* A window onto the response stream: its bytes [skip, skip + cap) land in p. */
+struct fd_out {
+    char *p;        /* where the window's bytes go */
+    size_t len;     /* bytes placed so far */
+    size_t cap;     /* size of the window */
+    uint64_t skip;  /* stream bytes still to pass over before the window starts */
+};
+
+/* Offer the next n bytes of the stream: from src, or pattern bytes from `at`
+ * when src is NULL. Returns 1 once the window is full. */
+static int out_piece(struct fd_out *o, const char *src, uint64_t at, uint64_t n)
+{
+    if (o->skip >= n) {
+        o->skip -= n;
+        return 0;
+    }
+    uint64_t from = o->skip, room = o->cap - o->len;
+    uint64_t take = n - from < room ? n - from : room;
+    o->skip = 0;
+    if (src)
+        memcpy(o->p + o->len, src + from, take);
+    else
+        pat_fill(o->p + o->len, at + from, take);
+    o->len += take;
+    return o->len == o->cap;
+}
+
+/* Chunk sizes cycle through this table (the last chunk is cut short), so
+ * decoders meet 1-byte chunks, odd sizes and chunks that straddle reads. */
+static const uint64_t chunk_sizes[] = {1, 13, 4096, 700, 16384, 2, 1000, 40000, 255, 8191};
+enum { FD_NCHUNK = sizeof chunk_sizes / sizeof chunk_sizes[0] };
+static uint64_t chunk_round_body;  /* body bytes in one round of the table */
+static uint64_t chunk_round_wire;  /* the same round on the wire, framing included */
+
+static void chunk_init(void)
+{
+    for (int k = 0; k < FD_NCHUNK; k++) {
+        char hex[24];
+        chunk_round_body += chunk_sizes[k];
+        chunk_round_wire += (uint64_t)snprintf(hex, sizeof hex, "%" PRIx64 "\r\n", chunk_sizes[k]) +
+                            chunk_sizes[k] + 2;
+    }
+}
+
+/* The chunked body of n pattern bytes: "size\r\n" data "\r\n" ... "0\r\n\r\n". */
+static void out_chunked(struct fd_out *o, uint64_t n)
+{
+    /* Whole rounds before the end have the same wire size: jump over them. */
+    uint64_t rounds = o->skip / chunk_round_wire;
+    if (rounds > n / chunk_round_body)
+        rounds = n / chunk_round_body;
+    o->skip -= rounds * chunk_round_wire;
+    uint64_t at = rounds * chunk_round_body;
+    for (int k = 0;; k = (k + 1) % FD_NCHUNK) {
+        if (at >= n) {
+            out_piece(o, "0\r\n\r\n", 0, 5);
+            return;
+        }
+        uint64_t size = n - at < chunk_sizes[k] ? n - at : chunk_sizes[k];
+        char hex[24];
+        int h = snprintf(hex, sizeof hex, "%" PRIx64 "\r\n", size);
+        if (out_piece(o, hex, 0, (uint64_t)h) || out_piece(o, NULL, at, size) ||
+            out_piece(o, "\r\n", 0, 2))
+            return;
+        at += size;
+    }
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+enum fd_state {
+    FD_READ,    /* waiting for a whole request header section */
+    FD_DELAY,   /* request answered in principle, held until the deadline (?delay_ms) */
+    FD_WRITE,   /* sending the response */
+    FD_LINGER,  /* our side shut down; draining the client until EOF or the deadline */
+};
+
+enum fd_body {
+    BODY_NONE,     /* everything is in head[] */
+    BODY_TEXT,     /* a constant string (the index page) */
+    BODY_PATTERN,  /* pattern bytes [0, body_len) as they are */
+    BODY_CHUNKED,  /* pattern bytes [0, body_len) in chunks */
+};
+
+enum fd_after {
+    AFTER_KEEP,   /* read the next request (keep-alive) */
+    AFTER_CLOSE,  /* shut down writing, drain, close: the client sees FIN */
+    AFTER_RESET,  /* close with SO_LINGER 0: the client sees RST */
+};
+
+struct fd_conn {
+    int fd;                   /* the client's socket */
+    enum fd_state state;      /* what the connection waits for */
+    unsigned events;          /* epoll events asked for now */
+    long long deadline;       /* when its timer fires (monotonic ns) */
+    int heap_at;              /* its index in the timer heap, -1 if not there */
+    enum fd_body body;        /* what follows head[] on the wire */
+    enum fd_after after;      /* what happens once the response is out */
+    const char *text;         /* BODY_TEXT: the body */
+    uint64_t body_len;        /* payload bytes of the body (before chunk framing) */
+    uint64_t sent;            /* response bytes (head + body on the wire) sent so far */
+    size_t head_len;          /* bytes in head[] */
+    char head[FD_HEAD_CAP];   /* status line and headers, and a short error body */
+    size_t in_len;            /* bytes in in[] */
+    size_t req_len;           /* bytes of in[] taken by the request being answered */
+    size_t scanned;           /* in[0, scanned) holds no end of header section */
+    char in[FD_IN_CAP];       /* the request bytes as received (pipelined ones too) */
+};
+
+/* The server: one of it, so a file-level variable. */
+static struct {
+    int ep;                    /* the epoll instance */
+    int lfd;                   /* listening socket */
+    int sigfd;                 /* SIGINT/SIGTERM arrive here */
+    long max_conns;            /* the cap actually applied (descriptors permitting) */
+    long nconns;               /* connections open now */
+    struct fd_conn **heap;     /* timer min-heap on deadline; holds every connection */
+    long heap_len;             /* entries in heap */
+    long long accept_resume;   /* after EMFILE: when to watch lfd again; 0 = watching */
+    char scratch[FD_SCRATCH];  /* where responses are generated just before write() */
+} srv;
+
+/* epoll's data.ptr for the two descriptors that are not connections */
+static char tag_listen, tag_signal;
+
+static long long now_ns(void) { return net_now_ns(); }
+static long long ms_ns(long ms) { return (long long)ms * 1000000LL; }
+
+/* Say something on stderr at most once a second, so floods stay readable. */
+static void complain(const char *what)
+{
+    static time_t last;
+    time_t t = time(NULL);
+    if (t == last)
+        return;
+    last = t;
+    fprintf(stderr, PROG ": %s\n", what);
+}
+
+/* --- the timer heap ----------------------------------------------------------- */
+
+static void heap_set(long i, struct fd_conn *c)
+{
+    srv.heap[i] = c;
+    c->heap_at = (int)i;
+}
+
+static void heap_up(long i)
+{
+    struct fd_conn *c = srv.heap[i];
+    while (i > 0 && srv.heap[(i - 1) / 2]->deadline > c->deadline) {
+        heap_set(i, srv.heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(i, c);
+}
+
+static void heap_down(long i)
+{
+    struct fd_conn *c = srv.heap[i];
+    for (;;) {
+        long kid = 2 * i + 1;
+        if (kid >= srv.heap_len)
+            break;
+        if (kid + 1 < srv.heap_len && srv.heap[kid + 1]->deadline < srv.heap[kid]->deadline)
+            kid++;
+        if (srv.heap[kid]->deadline >= c->deadline)
+            break;
+        heap_set(i, srv.heap[kid]);
+        i = kid;
+    }
+    heap_set(i, c);
+}
+
+static void heap_remove(struct fd_conn *c)
+{
+    long i = c->heap_at;
+    if (i < 0)
+        return;
+    c->heap_at = -1;
+    struct fd_conn *last = srv.heap[--srv.heap_len];
+    if (last == c)
+        return;
+    heap_set(i, last);
+    heap_up(i);
+    heap_down(last->heap_at);
+}
+
+/* Arm the connection's one timer for `deadline`. */
+static void conn_timer(struct fd_conn *c, long long deadline)
+{
+    c->deadline = deadline;
+    if (c->heap_at < 0) {
+        srv.heap[srv.heap_len] = c;
+        c->heap_at = (int)srv.heap_len++;
+    }
+    heap_up(c->heap_at);
+    heap_down(c->heap_at);
+}
+
+/* --- connection life ------------------------------------------------------- */
+
+/* Ask epoll for exactly these events (0: only errors and hang-ups). */
+static void conn_watch(struct fd_conn *c, unsigned events)
+{
+    /* If epoll_ctl fails (out of memory) the connection's timer still ends it. */
+    if (c->events == events)
+        return;
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    if (epoll_ctl(srv.ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+        c->events = events;
+}
+
+static void conn_close(struct fd_conn *c, int reset)
+{
+    if (reset) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    heap_remove(c);
+    close(c->fd);
+    free(c);
+    srv.nconns--;
+}
+
+/* Start waiting for the next request (fresh connection or keep-alive). */
+static void conn_expect_request(struct fd_conn *c)
+{
+    c->state = FD_READ;
+    c->req_len = 0;
+    c->scanned = 0;
+    conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+}
+
+static struct fd_conn *conn_new(int fd)
+{
+    struct fd_conn *c = malloc(sizeof *c); /* in[] left untouched: pages only as used */
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    c->events = EPOLLIN;
+    c->heap_at = -1;
+    c->in_len = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(srv.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        free(c);
+        return NULL;
+    }
+    srv.nconns++;
+    conn_expect_request(c);
+    return c;
+}
+
+/* --- building responses ------------------------------------------------------ */
+
+struct fd_req {
+    int head_only;       /* HEAD: headers as for GET, no body */
+    int http10;          /* HTTP/1.0 request: close unless keep-alive was asked */
+    int want_close;      /* Connection: close */
+    int want_keep;       /* Connection: keep-alive */
+    const char *path;    /* request target up to '?' */
+    size_t path_len;
+    const char *query;   /* after '?', or "" */
+    size_t query_len;
+    long delay_ms;       /* ?delay_ms */
+    int chunked;         /* ?chunked=1 */
+};
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+/* Prepare a response whose whole text is in head[]: nothing else follows. */
+static void resp_raw(struct fd_conn *c, const char *text, enum fd_after after)
+{
+    c->head_len = (size_t)snprintf(c->head, sizeof c->head, "%s", text);
+    c->body = BODY_NONE;
+    c->body_len = 0;
+    c->after = after;
+}
+
+/* An error: status line, headers and a one-line body, then the connection is closed. */
+static void resp_error(struct fd_conn *c, int head_only, int status, const char *why)
+{
+    char body[256];
+    int blen = snprintf(body, sizeof body, "%d %s: %s\n", status, reason(status), why);
+    int n = snprintf(c->head, sizeof c->head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                     "%sConnection: close\r\n\r\n%s",
+                     status, reason(status), blen, status == 405 ? "Allow: GET, HEAD\r\n" : "",
+                     head_only ? "" : body);
+    c->head_len = n < (int)sizeof c->head ? (size_t)n : sizeof c->head - 1;
+    c->body = BODY_NONE;
+    c->body_len = 0;
+    c->after = AFTER_CLOSE;
+}
+
+/* A 200: headers for a body of `len` bytes (or chunked), keep-alive as asked. */
+static void resp_ok(struct fd_conn *c, const struct fd_req *r, const char *type, enum fd_body body,
+                    uint64_t len)
+{
+    int keep = r->http10 ? r->want_keep && !r->want_close : !r->want_close;
+    char length[64];
+    if (body == BODY_CHUNKED)
+        snprintf(length, sizeof length, "Transfer-Encoding: chunked");
+    else
+        snprintf(length, sizeof length, "Content-Length: %" PRIu64, len);
+    c->head_len = (size_t)snprintf(c->head, sizeof c->head,
+                                   "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s\r\n%s\r\n", type,
+                                   length,
+                                   !keep ? "Connection: close\r\n"
+                                   : r->http10 ? "Connection: keep-alive\r\n" : "");
+    c->body = r->head_only ? BODY_NONE : body;
+    c->body_len = len;
+    c->after = keep ? AFTER_KEEP : AFTER_CLOSE;
+}
+
+static const char index_page[] =
+    "fetchd: the HTTP/1.1 target of c10k-lab (docs/fetchd.md)\n"
+    "\n"
+    "GET /                     this page\n"
+    "GET /bytes/N              N bytes of the test pattern (byte i = pattern_byte(i))\n"
+    "    ?delay_ms=D           hold the answer D ms first (any endpoint)\n"
+    "    ?chunked=1            send the body with Transfer-Encoding: chunked\n"
+    "GET /fault/truncate/N     announce Content-Length N, send N/2 bytes, close\n"
+    "GET /fault/status         a malformed status line, then close\n"
+    "GET /fault/close          close without answering\n"
+    "GET /fault/reset          reset the connection (RST)\n"
+    "GET /fault/badlength      Content-Length: abc\n"
+    "\n"
+    "HEAD works wherever GET does. Errors: 400 404 405 408 413 431 505, then close.\n";
+
+/* --- parsing requests ------------------------------------------------------------ */
+
+/* Parse n decimal digits into *v (UINT64_MAX if it does not fit, so range
+ * checks catch it); -1 if it is not a whole number. */
+static int parse_num(const char *s, size_t n, uint64_t *v)
+{
+    if (n == 0)
+        return -1;
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        *v = *v > (UINT64_MAX - d) / 10 ? UINT64_MAX : *v * 10 + d;
+    }
+    return 0;
+}
+
+static int span_is(const char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+static int is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Read the query string into r; returns NULL or why it is bad. */
+static const char *parse_query(struct fd_req *r)
+{
+    const char *p = r->query, *end = r->query + r->query_len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *val = eq ? eq + 1 : stop;
+        size_t klen = (size_t)((eq ? eq : stop) - p), vlen = (size_t)(stop - val);
+        uint64_t v;
+        if (klen == 0 && vlen == 0) {
+            /* empty parameter ("a=1&&b=2"): nothing to do */
+        } else if (span_is(p, klen, "delay_ms")) {
+            if (parse_num(val, vlen, &v) < 0)
+                return "delay_ms must be a whole number of milliseconds";
+            if (v > (uint64_t)opt.max_delay_ms)
+                return "delay_ms is larger than --max-delay-ms";
+            r->delay_ms = (long)v;
+        } else if (span_is(p, klen, "chunked")) {
+            if (!span_is(val, vlen, "0") && !span_is(val, vlen, "1"))
+                return "chunked must be 0 or 1";
+            r->chunked = val[0] == '1';
+        } else {
+            return "unknown query parameter (known: delay_ms, chunked)";
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return NULL;
+}
+
+/* "GET /path?query HTTP/1.1": returns 0, or an error status with *why set. */
+static int parse_request_line(const char *s, size_t n, struct fd_req *r, const char **why)
+{
+    const char *sp1 = memchr(s, ' ', n);
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s)) : NULL;
+    *why = "malformed request line";
+    if (!sp1 || !sp2 || sp1 == s)
+        return 400;
+    for (const char *p = s; p < sp1; p++)
+        if (!is_tchar((unsigned char)*p))
+            return 400;
+    const char *target = sp1 + 1, *version = sp2 + 1;
+    size_t tlen = (size_t)(sp2 - target), vlen = n - (size_t)(version - s);
+    if (tlen == 0 || target[0] != '/')
+        return 400;
+    for (size_t i = 0; i < tlen; i++)
+        if ((unsigned char)target[i] <= ' ' || (unsigned char)target[i] >= 0x7f)
+            return 400;
+    if (vlen != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' ||
+        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+        return 400;
+    if (version[5] != '1') {
+        *why = "only HTTP/1.x is spoken here";
+        return 505;
+    }
+    r->http10 = version[7] == '0';
+    r->head_only = span_is(s, (size_t)(sp1 - s), "HEAD");
+    if (!r->head_only && !span_is(s, (size_t)(sp1 - s), "GET")) {
+        *why = "only GET and HEAD are served";
+        return 405;
+    }
+    const char *q = memchr(target, '?', tlen);
+    r->path = target;
+    r->path_len = q ? (size_t)(q - target) : tlen;
+    r->query = q ? q + 1 : "";
+    r->query_len = q ? tlen - r->path_len - 1 : 0;
+    return 0;
+}
+
+/* Does the comma-separated list contain `token` (case-insensitive)? */
+static int list_has(const char *s, size_t n, const char *token)
+{
+    size_t tl = strlen(token);
+    for (size_t i = 0; i < n;) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+            i++;
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        size_t e = j;
+        while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+            e--;
+        if (e - i == tl && strncasecmp(s + i, token, tl) == 0)
+            return 1;
+        i = j;
+    }
+    return 0;
+}
+
+/* One "Name: value" line; returns 0, or an error status with *why set. */
+static int parse_header(const char *s, size_t n, struct fd_req *r, const char **why)
+{
+    const char *colon = memchr(s, ':', n);
+    *why = "malformed header line";
+    if (!colon || colon == s)
+        return 400;
+    for (const char *p = s; p < colon; p++)
+        if (!is_tchar((unsigned char)*p))
+            return 400; /* also refuses obs-fold and "Name : value" */
+    size_t nlen = (size_t)(colon - s);
+    const char *v = colon + 1, *end = s + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    for (const char *p = v; p < end; p++)
+        if ((unsigned char)*p < ' ' && *p != '\t')
+            return 400;
+    size_t vlen = (size_t)(end - v);
+    uint64_t len;
+    if (nlen == 10 && strncasecmp(s, "connection", 10) == 0) {
+        r->want_close |= list_has(v, vlen, "close");
+        r->want_keep |= list_has(v, vlen, "keep-alive");
+    } else if (nlen == 14 && strncasecmp(s, "content-length", 14) == 0) {
+        if (parse_num(v, vlen, &len) < 0) {
+            *why = "malformed Content-Length";
+            return 400;
+        }
+        if (len > 0) {
+            *why = "requests with a body are not accepted";
+            return 413;
+        }
+    } else if (nlen == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) {
+        *why = "requests with a body are not accepted";
+        return 413;
+    }
+    return 0;
+}
+
+/* Parse in[0, req_len) into r; returns 0, or an error status with *why set. */
+static int parse_request(struct fd_conn *c, struct fd_req *r, const char **why)
+{
+    const char *p = c->in, *end = c->in + c->req_len;
+    int first = 1;
+    memset(r, 0, sizeof *r);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)(nl - p); /* a header section always ends in '\n' */
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        if (memchr(p, '\r', n) || memchr(p, '\0', n)) {
+            *why = first ? "malformed request line" : "malformed header line";
+            return 400;
+        }
+        int status = n == 0   ? 0 /* the blank line that ends the section */
+                     : first ? parse_request_line(p, n, r, why)
+                             : parse_header(p, n, r, why);
+        if (status)
+            return status;
+        first = 0;
+        p = nl + 1;
+    }
+    return 0;
+}
+
+/* Choose the answer for a well-formed request; returns 0, or an error status. */
+static int route(struct fd_conn *c, const struct fd_req *r, const char **why)
+{
+    const char *path = r->path;
+    size_t n = r->path_len;
+    uint64_t len;
+    if (span_is(path, n, "/")) {
+        resp_ok(c, r, "text/plain", BODY_TEXT, sizeof index_page - 1);
+        c->text = index_page;
+        return 0;
+    }
+    if (n > 7 && memcmp(path, "/bytes/", 7) == 0 && !memchr(path + 7, '/', n - 7)) {
+        if (parse_num(path + 7, n - 7, &len) < 0) {
+            *why = "N in /bytes/N must be a whole number";
+            return 400;
+        }
+        if (len > (uint64_t)opt.max_bytes) {
+            *why = "N in /bytes/N is larger than --max-bytes";
+            return 400;
+        }
+        /* HTTP/1.0 has no chunked coding (RFC 9112 7): such a client gets Content-Length. */
+        enum fd_body body = r->chunked && !r->http10 ? BODY_CHUNKED : BODY_PATTERN;
+        resp_ok(c, r, "application/octet-stream", body, len);
+        return 0;
+    }
+    if (n > 16 && memcmp(path, "/fault/truncate/", 16) == 0 && !memchr(path + 16, '/', n - 16)) {
+        if (parse_num(path + 16, n - 16, &len) < 0 || len > (uint64_t)opt.max_bytes) {
+            *why = "N in /fault/truncate/N must be a whole number within --max-bytes";
+            return 400;
+        }
+        struct fd_req once = *r;
+        once.want_close = 1;
+        resp_ok(c, &once, "application/octet-stream", BODY_PATTERN, len);
+        c->body_len = len / 2; /* the lie: announces len, sends half */
+        return 0;
+    }
+    if (span_is(path, n, "/fault/status")) {
+        resp_raw(c, "HTTP/1.1 two-hundred OK\r\nContent-Length: 0\r\n\r\n", AFTER_CLOSE);
+        return 0;
+    }
+    if (span_is(path, n, "/fault/close")) {
+        resp_raw(c, "", AFTER_CLOSE);
+        return 0;
+    }
+    if (span_is(path, n, "/fault/reset")) {
+        resp_raw(c, "", AFTER_RESET);
+        return 0;
+    }
+    if (span_is(path, n, "/fault/badlength")) {
+        resp_raw(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: abc\r\n"
+                    "Connection: close\r\n\r\nthis body has no valid length\n", AFTER_CLOSE);
+        return 0;
+    }
+    *why = "no such path; GET / lists the endpoints";
+    return 404;
+}
+
+/* --- moving a connection along ------------------------------------------------ */
+
+/* Where the header section ends in in[] (index after its blank line), or 0. */
+static size_t find_head_end(struct fd_conn *c)
+{
+    for (size_t i = c->scanned; i < c->in_len; i++) {
+        if (c->in[i] != '\n')
+            continue;
+        if (i + 1 < c->in_len && c->in[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < c->in_len && c->in[i + 1] == '\r' && c->in[i + 2] == '\n')
+            return i + 3;
+    }
+    c->scanned = c->in_len > 2 ? c->in_len - 2 : 0;
+    return 0;
+}
+
+static void conn_begin_write(struct fd_conn *c)
+{
+    c->state = FD_WRITE;
+    c->sent = 0;
+    conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+}
+
+/* If in[] holds a whole request, decide its answer and leave FD_READ.
+ * Returns 1 if it did. */
+static int conn_take_request(struct fd_conn *c)
+{
+    /* Blank lines before a request line are ignored (RFC 9112 2.2). */
+    size_t skip = 0;
+    while (skip < c->in_len && (c->in[skip] == '\r' || c->in[skip] == '\n'))
+        skip++;
+    if (skip) {
+        memmove(c->in, c->in + skip, c->in_len - skip);
+        c->in_len -= skip;
+        c->scanned = 0;
+    }
+    struct fd_req r;
+    const char *why = NULL;
+    int status;
+    c->req_len = find_head_end(c);
+    if (c->req_len == 0) {
+        if (c->in_len < sizeof c->in)
+            return 0;
+        status = 431;
+        why = "header section larger than 8192 bytes";
+        memset(&r, 0, sizeof r);
+    } else {
+        status = parse_request(c, &r, &why);
+        if (status == 0 && (why = parse_query(&r)) != NULL)
+            status = 400;
+        if (status == 0)
+            status = route(c, &r, &why);
+    }
+    if (status) {
+        resp_error(c, r.head_only, status, why);
+        conn_begin_write(c);
+        return 1;
+    }
+    if (r.delay_ms > 0) {
+        c->state = FD_DELAY;
+        conn_timer(c, now_ns() + ms_ns(r.delay_ms));
+        return 1;
+    }
+    conn_begin_write(c);
+    return 1;
+}
+
+/* The response is out: keep reading, or close as c->after says.
+ * Returns 0 if the connection is gone. */
+static int conn_finish(struct fd_conn *c)
+{
+    if (c->after == AFTER_RESET) {
+        conn_close(c, 1);
+        return 0;
+    }
+    if (c->after == AFTER_CLOSE) {
+        /* Shut only our side and drain: closing with unread request bytes
+         * would send RST, which can destroy the answer before it is read. */
+        shutdown(c->fd, SHUT_WR);
+        c->state = FD_LINGER;
+        conn_timer(c, now_ns() + ms_ns(FD_LINGER_MS));
+        return 1;
+    }
+    memmove(c->in, c->in + c->req_len, c->in_len - c->req_len); /* pipelined requests */
+    c->in_len -= c->req_len;
+    conn_expect_request(c);
+    return 1;
+}
+
+/* Send what the socket accepts. Returns 1 when the response is complete,
+ * 0 if it must wait for EPOLLOUT, -1 if the connection is gone. */
+static int conn_send(struct fd_conn *c)
+{
+    int progress = 0;
+    for (int turn = 0; turn < FD_WRITE_BUDGET; turn++) {
+        struct fd_out o = {srv.scratch, 0, sizeof srv.scratch, c->sent};
+        if (!out_piece(&o, c->head, 0, c->head_len)) {
+            if (c->body == BODY_TEXT)
+                out_piece(&o, c->text, 0, c->body_len);
+            else if (c->body == BODY_PATTERN)
+                out_piece(&o, NULL, 0, c->body_len);
+            else if (c->body == BODY_CHUNKED)
+                out_chunked(&o, c->body_len);
+        }
+        if (o.len == 0)
+            return 1;
+        ssize_t w = send(c->fd, o.p, o.len, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno != EAGAIN) {
+            conn_close(c, 0);
+            return -1;
+        }
+        if (w > 0) {
+            c->sent += (uint64_t)w;
+            progress = 1;
+        }
+        if (w < 0 || (size_t)w < o.len)
+            break;
+    }
+    if (progress) /* a stall, not a long download, is what times out */
+        conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+    return 0;
+}
+
+/* Move the connection as far as it can go without waiting, then ask epoll
+ * for what it waits for. */
+static void conn_advance(struct fd_conn *c)
+{
+    for (;;) {
+        switch (c->state) {
+        case FD_READ:
+            if (!conn_take_request(c)) {
+                conn_watch(c, EPOLLIN);
+                return;
+            }
+            break;
+        case FD_DELAY:
+            conn_watch(c, 0);
+            return;
+        case FD_WRITE: {
+            int done = conn_send(c);
+            if (done < 0)
+                return;
+            if (done == 0) {
+                conn_watch(c, EPOLLOUT);
+                return;
+            }
+            if (!conn_finish(c))
+                return;
+            break;
+        }
+        case FD_LINGER:
+            conn_watch(c, EPOLLIN);
+            return;
+        }
+    }
+}
+
+/* Bytes arrived (or EOF). Returns 0 if the connection is gone. */
+static int conn_read(struct fd_conn *c)
+{
+    char *dst = c->in + c->in_len;
+    size_t room = sizeof c->in - c->in_len;
+    if (c->state == FD_LINGER) { /* drain into the scratch and forget */
+        dst = srv.scratch;
+        room = sizeof srv.scratch;
+    }
+    if (c->state != FD_READ && c->state != FD_LINGER)
+        return 1; /* not listening for requests now: leave the bytes queued */
+    ssize_t n = read(c->fd, dst, room);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 1;
+    if (n <= 0) { /* EOF or error: nobody left to answer */
+        conn_close(c, 0);
+        return 0;
+    }
+    if (c->state == FD_READ)
+        c->in_len += (size_t)n;
+    return 1;
+}
+
+static void conn_event(struct fd_conn *c, unsigned events)
+{
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        conn_close(c, 0);
+        return;
+    }
+    if ((events & EPOLLIN) && !conn_read(c))
+        return;
+    conn_advance(c);
+}
+
+/* A connection's timer fired. */
+static void conn_expired(struct fd_conn *c)
+{
+    switch (c->state) {
+    case FD_READ:
+        if (c->in_len == 0) { /* idle keep-alive: just close */
+            conn_close(c, 0);
+            return;
+        }
+        resp_error(c, 0, 408, "the request did not arrive in time (--timeout-ms)");
+        conn_begin_write(c);
+        break;
+    case FD_DELAY:
+        conn_begin_write(c);
+        break;
+    case FD_WRITE:  /* the client stopped reading */
+    case FD_LINGER: /* the client never closed */
+        conn_close(c, 0);
+        return;
+    }
+    conn_advance(c);
+}
+
+/* --- the server --------------------------------------------------------------- */
+
+/* Over the cap: answer 503 without waiting and close. */
+static void srv_refuse(int fd)
+{
+    static const char busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 34\r\n"
+        "Connection: close\r\n\r\n503 Service Unavailable: too busy\n";
+    if (send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        /* nothing to do: the close below is the answer */
+    }
+    close(fd);
+    complain("connection cap (--max-conns) reached; answering 503");
+}
+
+static void srv_watch_listen(int on)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listen};
+    epoll_ctl(srv.ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, srv.lfd, &ev);
+}
+
+/* Accept what is pending. Returns -1 on an error that must stop the server. */
+static int srv_accept(void)
+{
+    for (int i = 0; i < FD_ACCEPT_BUDGET; i++) {
+        int fd = accept4(srv.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            int r = server_accept_failed(srv.lfd, errno, PROG);
+            if (r == 1) { /* out of descriptors: stop listening a moment */
+                srv_watch_listen(0);
+                srv.accept_resume = now_ns() + ms_ns(FD_ACCEPT_PAUSE_MS);
+            }
+            return r < 0 ? -1 : 0;
+        }
+        if (srv.nconns >= srv.max_conns) {
+            srv_refuse(fd);
+            continue;
+        }
+        net_set_nodelay(fd); /* the last small segment of a body must not wait for an ACK */
+        struct fd_conn *c = conn_new(fd);
+        if (!c) {
+            close(fd);
+            complain("out of memory for a new connection");
+            continue;
+        }
+        conn_advance(c);
+    }
+    return 0;
+}
+
+/* Milliseconds epoll may sleep: until the next timer, or forever. */
+static int srv_timeout_ms(long long now)
+{
+    long long next = -1;
+    if (srv.heap_len > 0)
+        next = srv.heap[0]->deadline;
+    if (srv.accept_resume && (next < 0 || srv.accept_resume < next))
+        next = srv.accept_resume;
+    if (next < 0)
+        return -1;
+    if (next <= now)
+        return 0;
+    long long ms = (next - now + 999999) / 1000000; /* round up: never wake early */
+    return ms > 3600000 ? 3600000 : (int)ms;
+}
+
+static void srv_run_timers(long long now)
+{
+    while (srv.heap_len > 0 && srv.heap[0]->deadline <= now)
+        conn_expired(srv.heap[0]); /* each one re-arms or removes its timer */
+    if (srv.accept_resume && srv.accept_resume <= now) {
+        srv.accept_resume = 0;
+        srv_watch_listen(1);
+    }
+}
+
+/* Let the process hold as many descriptors as the hard limit allows, and
+ * cap connections below that so accept() keeps a little headroom. */
+static void srv_limits(void)
+{
+    struct rlimit rl;
+    srv.max_conns = opt.max_conns;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    long room = rl.rlim_cur == RLIM_INFINITY ? opt.max_conns : (long)rl.rlim_cur - 32;
+    if (room < srv.max_conns) {
+        srv.max_conns = room > 1 ? room : 1;
+        if (srv.max_conns < 10000)
+            fprintf(stderr, PROG ": descriptor limit %ld caps connections at %ld (raise ulimit -Hn)\n",
+                    (long)rl.rlim_cur, srv.max_conns);
+    }
+}
+
+static int srv_setup(void)
+{
+    srv_limits();
+    srv.heap = calloc((size_t)srv.max_conns, sizeof *srv.heap);
+    srv.ep = epoll_create1(EPOLL_CLOEXEC);
+    srv.sigfd = server_signals(0);
+    if (!srv.heap || srv.ep < 0 || srv.sigfd < 0) {
+        fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
+        return -1;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_signal};
+    epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.sigfd, &ev);
+    struct server_opts so = {.bind = opt.bind, .port = opt.port, .backlog = opt.backlog};
+    srv.lfd = server_listen(&so, PROG); /* prints the ready line; exits 1 if it cannot */
+    net_set_nonblock(srv.lfd);
+    srv_watch_listen(1);
+    return 0;
+}
+
+static int srv_loop(void)
+{
+    struct epoll_event evs[256];
+    for (;;) {
+        int n = epoll_wait(srv.ep, evs, 256, srv_timeout_ms(now_ns()));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, PROG ": epoll_wait: %s\n", strerror(errno));
+            return 1;
+        }
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (p == &tag_signal && server_signal_read(srv.sigfd))
+                return 0;
+            if (p == &tag_listen && srv_accept() < 0)
+                return 1;
+            if (p != &tag_signal && p != &tag_listen)
+                conn_event(p, evs[i].events);
+        }
+        srv_run_timers(now_ns());
+    }
+}
+
+int main(int argc, char **argv)
+{
+    opts_parse(argc, argv);
+    pat_init();
+    chunk_init();
+    if (opt.print_pattern >= 0)
+        return pat_print((uint64_t)opt.print_pattern);
+    int rc = 1;
+    if (srv_setup() < 0)
+        goto out;
+    rc = srv_loop();
+out:
+    while (srv.heap_len > 0) /* every connection is in the heap */
+        conn_close(srv.heap[0], 0);
+    free(srv.heap);
+    return rc;
+}
