@@ -1,0 +1,1223 @@
+/* coro.c — the cooperative runtime of the loop model (the API is in coro.h;
+ * docs/runtime.md tells the story for students).
+ *
+ * The pieces, in the order this file defines them:
+ *   1. stacks   — each coroutine gets its own mmap'ed stack with a PROT_NONE
+ *                 guard page below it; finished stacks go to a small cache.
+ *   2. switch   — co__switch (coro_switch_<arch>.S) saves the callee-saved
+ *                 registers on one stack and restores them from another: no
+ *                 system call. Every switch goes coroutine <-> scheduler.
+ *   3. queues   — a FIFO ready queue and a min-heap of deadlines.
+ *   4. waiting  — co__suspend() parks the running coroutine; co__wake() makes
+ *                 it ready again and says why (0, ETIMEDOUT, ECANCELED, EBADF).
+ *   5. fds      — one epoll instance, each fd registered once, edge-triggered,
+ *                 with "readable"/"writable" hints so the hot path makes one
+ *                 read() per message instead of read()+EAGAIN+epoll.
+ *   6. the loop — co_run(): run what is ready, then epoll_wait for I/O and
+ *                 timers, wake the waiters, repeat.
+ * Then the public calls: coroutines, waiting, I/O, channels.
+ *
+ * Everything lives in one per-thread structure (co__L), so every thread may
+ * run its own independent loop. */
+#include "coro.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* --- build-time choices ------------------------------------------------- */
+
+/* Hand-written switch where we have one; ucontext elsewhere (slower: glibc's
+ * swapcontext makes a sigprocmask system call on every switch). */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define CO_ASM_SWITCH 1
+#else
+#define CO_ASM_SWITCH 0
+#include <ucontext.h>
+#endif
+
+/* Sanitizers must be told when the stack changes under them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CO_ASAN 1
+#endif
+#endif
+#ifndef CO_ASAN
+#define CO_ASAN 0
+#endif
+#if CO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define CO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CO_TSAN 1
+#endif
+#endif
+#ifndef CO_TSAN
+#define CO_TSAN 0
+#endif
+#if CO_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+enum {
+    CO_STACK_MIN = 8 * 1024,   /* smaller stacks are refused (EINVAL) */
+    CO_STACK_CACHE = 64,       /* finished stacks kept for reuse */
+    CO_EVENT_BATCH = 256,      /* epoll events taken per loop turn */
+};
+
+/* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
+#if CO_ASAN || CO_TSAN
+#define CO_STACK_DEFAULT (256 * 1024)
+#else
+#define CO_STACK_DEFAULT (64 * 1024)
+#endif
+
+#define CO_NO_HEAP ((size_t)-1)
+
+/* --- data ----------------------------------------------------------------- */
+
+enum co_state {
+    CO_READY,    /* in the ready queue, will run this turn or the next */
+    CO_RUNNING,  /* on the CPU right now */
+    CO_WAITING,  /* parked until co__wake() */
+    CO_DONE,     /* its function returned; waits for co_join (or was freed) */
+};
+
+enum co_wait {
+    CO_W_NONE,   /* not waiting on anything in particular (sleep, yield) */
+    CO_W_FD,     /* in the reader and/or writer slot of fd wait_fd */
+    CO_W_JOIN,   /* the joiner of join_target */
+    CO_W_CHAN,   /* in the channel waiter queue wait_q */
+};
+
+struct co_waitq {
+    co_t *head;  /* first waiter, woken first */
+    co_t *tail;  /* last waiter */
+};
+
+struct co {
+#if CO_ASM_SWITCH
+    void *sp;                  /* saved stack pointer while not running */
+#else
+    ucontext_t uc;             /* saved context while not running */
+#endif
+    void (*fn)(void *);        /* the coroutine's body */
+    void *arg;                 /* its argument */
+    char *map;                 /* mmap'ed region: guard page, then the stack; NULL once released */
+    enum co_state state;       /* see enum co_state */
+    int detached;              /* started by co_go: freed when it finishes */
+    int cancelled;             /* co_cancel was called: every wait fails with ECANCELED */
+    int wake_err;              /* why the last wait ended: 0 or an errno */
+    enum co_wait wait;         /* what it is parked on, so a wake can undo it */
+    int wait_fd;               /* CO_W_FD: which fd */
+    int wait_dirs;             /* CO_W_FD: CO_READ and/or CO_WRITE slots taken */
+    co_t *join_target;         /* CO_W_JOIN: the coroutine it joins */
+    struct co_waitq *wait_q;   /* CO_W_CHAN: the channel queue it is in */
+    co_t *q_next, *q_prev;     /* links in wait_q */
+    co_t *joiner;              /* the coroutine blocked in co_join on this one */
+    co_t *ready_next;          /* link in the ready queue */
+    int64_t deadline;          /* when its wait times out (valid while in the heap) */
+    uint64_t timer_seq;        /* tie-break: equal deadlines wake in arrival order */
+    size_t heap_idx;           /* position in the timer heap, CO_NO_HEAP if absent */
+#if CO_ASAN
+    void *asan_fake;           /* ASan's fake stack of this coroutine while away */
+#endif
+#if CO_TSAN
+    void *tsan_fiber;          /* TSan's context for this coroutine */
+#endif
+};
+
+/* What the runtime knows about one descriptor. */
+struct co_fd {
+    co_t *reader;              /* coroutine waiting to read, or NULL */
+    co_t *writer;              /* coroutine waiting to write, or NULL */
+    unsigned char registered;  /* added to the epoll set */
+    unsigned char readable;    /* hint: a read() may find data (see co_read) */
+    unsigned char writable;    /* hint: a write() may find room */
+    unsigned char stream;      /* TCP/UNIX stream socket or pipe: a short read means drained */
+    unsigned char rd_closed;   /* peer hung up or error: reads never block again */
+    unsigned char wr_closed;   /* hang-up or error: writes never block again */
+};
+
+struct co_loop {
+    int inited;                /* co_init has run on this thread */
+    int epfd;                  /* the epoll instance */
+    size_t page;               /* page size */
+    size_t stack_bytes;        /* usable stack per coroutine, page multiple */
+    int64_t now;               /* cached monotonic milliseconds */
+    volatile sig_atomic_t stop;/* co_stop() was called */
+    int running;               /* inside co_run */
+    co_t *current;             /* running coroutine, NULL on the scheduler */
+#if CO_ASM_SWITCH
+    void *sched_sp;            /* scheduler's stack pointer while a coroutine runs */
+#else
+    ucontext_t sched_uc;       /* scheduler's context while a coroutine runs */
+#endif
+    co_t *ready_head;          /* ready queue: next to run */
+    co_t *ready_tail;          /* ready queue: last in */
+    size_t nready;             /* length of the ready queue */
+    co_t **heap;               /* timer min-heap by (deadline, timer_seq) */
+    size_t heap_len;           /* entries in the heap */
+    size_t heap_cap;           /* room in the heap; kept >= coroutines alive */
+    uint64_t timer_seq;        /* next tie-break number */
+    struct co_fd *fds;         /* per-fd state, indexed by fd */
+    size_t nfds;               /* length of fds */
+    size_t fd_waiters;         /* coroutines parked on a descriptor */
+    size_t alive;              /* coroutines not yet finished */
+    char *cache[CO_STACK_CACHE]; /* finished stacks ready for reuse */
+    size_t ncache;             /* how many are in the cache */
+#if CO_ASAN
+    const void *sched_bottom;  /* the scheduler's stack, for ASan */
+    size_t sched_size;         /* its size */
+    void *sched_fake;          /* ASan's fake stack of the scheduler while away */
+#endif
+#if CO_TSAN
+    void *sched_fiber;         /* TSan's context of the scheduler */
+#endif
+};
+
+static __thread struct co_loop co__L;
+#define L co__L
+
+/* Defined in coro_switch_<arch>.S; co__entry is called from co__stub. */
+void co__switch(void **save_sp, void *load_sp);
+void co__stub(void);
+void co__entry(void);
+
+static void co__die(const char *what)
+{
+    fprintf(stderr, "coro: internal error: %s\n", what);
+    abort();
+}
+
+static int64_t co__clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* === 1. stacks ============================================================ */
+
+/* A stack region: [map, map+page) is the guard, [map+page, map+page+stack)
+ * the stack, growing down from the top. Touching the guard (a stack overflow)
+ * is a SIGSEGV at once instead of silently corrupting a neighbour. Pages are
+ * only backed by memory once touched, so 10,000 idle coroutines cost roughly
+ * what their deepest call chains touched, not 10,000 x 64 KiB. */
+static char *co__stack_get(void)
+{
+    if (L.ncache > 0) {
+        char *m = L.cache[--L.ncache];
+#if CO_ASAN
+        /* Frames of the last user may have left poisoned redzones behind. */
+        ASAN_UNPOISON_MEMORY_REGION(m + L.page, L.stack_bytes);
+#endif
+        return m;
+    }
+    size_t len = L.page + L.stack_bytes;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (mprotect(m, L.page, PROT_NONE) < 0) {
+        int e = errno;
+        munmap(m, len);
+        errno = e;
+        return NULL;
+    }
+    return m;
+}
+
+static void co__stack_put(char *m)
+{
+    if (L.ncache < CO_STACK_CACHE) {
+        L.cache[L.ncache++] = m;
+        return;
+    }
+    munmap(m, L.page + L.stack_bytes);
+}
+
+static void co__stack_cache_drop(void)
+{
+    while (L.ncache > 0)
+        munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+}
+
+/* === 2. the switch ======================================================== */
+
+/* Build the first frame of a new coroutine so that switching to it "returns"
+ * into co__stub, which calls co__entry (see the .S files for the layout). */
+static void co__ctx_init(co_t *c)
+{
+    char *lo = c->map + L.page;
+    uintptr_t top = ((uintptr_t)lo + L.stack_bytes) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    uint64_t *f = (uint64_t *)top - 8;          /* csr, r15..r12, rbx, rbp, ret */
+    memset(f, 0, 8 * sizeof *f);
+    f[0] = 0x1F80u | ((uint64_t)0x037Fu << 32); /* default MXCSR and x87 control word */
+    f[7] = (uint64_t)(uintptr_t)co__stub;       /* where the first `ret` goes */
+    c->sp = f;
+#elif defined(__aarch64__)
+    uint64_t *f = (uint64_t *)top - 22;         /* the 176-byte frame */
+    memset(f, 0, 22 * sizeof *f);
+    f[11] = (uint64_t)(uintptr_t)co__stub;      /* x30, where the first `ret` goes */
+    c->sp = f;
+#else
+    if (getcontext(&c->uc) < 0)
+        co__die("getcontext failed");
+    c->uc.uc_stack.ss_sp = lo;
+    c->uc.uc_stack.ss_size = L.stack_bytes;
+    c->uc.uc_link = NULL;
+    makecontext(&c->uc, co__entry, 0);
+#endif
+}
+
+/* Scheduler -> coroutine c; returns when c switches back. */
+static void co__switch_in(co_t *c)
+{
+#if CO_ASAN
+    __sanitizer_start_switch_fiber(&L.sched_fake, c->map + L.page, L.stack_bytes);
+#endif
+#if CO_TSAN
+    L.sched_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(c->tsan_fiber, 0);
+#endif
+#if CO_ASM_SWITCH
+    co__switch(&L.sched_sp, c->sp);
+#else
+    if (swapcontext(&L.sched_uc, &c->uc) < 0)
+        co__die("swapcontext failed");
+#endif
+#if CO_ASAN
+    __sanitizer_finish_switch_fiber(L.sched_fake, NULL, NULL);
+#endif
+}
+
+/* Running coroutine c -> scheduler. `final`: c has finished and never comes
+ * back (ASan may then drop its fake stack). */
+static void co__switch_out(co_t *c, int final)
+{
+#if CO_ASAN
+    __sanitizer_start_switch_fiber(final ? NULL : &c->asan_fake, L.sched_bottom, L.sched_size);
+#endif
+#if CO_TSAN
+    __tsan_switch_to_fiber(L.sched_fiber, 0);
+#endif
+    (void)final;
+#if CO_ASM_SWITCH
+    co__switch(&c->sp, L.sched_sp);
+#else
+    if (swapcontext(&c->uc, &L.sched_uc) < 0)
+        co__die("swapcontext failed");
+#endif
+#if CO_ASAN
+    __sanitizer_finish_switch_fiber(c->asan_fake, &L.sched_bottom, &L.sched_size);
+#endif
+}
+
+/* === 3. queues ============================================================ */
+
+static void co__ready(co_t *c)
+{
+    c->state = CO_READY;
+    c->ready_next = NULL;
+    if (L.ready_tail)
+        L.ready_tail->ready_next = c;
+    else
+        L.ready_head = c;
+    L.ready_tail = c;
+    L.nready++;
+}
+
+static co_t *co__ready_pop(void)
+{
+    co_t *c = L.ready_head;
+    L.ready_head = c->ready_next;
+    if (!L.ready_head)
+        L.ready_tail = NULL;
+    L.nready--;
+    return c;
+}
+
+/* Timer heap: parent of i is (i-1)/2; the earliest deadline is heap[0]. */
+static int co__heap_less(const co_t *a, const co_t *b)
+{
+    if (a->deadline != b->deadline)
+        return a->deadline < b->deadline;
+    return a->timer_seq < b->timer_seq;
+}
+
+static void co__heap_set(size_t i, co_t *c)
+{
+    L.heap[i] = c;
+    c->heap_idx = i;
+}
+
+static void co__heap_up(size_t i)
+{
+    co_t *c = L.heap[i];
+    while (i > 0 && co__heap_less(c, L.heap[(i - 1) / 2])) {
+        co__heap_set(i, L.heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    co__heap_set(i, c);
+}
+
+static void co__heap_down(size_t i)
+{
+    co_t *c = L.heap[i];
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= L.heap_len)
+            break;
+        if (k + 1 < L.heap_len && co__heap_less(L.heap[k + 1], L.heap[k]))
+            k++;
+        if (!co__heap_less(L.heap[k], c))
+            break;
+        co__heap_set(i, L.heap[k]);
+        i = k;
+    }
+    co__heap_set(i, c);
+}
+
+/* Room is reserved when a coroutine is created, so this cannot fail. */
+static void co__heap_push(co_t *c, int64_t deadline)
+{
+    if (L.heap_len >= L.heap_cap)
+        co__die("timer heap full");
+    c->deadline = deadline;
+    c->timer_seq = L.timer_seq++;
+    co__heap_set(L.heap_len++, c);
+    co__heap_up(c->heap_idx);
+}
+
+static void co__heap_remove(co_t *c)
+{
+    size_t i = c->heap_idx;
+    co_t *last = L.heap[--L.heap_len];
+    c->heap_idx = CO_NO_HEAP;
+    if (last == c)
+        return;
+    co__heap_set(i, last);
+    co__heap_up(i);
+    co__heap_down(last->heap_idx);
+}
+
+static int co__heap_reserve(size_t n)
+{
+    if (n <= L.heap_cap)
+        return 0;
+    size_t cap = L.heap_cap ? L.heap_cap * 2 : 64;
+    while (cap < n)
+        cap *= 2;
+    co_t **h = realloc(L.heap, cap * sizeof *h);
+    if (!h)
+        return -1;
+    L.heap = h;
+    L.heap_cap = cap;
+    return 0;
+}
+
+/* Channel waiter queues: doubly linked so a wake can unlink from the middle. */
+static void co__q_push(struct co_waitq *q, co_t *c)
+{
+    c->q_next = NULL;
+    c->q_prev = q->tail;
+    if (q->tail)
+        q->tail->q_next = c;
+    else
+        q->head = c;
+    q->tail = c;
+}
+
+static void co__q_remove(struct co_waitq *q, co_t *c)
+{
+    if (c->q_prev)
+        c->q_prev->q_next = c->q_next;
+    else
+        q->head = c->q_next;
+    if (c->q_next)
+        c->q_next->q_prev = c->q_prev;
+    else
+        q->tail = c->q_prev;
+    c->q_next = c->q_prev = NULL;
+}
+
+/* === 4. waiting and waking ================================================ */
+
+/* The running coroutine, if it may wait: -1 + EPERM outside a coroutine,
+ * ECANCELED once cancelled (libdill's rule: a cancelled coroutine's blocking
+ * calls all fail, so it unwinds). */
+static co_t *co__waiter(void)
+{
+    co_t *c = L.current;
+    if (!c) {
+        errno = EPERM;
+        return NULL;
+    }
+    if (c->cancelled) {
+        errno = ECANCELED;
+        return NULL;
+    }
+    return c;
+}
+
+/* Undo whatever registration the waiting coroutine c made. */
+static void co__unwait(co_t *c)
+{
+    if (c->heap_idx != CO_NO_HEAP)
+        co__heap_remove(c);
+    switch (c->wait) {
+    case CO_W_FD:
+        if (c->wait_dirs & CO_READ)
+            L.fds[c->wait_fd].reader = NULL;
+        if (c->wait_dirs & CO_WRITE)
+            L.fds[c->wait_fd].writer = NULL;
+        L.fd_waiters--;
+        break;
+    case CO_W_JOIN:
+        c->join_target->joiner = NULL;
+        break;
+    case CO_W_CHAN:
+        co__q_remove(c->wait_q, c);
+        break;
+    case CO_W_NONE:
+        break;
+    }
+    c->wait = CO_W_NONE;
+}
+
+/* Make a waiting coroutine ready; its wait returns `err` (0 = success). */
+static void co__wake(co_t *c, int err)
+{
+    if (c->state != CO_WAITING)
+        return;
+    co__unwait(c);
+    c->wake_err = err;
+    co__ready(c);
+}
+
+/* Park the running coroutine (the caller has filled in c->wait and friends)
+ * until co__wake, or until `deadline` (ETIMEDOUT). Returns the wake reason. */
+static int co__suspend(co_t *c, int64_t deadline)
+{
+    if (deadline >= 0)
+        co__heap_push(c, deadline);
+    c->state = CO_WAITING;
+    co__switch_out(c, 0);
+    return c->wake_err;
+}
+
+/* === 5. descriptors ======================================================= */
+
+/* The state of fd, growing the table on demand. The table may move, so
+ * never keep a pointer into it across a wait. */
+static struct co_fd *co__fd(int fd)
+{
+    if (fd < 0) {
+        errno = EBADF;
+        return NULL;
+    }
+    if ((size_t)fd < L.nfds)
+        return &L.fds[fd];
+    size_t n = L.nfds ? L.nfds : 64;
+    while (n <= (size_t)fd)
+        n *= 2;
+    struct co_fd *t = realloc(L.fds, n * sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t + L.nfds, 0, (n - L.nfds) * sizeof *t);
+    L.fds = t;
+    L.nfds = n;
+    return &L.fds[fd];
+}
+
+/* Is fd a byte stream (pipe, FIFO, SOCK_STREAM)? Only then does a short read
+ * prove the queue was drained; a datagram socket may hold more datagrams. */
+static int co__fd_is_stream(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return 0;
+    if (S_ISFIFO(st.st_mode))
+        return 1;
+    if (!S_ISSOCK(st.st_mode))
+        return 0;
+    int type = 0;
+    socklen_t len = sizeof type;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+
+/* Add fd to the epoll set once, for everything, edge-triggered: no
+ * epoll_ctl per wait. EPOLL_CTL_ADD reports a descriptor that is already
+ * ready, so nothing that happened before registration is missed. */
+static int co__fd_register(int fd, struct co_fd *s)
+{
+    if (s->registered)
+        return 0;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(L.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        /* EEXIST: an earlier descriptor with this number was closed with
+         * close() instead of co_close() while still registered elsewhere. */
+        if (errno != EEXIST || epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+            return -1;
+    }
+    s->registered = 1;
+    s->stream = (unsigned char)co__fd_is_stream(fd);
+    return 0;
+}
+
+/* Forget fd: wake its waiters with EBADF, drop its epoll registration. */
+static void co__fd_forget(int fd)
+{
+    if (fd < 0 || (size_t)fd >= L.nfds)
+        return;
+    if (L.fds[fd].reader)
+        co__wake(L.fds[fd].reader, EBADF);
+    if (L.fds[fd].writer)
+        co__wake(L.fds[fd].writer, EBADF);
+    if (L.fds[fd].registered)
+        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly if already gone */
+    memset(&L.fds[fd], 0, sizeof L.fds[fd]);
+}
+
+/* Park the running coroutine c until fd gives an edge in one of `dirs`
+ * (CO_READ, CO_WRITE), or the deadline, cancellation or co_close. */
+static int co__fd_wait(co_t *c, int fd, int dirs, int64_t deadline)
+{
+    struct co_fd *s = co__fd(fd);
+    if (!s)
+        return -1;
+    if (co__fd_register(fd, s) < 0)
+        return -1;
+    if (((dirs & CO_READ) && s->reader) || ((dirs & CO_WRITE) && s->writer)) {
+        errno = EBUSY; /* one reader and one writer per descriptor */
+        return -1;
+    }
+    if (dirs & CO_READ)
+        s->reader = c;
+    if (dirs & CO_WRITE)
+        s->writer = c;
+    c->wait = CO_W_FD;
+    c->wait_fd = fd;
+    c->wait_dirs = dirs;
+    L.fd_waiters++;
+    int err = co__suspend(c, deadline);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+/* An epoll event for fd: turn it into hints and wake the waiters. A hang-up
+ * or an error is sticky: from then on every read/write just tries, and gets
+ * its 0 or its error from the kernel. */
+static void co__fd_event(int fd, uint32_t ev)
+{
+    if (fd < 0 || (size_t)fd >= L.nfds || !L.fds[fd].registered)
+        return;
+    struct co_fd *s = &L.fds[fd];
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        s->rd_closed = 1;
+    if (ev & (EPOLLHUP | EPOLLERR))
+        s->wr_closed = 1;
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        s->readable = 1;
+        if (s->reader)
+            co__wake(s->reader, 0);
+    }
+    if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        s->writable = 1;
+        if (s->writer)
+            co__wake(s->writer, 0);
+    }
+}
+
+/* === 6. the loop ========================================================== */
+
+/* Back on the scheduler after c ran: a finished coroutine gives its stack
+ * back (it could not do that itself while standing on it). */
+static void co__resume(co_t *c)
+{
+    L.current = c;
+    c->state = CO_RUNNING;
+    co__switch_in(c);
+    L.current = NULL;
+    if (c->state != CO_DONE)
+        return;
+    co__stack_put(c->map);
+    c->map = NULL;
+#if CO_TSAN
+    __tsan_destroy_fiber(c->tsan_fiber);
+    c->tsan_fiber = NULL;
+#endif
+    if (c->detached)
+        free(c);
+}
+
+/* Every coroutine starts here (via co__stub) and ends here. */
+void co__entry(void)
+{
+    co_t *c = L.current;
+#if CO_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &L.sched_bottom, &L.sched_size);
+#endif
+    c->fn(c->arg);
+    c->state = CO_DONE;
+    L.alive--;
+    if (c->joiner)
+        co__wake(c->joiner, 0);
+    co__switch_out(c, 1);
+    co__die("a finished coroutine was resumed");
+}
+
+/* Run the coroutines that are ready now. Those made ready meanwhile (a
+ * co_yield, a new co_go) wait for the next turn, so I/O is polled between. */
+static void co__run_ready(void)
+{
+    for (size_t n = L.nready; n > 0 && !L.stop; n--)
+        co__resume(co__ready_pop());
+}
+
+/* How long epoll_wait may sleep: not at all if something is ready, until
+ * the nearest deadline if there is one, else for ever (-1). */
+static int co__timeout(void)
+{
+    if (L.nready > 0)
+        return 0;
+    if (L.heap_len == 0)
+        return -1;
+    int64_t ms = L.heap[0]->deadline - L.now;
+    if (ms < 0)
+        return 0;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void co__expire_timers(void)
+{
+    while (L.heap_len > 0 && L.heap[0]->deadline <= L.now)
+        co__wake(L.heap[0], ETIMEDOUT);
+}
+
+/* One wait for the outside world: fd events and timers. */
+static int co__poll(void)
+{
+    struct epoll_event ev[CO_EVENT_BATCH];
+    L.now = co__clock();
+    if (L.nready > 0 && L.fd_waiters == 0) {
+        /* Only CPU work and timers: no need to ask the kernel. Edges stay
+         * queued in epoll until someone waits on a descriptor. */
+        co__expire_timers();
+        return 0;
+    }
+    int timeout = co__timeout();
+    if (timeout < 0 && L.fd_waiters == 0) {
+        errno = EDEADLK; /* everyone waits on a channel or join, for ever */
+        return -1;
+    }
+    int n = epoll_wait(L.epfd, ev, CO_EVENT_BATCH, timeout);
+    int err = errno;
+    L.now = co__clock();
+    if (n < 0 && err != EINTR) {
+        errno = err;
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        co__fd_event(ev[i].data.fd, ev[i].events);
+    co__expire_timers();
+    return 0;
+}
+
+/* === the public API: the runtime ========================================== */
+
+int co_init(size_t stack_bytes)
+{
+    if (L.alive > 0 || L.running) {
+        errno = EBUSY; /* the stack size of live coroutines cannot change */
+        return -1;
+    }
+    if (stack_bytes == 0)
+        stack_bytes = CO_STACK_DEFAULT;
+    if (stack_bytes < CO_STACK_MIN) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!L.inited) {
+        L.epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (L.epfd < 0)
+            return -1;
+        L.page = (size_t)sysconf(_SC_PAGESIZE);
+    }
+    co__stack_cache_drop(); /* cached stacks have the old size */
+    L.stack_bytes = (stack_bytes + L.page - 1) / L.page * L.page;
+    L.now = co__clock();
+    L.inited = 1;
+    return 0;
+}
+
+static int co__ensure_init(void)
+{
+    return L.inited ? 0 : co_init(0);
+}
+
+int co_run(void)
+{
+    if (co__ensure_init() < 0)
+        return -1;
+    if (L.running) {
+        errno = EBUSY; /* co_run inside co_run */
+        return -1;
+    }
+    L.running = 1;
+    L.stop = 0;
+    int rc = 0;
+    L.now = co__clock();
+    while (!L.stop && L.alive > 0) {
+        co__run_ready();
+        if (L.stop || L.alive == 0)
+            break;
+        if (co__poll() < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    L.running = 0;
+    return rc;
+}
+
+void co_stop(void)
+{
+    L.stop = 1; /* one store: safe from a signal handler on this thread */
+}
+
+int64_t co_now(void)
+{
+    return L.inited ? L.now : co__clock();
+}
+
+size_t co_count(void)
+{
+    return L.alive;
+}
+
+/* === the public API: coroutines =========================================== */
+
+static co_t *co__new(void (*fn)(void *), void *arg, int detached)
+{
+    if (!fn) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (co__ensure_init() < 0 || co__heap_reserve(L.alive + 1) < 0)
+        return NULL;
+    co_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->map = co__stack_get();
+    if (!c->map) {
+        free(c);
+        errno = ENOMEM;
+        return NULL;
+    }
+    c->fn = fn;
+    c->arg = arg;
+    c->detached = detached;
+    c->heap_idx = CO_NO_HEAP;
+#if CO_TSAN
+    c->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    co__ctx_init(c);
+    L.alive++;
+    co__ready(c);
+    return c;
+}
+
+int co_go(void (*fn)(void *), void *arg)
+{
+    return co__new(fn, arg, 1) ? 0 : -1;
+}
+
+co_t *co_spawn(void (*fn)(void *), void *arg)
+{
+    return co__new(fn, arg, 0);
+}
+
+int co_join(co_t *c, int64_t deadline)
+{
+    if (!c || c->detached) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (c->state != CO_DONE) {
+        co_t *self = co__waiter();
+        if (!self)
+            return -1;
+        if (c == self) {
+            errno = EDEADLK;
+            return -1;
+        }
+        if (c->joiner) {
+            errno = EBUSY;
+            return -1;
+        }
+        c->joiner = self;
+        self->wait = CO_W_JOIN;
+        self->join_target = c;
+        int err = co__suspend(self, deadline);
+        if (err) {
+            errno = err;
+            return -1;
+        }
+    }
+    free(c); /* its stack went back when it finished */
+    return 0;
+}
+
+int co_cancel(co_t *c)
+{
+    if (!c) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (c->state == CO_DONE)
+        return 0;
+    c->cancelled = 1;
+    co__wake(c, ECANCELED); /* does nothing unless it is parked */
+    return 0;
+}
+
+int co_cancelled(void)
+{
+    return L.current ? L.current->cancelled : 0;
+}
+
+co_t *co_self(void)
+{
+    return L.current;
+}
+
+/* === the public API: waiting ============================================== */
+
+int co_yield(void)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    co__ready(c); /* to the back of the queue: everyone ready runs first */
+    co__switch_out(c, 0);
+    if (c->cancelled) {
+        errno = ECANCELED;
+        return -1;
+    }
+    return 0;
+}
+
+int co_sleep_until(int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    c->wait = CO_W_NONE;
+    /* A deadline already passed still goes round the loop once: sleep(0)
+     * lets the others run, as asyncio.sleep(0) does. */
+    int err = co__suspend(c, deadline);
+    if (err == ETIMEDOUT)
+        return 0;
+    errno = err ? err : EINTR;
+    return -1;
+}
+
+int co_sleep(int64_t ms)
+{
+    return co_sleep_until(co_now() + (ms > 0 ? ms : 0));
+}
+
+int co_wait_fd(int fd, int events, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    if (events == 0 || (events & ~(CO_READ | CO_WRITE))) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* The hints may be stale when the caller does its own read()/write(), so
+     * ask the kernel once; if not ready, any later change makes an edge. */
+    struct pollfd p = {.fd = fd};
+    p.events = (short)(((events & CO_READ) ? POLLIN : 0) | ((events & CO_WRITE) ? POLLOUT : 0));
+    if (poll(&p, 1, 0) < 0)
+        return -1;
+    if (p.revents & POLLNVAL) {
+        errno = EBADF;
+        return -1;
+    }
+    if (p.revents)
+        return 0;
+    struct co_fd *s = co__fd(fd);
+    if (!s)
+        return -1;
+    if (events & CO_READ)
+        s->readable = 0;
+    if (events & CO_WRITE)
+        s->writable = 0;
+    return co__fd_wait(c, fd, events, deadline);
+}
+
+/* === the public API: I/O ================================================== */
+
+/* Why hints. With edge-triggered epoll the kernel reports a change, not a
+ * level, so the runtime remembers the last known state per fd:
+ *   - "readable" is set by an edge. A read() that returns fewer bytes than
+ *     asked on a stream has drained the queue, so the hint is cleared: the
+ *     next co_read parks at once instead of calling read() to get EAGAIN.
+ *     Any data arriving later makes a new edge, so nothing is missed.
+ *   - EAGAIN clears the hint too (a stale edge, or a datagram socket).
+ *   - EOF and errors are sticky (rd_closed): reads then never park.
+ * An echo message thus costs one read(), one write() and a share of one
+ * epoll_wait — the same as a hand-written level-triggered epoll server.
+ * A descriptor not yet registered is "unknown": try first, register on
+ * EAGAIN (EPOLL_CTL_ADD reports readiness that is already there). */
+ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    struct co_fd *s = co__fd(fd);
+    if (!s)
+        return -1;
+    for (;;) {
+        if (!s->registered || s->readable) {
+            ssize_t n = read(fd, buf, len);
+            if (n > 0) {
+                if ((size_t)n < len && s->stream && !s->rd_closed)
+                    s->readable = 0;
+                return n;
+            }
+            if (n == 0)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1;
+            s->readable = 0;
+        }
+        if (co__fd_wait(c, fd, CO_READ, deadline) < 0)
+            return -1;
+        s = &L.fds[fd]; /* the table may have grown while we waited */
+    }
+}
+
+ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    struct co_fd *s = co__fd(fd);
+    if (!s)
+        return -1;
+    const char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        if (!s->registered || s->writable) {
+            ssize_t n = write(fd, p + done, len - done);
+            if (n > 0) {
+                done += (size_t)n;
+                if (done < len && !s->wr_closed)
+                    s->writable = 0; /* a short write: the send buffer is full */
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1;
+            s->writable = 0;
+        }
+        if (co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
+            return -1;
+        s = &L.fds[fd];
+    }
+    return (ssize_t)len;
+}
+
+int co_accept(int lfd, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    struct co_fd *s = co__fd(lfd);
+    if (!s)
+        return -1;
+    for (;;) {
+        if (!s->registered || s->readable) {
+            int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0) {
+                co__fd_forget(fd); /* stale state of an fd closed with plain close() */
+                return fd;
+            }
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1; /* EMFILE and friends: the caller decides */
+            s->readable = 0;
+        }
+        if (co__fd_wait(c, lfd, CO_READ, deadline) < 0)
+            return -1;
+        s = &L.fds[lfd];
+    }
+}
+
+int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -1;
+    co__fd_forget(fd);
+    if (connect(fd, sa, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS && errno != EINTR)
+        return -1;
+    /* In progress: it becomes writable when it completes or fails. */
+    if (co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
+        return -1;
+    int err = 0;
+    socklen_t elen = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+        return -1;
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int co_close(int fd)
+{
+    co__fd_forget(fd);
+    return close(fd);
+}
+
+/* === the public API: channels ============================================= */
+
+struct co_chan {
+    void **buf;                 /* ring buffer of capacity slots */
+    size_t cap;                 /* slots */
+    size_t head;                /* index of the oldest item */
+    size_t len;                 /* items queued */
+    int closed;                 /* co_chan_close was called */
+    struct co_waitq senders;    /* coroutines waiting for room */
+    struct co_waitq receivers;  /* coroutines waiting for an item */
+};
+
+co_chan_t *co_chan_new(size_t capacity)
+{
+    if (capacity == 0) {
+        errno = EINVAL; /* no rendezvous channels: at least one slot */
+        return NULL;
+    }
+    co_chan_t *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    ch->buf = calloc(capacity, sizeof *ch->buf);
+    if (!ch->buf) {
+        free(ch);
+        return NULL;
+    }
+    ch->cap = capacity;
+    return ch;
+}
+
+/* Park the running coroutine c in queue q until woken or the deadline. */
+static int co__chan_wait(co_t *c, struct co_waitq *q, int64_t deadline)
+{
+    c->wait = CO_W_CHAN;
+    c->wait_q = q;
+    co__q_push(q, c);
+    int err = co__suspend(c, deadline);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int co_chan_send(co_chan_t *ch, void *v, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    for (;;) {
+        if (ch->closed) {
+            errno = EPIPE;
+            return -1;
+        }
+        if (ch->len < ch->cap) {
+            ch->buf[(ch->head + ch->len++) % ch->cap] = v;
+            if (ch->receivers.head)
+                co__wake(ch->receivers.head, 0);
+            return 0;
+        }
+        if (co__chan_wait(c, &ch->senders, deadline) < 0)
+            return -1;
+    }
+}
+
+int co_chan_recv(co_chan_t *ch, void **v, int64_t deadline)
+{
+    co_t *c = co__waiter();
+    if (!c)
+        return -1;
+    for (;;) {
+        if (ch->len > 0) {
+            *v = ch->buf[ch->head];
+            ch->head = (ch->head + 1) % ch->cap;
+            ch->len--;
+            if (ch->senders.head)
+                co__wake(ch->senders.head, 0);
+            return 0;
+        }
+        if (ch->closed) {
+            errno = EPIPE;
+            return -1;
+        }
+        if (co__chan_wait(c, &ch->receivers, deadline) < 0)
+            return -1;
+    }
+}
+
+void co_chan_close(co_chan_t *ch)
+{
+    ch->closed = 1;
+    while (ch->senders.head)
+        co__wake(ch->senders.head, 0);
+    while (ch->receivers.head)
+        co__wake(ch->receivers.head, 0);
+}
+
+void co_chan_free(co_chan_t *ch)
+{
+    if (!ch)
+        return;
+    free(ch->buf);
+    free(ch);
+}
