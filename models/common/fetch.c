@@ -1,0 +1,460 @@
+/* fetch.c — see fetch.h. */
+#include "fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "flags.h"
+#include "net.h"
+#include "pattern.h"
+
+enum { FETCH_BUF = 8192, FETCH_REQ_MAX = HTTP_PATH_MAX + 256 };
+
+/* ---- the command line and the URL list --------------------------------- */
+
+static void fetch_add_target(struct fetch_run *run, const struct flags_spec *spec,
+                             const char *text, int verify_mode)
+{
+    char err[300];
+    struct fetch_target *t;
+    if (run->ntargets % 64 == 0) {
+        t = realloc(run->targets, (run->ntargets + 64) * sizeof *t);
+        if (!t)
+            flags_die(spec, "out of memory reading URLs");
+        run->targets = t;
+    }
+    t = &run->targets[run->ntargets];
+    if (http_url_parse(text, &t->url, err, sizeof err) < 0)
+        flags_die(spec, "%s", err);
+    if (net_addr(t->url.host, t->url.port, &t->addr) < 0)
+        flags_die(spec, "'%s': cannot use host %s", text, t->url.host);
+    t->text = strdup(text);
+    if (!t->text)
+        flags_die(spec, "out of memory reading URLs");
+    t->expect = http_bytes_path(&t->url);
+    t->verify = verify_mode == 1 || (verify_mode == 2 && t->expect >= 0);
+    if (verify_mode == 0)
+        t->expect = -1;
+    run->ntargets++;
+}
+
+/* One URL per line; blank lines and lines starting with '#' are skipped. */
+static void fetch_read_file(struct fetch_run *run, const struct flags_spec *spec, int verify_mode)
+{
+    FILE *f = strcmp(run->opt.input, "-") == 0 ? stdin : fopen(run->opt.input, "r");
+    char line[HTTP_PATH_MAX + 256];
+    if (!f)
+        flags_die(spec, "-i %s: %s", run->opt.input, strerror(errno));
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n')
+            flags_die(spec, "-i %s: line too long", run->opt.input);
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                           line[len - 1] == ' ' || line[len - 1] == '\t'))
+            line[--len] = '\0';
+        char *s = line + strspn(line, " \t");
+        if (*s == '\0' || *s == '#')
+            continue;
+        fetch_add_target(run, spec, s, verify_mode);
+    }
+    if (ferror(f))
+        flags_die(spec, "-i %s: read error", run->opt.input);
+    if (f != stdin)
+        fclose(f);
+}
+
+/* Every target, opt.count times over, in order. */
+static void fetch_make_jobs(struct fetch_run *run, const struct flags_spec *spec)
+{
+    unsigned long long n = (unsigned long long)run->ntargets * (unsigned long long)run->opt.count;
+    if (n > 100000000ULL)
+        flags_die(spec, "%llu fetches is too many (at most 100000000)", n);
+    run->njobs = (size_t)n;
+    run->jobs = malloc(run->njobs * sizeof *run->jobs);
+    if (!run->jobs)
+        flags_die(spec, "out of memory for %zu fetches", run->njobs);
+    size_t k = 0;
+    for (size_t i = 0; i < run->ntargets; i++)
+        for (long r = 0; r < run->opt.count; r++)
+            run->jobs[k++] = (uint32_t)i;
+}
+
+/* Allow as many descriptors as the hard limit does: -c 1000 needs 1000+. */
+static void fetch_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
+{
+    memset(run, 0, sizeof *run);
+    run->prog = prog;
+    run->opt = (struct fetch_opts){.concurrency = 10, .timeout_ms = 10000, .count = 1,
+                                   .verify = "auto"};
+    const struct flag table[] = {
+        {"concurrency", 'c', FLAG_INT, &run->opt.concurrency, 1, 100000, "C",
+         "most requests in flight at once"},
+        {"count", 'n', FLAG_INT, &run->opt.count, 1, 100000000, "COUNT",
+         "fetch every URL COUNT times"},
+        {"input", 'i', FLAG_STR, &run->opt.input, 0, 0, "FILE",
+         "read URLs from FILE, one per line ('-' for stdin)"},
+        {"timeout", 0, FLAG_INT, &run->opt.timeout_ms, 1, 86400000, "MS",
+         "deadline of one request, connect to last byte, in milliseconds"},
+        {"keepalive", 0, FLAG_BOOL, &run->opt.keepalive, 0, 0, NULL,
+         "reuse connections between requests (see above)"},
+        {"verify", 0, FLAG_STR, &run->opt.verify, 0, 0, "MODE",
+         "auto|on|off: check body bytes against fetchd's pattern (auto: for /bytes/N)"},
+        {"quiet", 'q', FLAG_BOOL, &run->opt.quiet, 0, 0, NULL,
+         "print nothing unless a fetch failed"},
+        {0},
+    };
+    const struct flags_spec spec = {
+        .prog = prog,
+        .usage = "[flags] URL... | -i FILE",
+        .about = about,
+        .flags = table,
+        .max_positional = -1,
+    };
+    int npos = flags_parse(&spec, argc, argv);
+    int verify_mode = strcmp(run->opt.verify, "on") == 0     ? 1
+                      : strcmp(run->opt.verify, "auto") == 0 ? 2
+                      : strcmp(run->opt.verify, "off") == 0  ? 0
+                                                             : -1;
+    if (verify_mode < 0)
+        flags_die(&spec, "--verify: '%s' is not auto, on or off", run->opt.verify);
+    for (int i = 1; i <= npos; i++)
+        fetch_add_target(run, &spec, argv[i], verify_mode);
+    if (run->opt.input)
+        fetch_read_file(run, &spec, verify_mode);
+    if (run->ntargets == 0)
+        flags_die(&spec, "no URLs given");
+    fetch_make_jobs(run, &spec);
+    run->inflight = run->opt.concurrency < (long)run->njobs ? run->opt.concurrency
+                                                            : (long)run->njobs;
+    run->hist = hist_new();
+    run->failures = calloc(FETCH_LIST_MAX, sizeof *run->failures);
+    if (!run->hist || !run->failures)
+        flags_die(&spec, "out of memory");
+    fetch_raise_nofile();
+    signal(SIGPIPE, SIG_IGN); /* a peer that vanishes: write() fails with EPIPE instead */
+    run->start_ns = net_now_ns();
+}
+
+/* ---- blocking I/O: poll() bounds every wait ---------------------------- */
+
+static int64_t fetch_blocking_now(void) { return net_now_ns() / 1000000; }
+
+/* Wait for fd to be ready for `events` until deadline: 0, or -1 + errno. */
+static int fetch_poll(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - fetch_blocking_now();
+        if (left <= 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        struct pollfd p = {.fd = fd, .events = events};
+        int r = poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
+        if (r > 0)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static int fetch_blocking_connect(const struct sockaddr_in *sa, int64_t deadline)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0) {
+        if (errno != EINPROGRESS || fetch_poll(fd, POLLOUT, deadline) < 0)
+            goto fail;
+        int err = net_connect_result(fd);
+        if (err) {
+            errno = err;
+            goto fail;
+        }
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) /* blocking from now on */
+        goto fail;
+    net_set_nodelay(fd);
+    return fd;
+fail:;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+static ssize_t fetch_blocking_read(int fd, void *buf, size_t n, int64_t deadline)
+{
+    for (;;) {
+        if (fetch_poll(fd, POLLIN, deadline) < 0)
+            return -1;
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0 || errno != EINTR)
+            return r;
+    }
+}
+
+static ssize_t fetch_blocking_write(int fd, const void *buf, size_t n, int64_t deadline)
+{
+    const char *p = buf;
+    size_t left = n;
+    while (left > 0) {
+        if (fetch_poll(fd, POLLOUT, deadline) < 0)
+            return -1;
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        left -= (size_t)w;
+    }
+    return (ssize_t)n;
+}
+
+const struct fetch_io fetch_io_blocking = {
+    .now_ms = fetch_blocking_now,
+    .connect = fetch_blocking_connect,
+    .read = fetch_blocking_read,
+    .write = fetch_blocking_write,
+    .close = close,
+};
+
+/* ---- fetching one URL --------------------------------------------------- */
+
+void fetch_conn_init(struct fetch_conn *c)
+{
+    c->fd = -1;
+    c->to = NULL;
+}
+
+void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c)
+{
+    if (c->fd >= 0)
+        io->close(c->fd);
+    fetch_conn_init(c);
+}
+
+/* What the body callback checks. */
+struct fetch_check {
+    const struct fetch_target *t; /* what we fetch */
+    int bad;                      /* a mismatch was found */
+    char reason[HTTP_REASON_MAX]; /* which */
+};
+
+static int fetch_check_body(void *ctx, uint64_t off, const unsigned char *p, size_t n)
+{
+    struct fetch_check *c = ctx;
+    if (c->t->expect >= 0 && off + n > (uint64_t)c->t->expect) {
+        snprintf(c->reason, sizeof c->reason, "body longer than the %lld bytes expected",
+                 (long long)c->t->expect);
+        c->bad = 1;
+        return -1;
+    }
+    if (!c->t->verify)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != pattern_byte(off + i)) {
+            snprintf(c->reason, sizeof c->reason, "pattern mismatch at byte %llu",
+                     (unsigned long long)(off + i));
+            c->bad = 1;
+            return -1;
+        }
+    return 0;
+}
+
+static void fetch_fail(struct fetch_result *res, const char *why)
+{
+    res->ok = 0;
+    snprintf(res->reason, sizeof res->reason, "%s", why);
+}
+
+static void fetch_fail_errno(struct fetch_result *res, int err, const char *during, long timeout_ms)
+{
+    res->ok = 0;
+    if (err == ETIMEDOUT)
+        snprintf(res->reason, sizeof res->reason, "timeout after %ld ms", timeout_ms);
+    else if (err == ECONNREFUSED)
+        snprintf(res->reason, sizeof res->reason, "connection refused");
+    else if (err == ECONNRESET)
+        snprintf(res->reason, sizeof res->reason, "connection reset by peer");
+    else
+        snprintf(res->reason, sizeof res->reason, "%s: %s", during, strerror(err));
+}
+
+/* Outcomes of one attempt over one connection. */
+enum { FETCH_OK, FETCH_FAILED, FETCH_STALE };
+
+/* Send the request on fd and read the response. FETCH_STALE: a reused
+ * connection died before any byte of the answer (the server had closed it
+ * while idle) — the caller retries once on a fresh one. */
+static int fetch_exchange(const struct fetch_run *run, const struct fetch_io *io, int fd,
+                          int reused, const struct fetch_target *t, int64_t deadline,
+                          struct http_resp *resp, struct fetch_result *res)
+{
+    char req[FETCH_REQ_MAX], buf[FETCH_BUF];
+    struct fetch_check check = {.t = t};
+    int len = http_request(req, sizeof req, &t->url, run->opt.keepalive);
+    if (len < 0) {
+        fetch_fail(res, "request too long");
+        return FETCH_FAILED;
+    }
+    http_resp_init(resp);
+    if (io->write(fd, req, (size_t)len, deadline) < 0) {
+        if (reused && (errno == EPIPE || errno == ECONNRESET))
+            return FETCH_STALE;
+        fetch_fail_errno(res, errno, "write", run->opt.timeout_ms);
+        return FETCH_FAILED;
+    }
+    for (;;) {
+        ssize_t n = io->read(fd, buf, sizeof buf, deadline);
+        if (n < 0 && reused && resp->received == 0 && errno == ECONNRESET)
+            return FETCH_STALE;
+        if (n < 0) {
+            fetch_fail_errno(res, errno, "read", run->opt.timeout_ms);
+            return FETCH_FAILED;
+        }
+        if (n == 0 && reused && resp->received == 0)
+            return FETCH_STALE;
+        int st = n == 0 ? http_resp_eof(resp)
+                        : http_resp_feed(resp, buf, (size_t)n, fetch_check_body, &check);
+        res->bytes = resp->body;
+        if (st == HTTP_ERR) {
+            fetch_fail(res, check.bad ? check.reason : resp->reason);
+            return FETCH_FAILED;
+        }
+        if (st == HTTP_DONE)
+            return FETCH_OK;
+    }
+}
+
+/* The complete response: is it what we asked for? */
+static void fetch_judge(const struct fetch_target *t, const struct http_resp *resp,
+                        struct fetch_result *res)
+{
+    res->ok = 0;
+    if (resp->status < 200 || resp->status > 299)
+        snprintf(res->reason, sizeof res->reason, "HTTP status %d", resp->status);
+    else if (t->expect >= 0 && resp->body != (uint64_t)t->expect)
+        snprintf(res->reason, sizeof res->reason, "truncated body: %llu of %lld bytes",
+                 (unsigned long long)resp->body, (long long)t->expect);
+    else
+        res->ok = 1;
+}
+
+void fetch_one(const struct fetch_run *run, const struct fetch_io *io, size_t job,
+               struct fetch_conn *conn, struct fetch_result *res)
+{
+    const struct fetch_target *t = &run->targets[run->jobs[job]];
+    struct fetch_conn local;
+    struct http_resp resp;
+    long long start = net_now_ns();
+    int64_t deadline = io->now_ms() + run->opt.timeout_ms;
+    memset(res, 0, sizeof *res);
+    res->job = (uint32_t)job;
+    if (!conn) {
+        fetch_conn_init(&local);
+        conn = &local;
+    }
+    if (conn->fd >= 0 && conn->to != t &&
+        memcmp(&conn->to->addr, &t->addr, sizeof t->addr) != 0)
+        fetch_conn_close(io, conn); /* connected elsewhere */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int reused = conn->fd >= 0;
+        if (!reused) {
+            conn->fd = io->connect(&t->addr, deadline);
+            if (conn->fd < 0) {
+                fetch_fail_errno(res, errno, "connect", run->opt.timeout_ms);
+                break;
+            }
+        }
+        conn->to = t;
+        int st = fetch_exchange(run, io, conn->fd, reused, t, deadline, &resp, res);
+        if (st == FETCH_STALE) {
+            fetch_conn_close(io, conn);
+            continue;
+        }
+        if (st == FETCH_OK)
+            fetch_judge(t, &resp, res);
+        if (st != FETCH_OK || !run->opt.keepalive || !http_resp_reusable(&resp))
+            fetch_conn_close(io, conn);
+        break;
+    }
+    if (conn == &local)
+        fetch_conn_close(io, conn);
+    res->latency_ns = (uint64_t)(net_now_ns() - start);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+void fetch_record(struct fetch_run *run, const struct fetch_result *res)
+{
+    run->bytes += res->bytes;
+    if (res->ok) {
+        run->ok++;
+        hist_record(run->hist, res->latency_ns);
+        return;
+    }
+    run->failed++;
+    if (run->nfailures >= FETCH_LIST_MAX)
+        return;
+    const char *url = res->job < run->njobs ? run->targets[run->jobs[res->job]].text : "?";
+    size_t len = strlen(url) + strlen(res->reason) + 4;
+    char *line = malloc(len);
+    if (!line)
+        return;
+    snprintf(line, len, "%s: %s", url, res->reason);
+    run->failures[run->nfailures++] = line;
+}
+
+int fetch_finish(struct fetch_run *run)
+{
+    double wall = (double)(net_now_ns() - run->start_ns) / 1e9;
+    uint64_t missing = run->njobs - (run->ok + run->failed);
+    if (!run->opt.quiet || run->failed || missing) {
+        printf("%s: fetched %llu, failed %llu, bytes %llu, wall %.3f s (%.0f fetches/s, c=%ld%s)\n",
+               run->prog, (unsigned long long)run->ok, (unsigned long long)run->failed,
+               (unsigned long long)run->bytes, wall, wall > 0 ? (double)run->ok / wall : 0.0,
+               run->inflight, run->opt.keepalive ? ", keepalive" : "");
+        printf("%s: latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", run->prog,
+               (double)hist_percentile(run->hist, 50) / 1e6,
+               (double)hist_percentile(run->hist, 99) / 1e6, (double)hist_max(run->hist) / 1e6);
+    }
+    fflush(stdout);
+    for (size_t i = 0; i < run->nfailures; i++)
+        fprintf(stderr, "%s: failed %s\n", run->prog, run->failures[i]);
+    if (run->failed > run->nfailures)
+        fprintf(stderr, "%s: ... and %llu more failures\n", run->prog,
+                (unsigned long long)(run->failed - run->nfailures));
+    if (missing)
+        fprintf(stderr, "%s: %llu fetches never reported a result\n", run->prog,
+                (unsigned long long)missing);
+    int status = (run->failed || missing) ? 1 : 0;
+    for (size_t i = 0; i < run->nfailures; i++)
+        free(run->failures[i]);
+    for (size_t i = 0; i < run->ntargets; i++)
+        free(run->targets[i].text);
+    free(run->failures);
+    free(run->targets);
+    free(run->jobs);
+    hist_free(run->hist);
+    memset(run, 0, sizeof *run);
+    return status;
+}

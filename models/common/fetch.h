@@ -1,0 +1,109 @@
+/* fetch.h — what the three fetchers (fetch-fork, fetch-threads, fetch-loop)
+ * share, so that their own files hold nothing but the concurrency model:
+ * the flags, the URL list, fetching one URL over a connection, the result
+ * accounting and the summary.
+ *
+ * Fetching one URL is written once, against a tiny I/O interface
+ * (struct fetch_io): the blocking models pass fetch_io_blocking (plain
+ * sockets, poll() for the deadline), the loop model passes the coroutine
+ * runtime's co_connect/co_read/co_write. Same code, different waiting. */
+#ifndef FETCH_H
+#define FETCH_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hist.h"
+#include "http.h"
+
+/* The command line every fetcher takes. */
+struct fetch_opts {
+    long concurrency;   /* -c: most requests in flight at once */
+    long timeout_ms;    /* --timeout: deadline of one request, connect to last byte */
+    long count;         /* -n: fetch every URL this many times */
+    int keepalive;      /* --keepalive: reuse connections between requests */
+    int quiet;          /* --quiet: print nothing unless something failed */
+    const char *verify; /* --verify: auto|on|off, check the body against pattern.h */
+    const char *input;  /* -i: file with one URL per line, or NULL */
+};
+
+/* One distinct URL to fetch. */
+struct fetch_target {
+    char *text;               /* the URL as written, for messages */
+    struct http_url url;      /* parsed */
+    struct sockaddr_in addr;  /* where to connect */
+    int verify;               /* check body bytes against pattern_byte(offset) */
+    int64_t expect;           /* body length we require, -1 if unknown */
+};
+
+/* The outcome of one fetch. Plain data, so the fork model can send it up a pipe. */
+struct fetch_result {
+    uint32_t job;                 /* index into run->jobs */
+    int32_t slot;                 /* which worker fetched it (the fork model's bookkeeping) */
+    int ok;                       /* 1 if the whole body arrived (and verified) */
+    uint64_t bytes;               /* body bytes received */
+    uint64_t latency_ns;          /* from connect (or reuse) to the last byte */
+    char reason[HTTP_REASON_MAX]; /* why it failed, one line */
+};
+
+/* A connection a worker keeps between requests (--keepalive). */
+struct fetch_conn {
+    int fd;                         /* connected socket, or -1 */
+    const struct fetch_target *to;  /* the target fd is connected to */
+};
+
+/* How one model waits. Deadlines are absolute, in now_ms() milliseconds. */
+struct fetch_io {
+    int64_t (*now_ms)(void);
+    int (*connect)(const struct sockaddr_in *sa, int64_t deadline);            /* fd, or -1 + errno */
+    ssize_t (*read)(int fd, void *buf, size_t n, int64_t deadline);            /* >0, 0 at EOF, -1 + errno */
+    ssize_t (*write)(int fd, const void *buf, size_t n, int64_t deadline);     /* n, or -1 + errno */
+    int (*close)(int fd);
+};
+
+/* Plain blocking sockets; each wait bounded by poll(). For fork and threads. */
+extern const struct fetch_io fetch_io_blocking;
+
+/* Everything about one run of a fetcher. */
+struct fetch_run {
+    const char *prog;              /* "fetch-loop" */
+    struct fetch_opts opt;         /* the flags */
+    struct fetch_target *targets;  /* distinct URLs */
+    size_t ntargets;               /* how many */
+    uint32_t *jobs;                /* the fetches to make: indexes into targets[] */
+    size_t njobs;                  /* how many */
+    long inflight;                 /* concurrency actually used: min(-c, njobs) */
+    struct hist *hist;             /* latency of the successful fetches */
+    uint64_t ok, failed, bytes;    /* totals so far */
+    long long start_ns;            /* when the fetching began */
+    char **failures;               /* the first FETCH_LIST_MAX failure lines */
+    size_t nfailures;              /* how many are stored */
+};
+
+enum { FETCH_LIST_MAX = 20 }; /* failures listed one per line; the rest are counted */
+
+/* Parse the flags and the URL list, raise the descriptor limit, ignore
+ * SIGPIPE, start the clock. `about` is the model's paragraph for --help.
+ * Exits 2 on bad flags or URLs, 0 after --help. */
+void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv);
+
+void fetch_conn_init(struct fetch_conn *c);
+void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c);
+
+/* Fetch jobs[job] through io. With conn (keepalive), reuse conn's socket when
+ * it is connected to the same target and leave it open when the response
+ * allows; without (NULL), use one connection and close it. Fills *res; never
+ * takes longer than the timeout. */
+void fetch_one(const struct fetch_run *run, const struct fetch_io *io, size_t job,
+               struct fetch_conn *conn, struct fetch_result *res);
+
+/* Count one result. Not thread-safe: the threads model holds a mutex. */
+void fetch_record(struct fetch_run *run, const struct fetch_result *res);
+
+/* Print the summary (stdout) and the failures (stderr), free the run.
+ * Returns the exit status: 0 if every fetch succeeded, else 1. */
+int fetch_finish(struct fetch_run *run);
+
+#endif

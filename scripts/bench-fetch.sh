@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# bench-fetch.sh — the fetch benchmark: the three fetchers (and curl --parallel
+# as the reference) download COUNT URLs of /bytes/1024?delay_ms=DELAY from
+# bin/fetchd at several concurrencies. hyperfine repeats each run; every run is
+# wrapped in bin/measure, which records CPU seconds and peak memory (the PSS of
+# the whole process tree) into a CSV. Results, metadata and charts go to
+# $FETCH_OUT (results/fetch).
+#
+#   scripts/bench-fetch.sh sweep    the sweep over models x concurrency (make bench-fetch)
+#   scripts/bench-fetch.sh check    the judged comparisons (make bench-fetch-check)
+#   scripts/bench-fetch.sh charts   redraw the charts from $FETCH_OUT/summary.csv
+#
+# Environment (defaults in brackets):
+#   FETCH_COUNT [1000]  FETCH_DELAY_MS [50]  FETCH_BYTES [1024]
+#   FETCH_CONC [1,10,100,1000]  FETCH_MODELS [fork,threads,loop]  FETCH_CURL [1]
+#   FETCH_RUNS [5] and FETCH_WARMUP [1] per command; a concurrency whose one run
+#   would take longer than FETCH_LONG_S [10] seconds gets FETCH_LONG_RUNS [1]
+#   run and no warm-up (c=1 at the defaults: 1000 x 50 ms = 50 s a run).
+#   FETCH_OUT [results/fetch]  BIN [bin]
+# Nothing is pinned: fetchd, the fetcher and measure share the machine's cores.
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin}
+COUNT=${FETCH_COUNT:-1000}
+DELAY=${FETCH_DELAY_MS:-50}
+BYTES=${FETCH_BYTES:-1024}
+CONC=${FETCH_CONC:-1,10,100,1000}
+MODELS=${FETCH_MODELS:-fork,threads,loop}
+CURL=${FETCH_CURL:-1}
+RUNS=${FETCH_RUNS:-5}
+WARMUP=${FETCH_WARMUP:-1}
+LONG_S=${FETCH_LONG_S:-10}
+LONG_RUNS=${FETCH_LONG_RUNS:-1}
+OUT=${FETCH_OUT:-results/fetch}
+MODE=${1:-sweep}
+
+die() { echo "bench-fetch: $*" >&2; exit 1; }
+for v in COUNT DELAY BYTES RUNS WARMUP LONG_S LONG_RUNS; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "FETCH_$v must be a whole number, not '${!v}'"
+done
+[[ $CONC =~ ^[0-9]+(,[0-9]+)*$ ]] || die "FETCH_CONC must look like 1,10,100 (got '$CONC')"
+[ "$RUNS" -ge 1 ] && [ "$LONG_RUNS" -ge 1 ] && [ "$COUNT" -ge 1 ] || die "runs and count must be at least 1"
+for p in fetchd measure; do [ -x "$BIN/$p" ] || die "$BIN/$p is missing: run make first"; done
+
+mkdir -p "$OUT"
+FPID=
+stop_fetchd() { [ -n "$FPID" ] && kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; FPID=; }
+trap stop_fetchd EXIT
+
+# Start fetchd on a free port; sets PORT.
+start_fetchd() {
+  "$BIN/fetchd" --port 0 >"$OUT/fetchd.out" 2>"$OUT/fetchd.err" &
+  FPID=$!
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$OUT/fetchd.out" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    kill -0 "$FPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  die "fetchd did not start: $(cat "$OUT/fetchd.err")"
+}
+
+# ideal_s C DELAY_MS — the wall time if every wave of C requests took exactly the delay.
+ideal_s() { awk -v n="$COUNT" -v c="$1" -v d="$2" 'BEGIN { w = int((n + c - 1) / c); printf "%.3f", w * d / 1000 }'; }
+
+# curl's config file: COUNT times the same URL, each written to /dev/null.
+curl_config() { # FILE URL
+  for _ in $(seq "$COUNT"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$2"; done >"$1"
+}
+
+write_meta() {
+  {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "kernel: $(uname -sr)"
+    echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    echo "cores: $(nproc)"
+    echo "compiler: $(${CC:-cc} --version | head -n 1)"
+    echo "hyperfine: $(hyperfine --version)"
+    echo "curl: $(curl --version | head -n 1 | cut -d' ' -f1-2)"
+    echo "pinning: none (fetchd, the fetcher and bin/measure share all cores)"
+    echo "workload: $COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS; curl $CURL"
+    echo "runs: $RUNS after $WARMUP warm-up; $LONG_RUNS and none when a run takes over $LONG_S s"
+  } >"$1"
+}
+
+# aggregate RAW_CSV SKIP — medians per label (model@c) after the first SKIP
+# rows of each label (hyperfine's warm-up runs), as summary rows.
+aggregate() {
+  awk -F, -v skip="$2" -v count="$COUNT" -v delay="$DELAY" '
+    function median(s,   a, n, i, j, t) {
+      n = split(s, a, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    NR == 1 { next }
+    { seen[$1]++; if (seen[$1] <= skip) next
+      if (!($1 in order)) { order[$1] = ++nl; names[nl] = $1 }
+      runs[$1]++; if ($2 != 0) bad[$1]++
+      wall[$1] = wall[$1] " " $3; cpu[$1] = cpu[$1] " " ($4 + $5)
+      pss[$1] = pss[$1] " " $7; rss[$1] = rss[$1] " " $6 }
+    END {
+      for (i = 1; i <= nl; i++) { l = names[i]; split(l, mc, "@")
+        w = int((count + mc[2] - 1) / mc[2])
+        printf "%s,%s,%d,%d,%.4f,%.4f,%.0f,%.0f,%.4f\n", mc[1], mc[2], runs[l], bad[l] + 0,
+          median(wall[l]), median(cpu[l]), median(pss[l]), median(rss[l]), w * delay / 1000 }
+    }' "$1"
+}
+SUMMARY_HEADER="model,concurrency,runs,failed_runs,wall_s,cpu_s,peak_pss_kib,maxrss_kib,ideal_s"
+
+# run_group NAME RUNS WARMUP CONCLIST DELAY RAW — hyperfine over models x concurrency, then curl.
+run_group() {
+  local name=$1 runs=$2 warm=$3 cl=$4 delay=$5 raw=$6
+  local url="http://127.0.0.1:$PORT/bytes/$BYTES?delay_ms=$delay"
+  local measure="$BIN/measure --out $raw --label"
+  if [ -n "$MODELS" ]; then
+    echo "== $name: models $MODELS x concurrency $cl, $runs runs after $warm warm-up"
+    hyperfine --style basic -i --warmup "$warm" --runs "$runs" --export-json "$OUT/hyperfine-$name.json" \
+      -L model "$MODELS" -L c "$cl" \
+      "$measure {model}@{c} -- $BIN/fetch-{model} -q -c {c} -n $COUNT --timeout 60000 '$url'"
+  fi
+  if [ "$CURL" = 1 ]; then
+    curl_config "$OUT/curl-$name.cfg" "$url"
+    echo "== $name: curl --parallel (at most 300 in flight: curl's limit) x concurrency $cl"
+    hyperfine --style basic -i --warmup "$warm" --runs "$runs" --export-json "$OUT/hyperfine-$name-curl.json" \
+      -L c "$cl" \
+      "$measure curl@{c} -- curl -sS --fail --parallel --parallel-max \$(( {c} > 300 ? 300 : {c} )) -K $OUT/curl-$name.cfg"
+  fi
+}
+
+sweep() {
+  local short="" long="" est total=0 c
+  for c in ${CONC//,/ }; do
+    [ "$c" -ge 1 ] || die "a concurrency must be at least 1"
+    est=$(ideal_s "$c" "$DELAY")
+    if awk -v e="$est" -v l="$LONG_S" 'BEGIN { exit !(e > l) }'; then long="$long${long:+,}$c"
+    else short="$short${short:+,}$c"; fi
+  done
+  local nmodels ncmd
+  nmodels=$(echo "$MODELS" | tr ',' '\n' | grep -c .) || true
+  ncmd=$((nmodels + CURL))
+  total=$(awk -v s="$short" -v l="$long" -v n="$COUNT" -v d="$DELAY" -v k="$ncmd" \
+    -v r="$RUNS" -v w="$WARMUP" -v lr="$LONG_RUNS" '
+    function est(list, reps,   a, i, m, t) { m = split(list, a, ","); t = 0
+      for (i = 1; i <= m; i++) t += int((n + a[i] - 1) / a[i]) * d / 1000 * reps * k; return t }
+    BEGIN { printf "%.0f", est(s, r + w) + est(l, lr) }')
+  echo "bench-fetch: $COUNT x /bytes/$BYTES?delay_ms=$DELAY, concurrency $CONC, $ncmd commands"
+  echo "bench-fetch: estimated at least ${total} s (the delays alone; setup and slow models add more)"
+  rm -f "$OUT"/raw-*.csv "$OUT"/hyperfine-*.json "$OUT"/curl-*.cfg
+  write_meta "$OUT/meta.txt"
+  start_fetchd
+  echo "bench-fetch: fetchd pid $FPID on port $PORT"
+  [ -z "$short" ] || run_group short "$RUNS" "$WARMUP" "$short" "$DELAY" "$OUT/raw-short.csv"
+  [ -z "$long" ] || run_group long "$LONG_RUNS" 0 "$long" "$DELAY" "$OUT/raw-long.csv"
+  stop_fetchd
+  {
+    echo "$SUMMARY_HEADER"
+    [ ! -f "$OUT/raw-long.csv" ] || aggregate "$OUT/raw-long.csv" 0
+    [ ! -f "$OUT/raw-short.csv" ] || aggregate "$OUT/raw-short.csv" "$WARMUP"
+  } | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2n; } >"$OUT/summary.csv"
+  echo "commands: see the hyperfine JSON files (\"command\") beside this file" >>"$OUT/meta.txt"
+  rm -f "$OUT"/curl-*.cfg # regenerated each run; the commands are in the JSON files
+  echo
+  column -s, -t <"$OUT/summary.csv"
+  charts
+}
+
+charts() {
+  [ -f "$OUT/summary.csv" ] || die "$OUT/summary.csv is missing: run the sweep first"
+  local foot
+  foot="$(nproc) cores, $(uname -r), $(sed -n 's/^date: //p' "$OUT/meta.txt" 2>/dev/null); $(sed -n 's/^workload: \([^;]*\);.*/\1/p' "$OUT/meta.txt" 2>/dev/null); medians; nothing pinned"
+  gnuplot -e "summary='$OUT/summary.csv'; outdir='$OUT'; foot='$foot'" scripts/fetch.gp
+  echo "charts: $OUT/fetch-wall.png $OUT/fetch-memory.png $OUT/fetch-cpu.png"
+}
+
+# check: the judged comparisons, as medians and ratios.
+check() {
+  local runs=${FETCH_CHECK_RUNS:-5} raw="$OUT/check-raw.csv" url
+  rm -f "$raw"
+  write_meta "$OUT/check-meta.txt"
+  start_fetchd
+  echo "== 1. fetch-loop, 1000 x /bytes/1024?delay_ms=100 at c=1000, vs the ideal 1 x 100 ms ($runs runs)"
+  url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=100"
+  hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-1.json" \
+    "$BIN/measure --out $raw --label loop@1000 -- $BIN/fetch-loop -q -c 1000 -n 1000 '$url'"
+  echo "== 2. fetch-loop vs curl --parallel, 1000 x /bytes/1024?delay_ms=50 at c=300 ($runs runs each)"
+  url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=50"
+  COUNT=1000 curl_config "$OUT/check-curl.cfg" "$url"
+  hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-2.json" \
+    "$BIN/measure --out $raw --label loop@300 -- $BIN/fetch-loop -q -c 300 -n 1000 '$url'" \
+    "$BIN/measure --out $raw --label curl@300 -- curl -sS --fail --parallel --parallel-max 300 -K $OUT/check-curl.cfg"
+  stop_fetchd
+  # skip the warm-up row of each label; the ideal column differs per check
+  { echo "$SUMMARY_HEADER"; COUNT=1000 DELAY=100 aggregate "$raw" 1 | grep '^loop,1000,'
+    COUNT=1000 DELAY=50 aggregate "$raw" 1 | grep ',300,'; } >"$OUT/check-summary.csv"
+  awk -F, '
+    NR == 1 { next }
+    $1 == "loop" && $2 == 1000 { w1 = $5; i1 = $9; f1 = $4 }
+    $1 == "loop" && $2 == 300 { lw = $5; lm = $7; lc = $6; f2 = $4 }
+    $1 == "curl" && $2 == 300 { cw = $5; cm = $7; cc = $6; f3 = $4 }
+    END {
+      print ""
+      printf "1. fetch-loop c=1000, 100 ms: median wall %.3f s, ideal %.3f s, ratio %.2fx (goal <= 1.5x): %s\n",
+        w1, i1, w1 / i1, (w1 / i1 <= 1.5 && !f1) ? "OK" : "NOT MET"
+      printf "2. c=300, 50 ms (ideal %.3f s):\n", 0.2
+      printf "   fetch-loop       median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", lw, lc, lm
+      printf "   curl --parallel  median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", cw, cc, cm
+      printf "   loop / curl: wall %.2fx, cpu %.2fx, memory %.2fx\n", lw / cw, (cc ? lc / cc : 0), (cm ? lm / cm : 0)
+      if (f1 + f2 + f3) printf "   (%d runs had failed fetches: see %s)\n", f1 + f2 + f3, FILENAME
+    }' "$OUT/check-summary.csv" | tee "$OUT/check.txt"
+  rm -f "$OUT/check-curl.cfg"
+}
+
+case "$MODE" in
+  sweep) sweep ;;
+  check) check ;;
+  charts) charts ;;
+  *) die "usage: $0 sweep|check|charts" ;;
+esac

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# End-to-end tests of the three fetchers (fetch-fork, fetch-threads,
+# fetch-loop) against bin/fetchd over real sockets on 127.0.0.1, and of
+# bin/measure. No timing assertions: `timeout` only guards against hangs.
+source "$(dirname "$0")/lib.sh"
+
+if ! start_server fetchd "$BIN/fetchd" --port 0; then
+  fail "fetchd starts" "$(cat "$TMP/fetchd.err" 2>/dev/null)"; exit 0
+fi
+FPID=$SPID
+U="http://127.0.0.1:$SPORT"
+
+# A port nothing listens on: start a second fetchd, note its port, stop it.
+start_server dead "$BIN/fetchd" --port 0 && { DEAD=$SPORT; stop_server "$SPID"; } || DEAD=1
+
+# 500 URLs: 400 x /bytes/2000 and 100 chunked /bytes/3000 -> 1,100,000 bytes.
+{ for i in $(seq 400); do echo "$U/bytes/2000"; done
+  echo "# a comment and a blank line are skipped"; echo
+  for i in $(seq 100); do echo "$U/bytes/3000?chunked=1"; done; } >"$TMP/urls.txt"
+
+# run NAME CMD... — run a fetcher with a hang guard; sets RC, output in $TMP/out, $TMP/err
+run() { local n=$1; shift; timeout 60 "$@" >"$TMP/out" 2>"$TMP/err"; RC=$?; }
+# expect_fail NAME REASON CMD... — exit 1 and a failure line holding REASON
+expect_fail() {
+  local name=$1 reason=$2; shift 2
+  run "$name" "$@"
+  if [ "$RC" -eq 1 ] && grep -q -- "failed .*: .*$reason" "$TMP/err" && grep -q 'failed 1,' "$TMP/out"; then
+    pass "$name"
+  else fail "$name" "rc=$RC out=$(head -c 200 "$TMP/out") err=$(head -c 300 "$TMP/err")"; fi
+}
+
+for m in $MODELS; do
+  f="$BIN/fetch-$m"
+
+  run bytes "$f" -c 100 -i "$TMP/urls.txt"
+  if [ "$RC" -eq 0 ] && grep -q "fetched 500, failed 0, bytes 1100000," "$TMP/out"; then
+    pass "$m: 500 URLs at -c 100 (400 plain + 100 chunked), every byte verified"
+  else fail "$m: 500 URLs at -c 100, every byte verified" "rc=$RC $(head -c 300 "$TMP/out") $(head -c 300 "$TMP/err")"; fi
+
+  run chunked "$f" -c 7 -n 40 --verify on "$U/bytes/100000?chunked=1" "$U/bytes/1?chunked=1" "$U/bytes/0?chunked=1"
+  if [ "$RC" -eq 0 ] && grep -q "fetched 120, failed 0, bytes 4000040," "$TMP/out"; then
+    pass "$m: chunked bodies (100000, 1 and 0 bytes) decode and verify"
+  else fail "$m: chunked bodies decode and verify" "rc=$RC $(head -c 300 "$TMP/out") $(head -c 300 "$TMP/err")"; fi
+
+  # --keepalive: right bytes, and connections reused. Every closed connection
+  # leaves one TIME-WAIT entry on the fetchd port: ~4 with reuse, 200 without.
+  if start_server "ka-$m" "$BIN/fetchd" --port 0; then
+    run keepalive "$f" --keepalive -c 4 -n 200 "http://127.0.0.1:$SPORT/bytes/5000"
+    tw=$(ss -Htan state time-wait "( sport = :$SPORT or dport = :$SPORT )" 2>/dev/null | wc -l)
+    stop_server "$SPID"
+    if [ "$RC" -eq 0 ] && grep -q "fetched 200, failed 0, bytes 1000000," "$TMP/out" && [ "$tw" -le 40 ]; then
+      pass "$m: --keepalive fetches 200 URLs over few connections ($tw closed)"
+    else fail "$m: --keepalive fetches 200 URLs over few connections" "rc=$RC closed=$tw $(head -c 300 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
+  else fail "$m: --keepalive" "second fetchd did not start"; fi
+
+  run keepalive-chunked "$f" --keepalive -c 3 -n 30 "$U/bytes/7000?chunked=1" "$U/bytes/10"
+  [ "$RC" -eq 0 ] && grep -q "fetched 60, failed 0," "$TMP/out" && pass "$m: --keepalive with chunked and plain bodies mixed" \
+    || fail "$m: --keepalive with chunked and plain bodies mixed" "rc=$RC $(head -c 300 "$TMP/err")"
+
+  expect_fail "$m: connection refused is a failure" "connection refused" "$f" "http://127.0.0.1:$DEAD/bytes/10"
+  expect_fail "$m: a slow answer times out" "timeout after 300 ms" "$f" --timeout 300 "$U/bytes/10?delay_ms=5000"
+  expect_fail "$m: a truncated body is a failure" "truncated body: 500 of 1000 bytes" "$f" "$U/fault/truncate/1000"
+  expect_fail "$m: a malformed status line is a failure" "malformed status line" "$f" "$U/fault/status"
+  expect_fail "$m: a close without an answer is a failure" "connection closed before the response" "$f" "$U/fault/close"
+  expect_fail "$m: a malformed Content-Length is a failure" "malformed Content-Length" "$f" "$U/fault/badlength"
+  expect_fail "$m: HTTP 404 is a failure" "HTTP status 404" "$f" "$U/no/such/thing"
+
+  # Failures among successes: counted apart, the rest still verified, exit 1.
+  run mixed "$f" -c 20 -n 30 "$U/bytes/100" "http://127.0.0.1:$DEAD/x"
+  lines=$(grep -c 'failed http' "$TMP/err")
+  if [ "$RC" -eq 1 ] && grep -q "fetched 30, failed 30," "$TMP/out" && [ "$lines" -eq 20 ] &&
+     grep -q "and 10 more failures" "$TMP/err"; then
+    pass "$m: 30 failures among 60 fetches: 20 listed + 'and 10 more', exit 1"
+  else fail "$m: 30 failures among 60 fetches listed with a cap" "rc=$RC lines=$lines $(head -c 200 "$TMP/out")"; fi
+
+  run quiet "$f" -q -n 5 "$U/bytes/10"
+  [ "$RC" -eq 0 ] && [ ! -s "$TMP/out" ] && pass "$m: --quiet prints nothing on success" \
+    || fail "$m: --quiet prints nothing on success" "rc=$RC $(cat "$TMP/out")"
+
+  # Bad flags and bad URLs: exit 2 with one line.
+  for bad in "-c 0 $U/" "--frobnicate $U/" "--verify maybe $U/" "https://127.0.0.1/" "http://example.com/" \
+             "http://127.0.0.1:99999/" "" "-i /nonexistent/file" "--timeout"; do
+    # shellcheck disable=SC2086
+    timeout 10 "$f" $bad >/dev/null 2>"$TMP/err"; rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ]; then pass "$m: bad input '$bad' exits 2 with one line"
+    else fail "$m: bad input '$bad' exits 2 with one line" "rc=$rc: $(head -c 200 "$TMP/err")"; fi
+  done
+  "$f" --help >"$TMP/help" 2>&1 && grep -q -- '--keepalive' "$TMP/help" && pass "$m: --help lists the flags" \
+    || fail "$m: --help lists the flags" "$(head -c 200 "$TMP/help")"
+done
+
+# fetch-fork reaps every child as soon as it reports: while one slow fetch is
+# still running, the ten fast ones must leave no zombie behind.
+case " $MODELS " in *" fork "*)
+  "$BIN/fetch-fork" -q -c 20 -n 10 "$U/bytes/10" "$U/bytes/10?delay_ms=4000" >/dev/null 2>&1 &
+  fpid=$!; _pids+=("$fpid")
+  sleep 2
+  kids=$(ps -o stat= --ppid "$fpid" 2>/dev/null | wc -l)
+  zombies=$(ps -o stat= --ppid "$fpid" 2>/dev/null | grep -c '^Z')
+  wait "$fpid"; rc=$?
+  if [ "$rc" -eq 0 ] && [ "$zombies" -eq 0 ] && [ "$kids" -le 10 ]; then
+    pass "fork: finished children are reaped at once ($kids alive, 0 zombies mid-run)"
+  else fail "fork: finished children are reaped at once" "rc=$rc children=$kids zombies=$zombies"; fi
+  ;;
+esac
+
+# bin/measure: a CSV line with the command's exit status, and that status.
+csv="$TMP/m.csv"
+"$BIN/measure" --out "$csv" --label hello -- sh -c 'sleep 0.3; exit 3' 2>/dev/null; rc=$?
+"$BIN/measure" --out "$csv" --label tree -- sh -c 'sleep 0.3 & sleep 0.3; wait' 2>/dev/null
+if [ "$rc" -eq 3 ] && [ "$(head -n 1 "$csv")" = "label,exit,wall_s,user_s,sys_s,maxrss_kib,peak_pss_kib,pss_samples" ] &&
+   awk -F, 'NR==2 && $1=="hello" && $2==3 && $3>=0.25 && $6>0 && $7>0 {ok=1} END {exit !ok}' "$csv" &&
+   [ "$(wc -l <"$csv")" -eq 3 ]; then
+  pass "measure: appends one CSV line per run (header once), exits with the command's status"
+else fail "measure: CSV line and exit status" "rc=$rc $(cat "$csv" | tr '\n' ' ')"; fi
+"$BIN/measure" -- /nonexistent/cmd >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 127 ] && pass "measure: a command that cannot run gives 127" || fail "measure: a command that cannot run gives 127" "rc=$rc"
+"$BIN/measure" --bogus -- true >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 2 ] && pass "measure: unknown flag exits 2" || fail "measure: unknown flag exits 2" "rc=$rc"
+
+stop_server "$FPID"
