@@ -3,6 +3,7 @@
 #   make            build every program into bin/
 #   make test       build, then run every test (unit + end to end, real sockets)
 #   make bench      the default echo comparison: results/latest/ + charts + summary
+#   make table      regenerate docs/table.md from results/reference
 #
 # Build layout: objects in $(OBJ), programs in $(BIN), test programs in $(TBIN).
 # `make test-sanitize` rebuilds the same sources under build/asan and build/tsan.
@@ -32,7 +33,7 @@ COMMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/common/*.c))
 CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
               $(patsubst %.S,$(OBJ)/%.o,$(wildcard models/loop/coro*.S))
 
-.PHONY: all test test-sanitize bench charts clean help deps deps-bench
+.PHONY: all test test-sanitize bench charts table clean help deps
 .DEFAULT_GOAL := all
 .SECONDARY:  # keep objects between builds
 
@@ -110,6 +111,10 @@ bench: all deps
 
 charts: deps
 	@scripts/charts.sh results/latest
+
+# The processes / threads / coroutines table in docs/, from the reference run.
+table:
+	scripts/table.sh results/reference > docs/table.md
 
 clean:
 	rm -rf bin build
