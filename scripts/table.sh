@@ -2,9 +2,9 @@
 # table.sh [RUN_DIR] — write the "processes / threads / coroutines" comparison
 # table (the slide every asyncio talk shows) from this suite's own results, in
 # Markdown on stdout. Every figure is read from the CSV files of RUN_DIR
-# (default results/reference): echo-summary.csv (make bench), units.csv (make
-# bench-units) and c10k.csv (make bench-c10k); a file that is missing leaves
-# its rows out. `make table` writes docs/table.md with it.
+# (default results/reference): echo/echo-summary.csv (make bench),
+# units/units.csv (make bench-units) and c10k/c10k.csv (make bench-c10k); a
+# file that is missing leaves its rows out. `make table` writes docs/table.md with it.
 set -euo pipefail
 dir=${1:-results/reference}
 [ -d "$dir" ] || { echo "table.sh: no results folder $dir" >&2; exit 1; }
@@ -14,7 +14,7 @@ col() { head -n 1 "$1" | tr ',' '\n' | grep -nx -- "$2" | cut -d: -f1 | head -n 
 
 # units KIND WHAT PINNED FIELD — one figure from units.csv
 units() {
-  local f="$dir/units.csv" c
+  local f="$dir/units/units.csv" c
   [ -f "$f" ] || return 0
   c=$(col "$f" "$4"); [ -n "$c" ] || return 0
   awk -F, -v k="$1" -v w="$2" -v p="$3" -v c="$c" 'NR > 1 && $1 == k && $2 == w && $3 == p { print $c; exit }' "$f"
@@ -22,25 +22,25 @@ units() {
 
 # echo_at MODEL FIELD — a median from echo-summary.csv at the largest connection count
 echo_at() {
-  local f="$dir/echo-summary.csv" c cc
+  local f="$dir/echo/echo-summary.csv" c cc
   [ -f "$f" ] || return 0
   c=$(col "$f" "$2"); cc=$(col "$f" conns); [ -n "$c" ] || return 0
   awk -F, -v m="$1" -v c="$c" -v cc="$cc" -v n="$(echo_conns)" 'NR > 1 && $1 == m && $cc == n { print $c; exit }' "$f"
 }
 echo_conns() {
-  local f="$dir/echo-summary.csv" cc
+  local f="$dir/echo/echo-summary.csv" cc
   cc=$(col "$f" conns)
   awk -F, -v cc="$cc" 'NR > 1 && $cc + 0 > max { max = $cc + 0 } END { print max }' "$f"
 }
 
 # c10k_at MODEL FIELD — the median over reps of FIELD at the largest N in c10k.csv
 c10k_conns() {
-  local f="$dir/c10k.csv" cc
+  local f="$dir/c10k/c10k.csv" cc
   cc=$(col "$f" conns)
   awk -F, -v cc="$cc" 'NR > 1 && $cc + 0 > max { max = $cc + 0 } END { print max }' "$f"
 }
 c10k_at() {
-  local f="$dir/c10k.csv" c cc
+  local f="$dir/c10k/c10k.csv" c cc
   [ -f "$f" ] || return 0
   c=$(col "$f" "$2"); cc=$(col "$f" conns); [ -n "$c" ] || return 0
   awk -F, -v m="$1" -v c="$c" -v cc="$cc" -v n="$(c10k_conns)" \
@@ -62,7 +62,7 @@ int_fmt() {
 
 row() { printf '| %s | %s | %s | %s |\n' "$@"; }
 
-meta() { sed -n "s/^$1: //p" "$dir/meta.txt" 2>/dev/null | head -n 1; }
+meta() { sed -n "s/^$1: //p" "$dir/echo/meta.txt" 2>/dev/null | head -n 1; }
 
 cat <<EOF2
 # Processes, threads, coroutines — measured
@@ -78,7 +78,7 @@ row "" "processes (\`fork\`)" "threads (\`threads\`)" "coroutines (\`loop\`)"
 row "---" "---" "---" "---"
 row "who decides when to switch" "the kernel (preemptive)" "the kernel (preemptive)" "the coroutine, when it waits (cooperative)"
 row "memory shared between units" "none (copy-on-write)" "all (needs locks)" "all (no locks: one runs at a time)"
-if [ -f "$dir/units.csv" ]; then
+if [ -f "$dir/units/units.csv" ]; then
   row "create one and let it finish" \
     "$(fmt "$(units process create no ns_per_unit_median)" 1 1000) µs" \
     "$(fmt "$(units thread create no ns_per_unit_median)" 1 1000) µs" \
@@ -92,7 +92,7 @@ if [ -f "$dir/units.csv" ]; then
     "$(fmt "$(units thread create no pss_kib_per_unit)" 1) + $(fmt "$(units thread create no kernel_kib_per_unit)" 1) KiB" \
     "$(fmt "$(units coroutine create no pss_kib_per_unit)" 1) + $(fmt "$(units coroutine create no kernel_kib_per_unit)" 1) KiB"
 fi
-if [ -f "$dir/echo-summary.csv" ]; then
+if [ -f "$dir/echo/echo-summary.csv" ]; then
   n=$(echo_conns)
   row "echo, $n connections: messages/s" \
     "$(int_fmt "$(echo_at fork msgs_per_s)")" "$(int_fmt "$(echo_at threads msgs_per_s)")" "$(int_fmt "$(echo_at loop msgs_per_s)")"
@@ -105,7 +105,7 @@ if [ -f "$dir/echo-summary.csv" ]; then
   row "echo, $n connections: user memory (PSS) per connection" \
     "$(fmt "$(echo_at fork pss_per_conn_kib)" 1) KiB" "$(fmt "$(echo_at threads pss_per_conn_kib)" 1) KiB" "$(fmt "$(echo_at loop pss_per_conn_kib)" 1) KiB"
 fi
-if [ -f "$dir/c10k.csv" ]; then
+if [ -f "$dir/c10k/c10k.csv" ]; then
   n=$(c10k_conns)
   row "$n idle connections: user + kernel memory per connection" \
     "$(fmt "$(c10k_at fork pss_kib_per_conn)" 1) + $(fmt "$(c10k_at fork kernel_kib_per_conn)" 1) KiB" \
