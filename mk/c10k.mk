@@ -1,0 +1,19 @@
+# mk/c10k.mk — the C10K sweep: memory per connection, user and kernel side, for
+# every model up to 10,000 connections (harness/c10k.c -> bin/c10k, built by the
+# Makefile's generic harness rule). docs/c10k.md is the lesson.
+#
+#   make bench-c10k         the sweep: results/c10k/ (CSV, meta, charts, extrapolation; 3-4 minutes)
+#                           (env: REPS CONNS MODELS RATE OUT, see scripts/bench-c10k.sh)
+#   make c10k-charts        redraw the charts from results/c10k/c10k.csv
+#   make c10k-extrapolate   100,000 and 1,000,000 connections per model, from the CSV
+
+.PHONY: bench-c10k c10k-charts c10k-extrapolate
+
+bench-c10k: $(BIN)/c10k $(filter $(BIN)/echo-%,$(PROGRAMS_MODEL)) deps
+	@BIN=$(BIN) scripts/bench-c10k.sh sweep
+
+c10k-charts: deps
+	@scripts/bench-c10k.sh charts
+
+c10k-extrapolate:
+	@scripts/bench-c10k.sh extrapolate

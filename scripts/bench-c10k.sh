@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# bench-c10k.sh — the C10K sweep: every model's echo server at 1 ... 10,000 idle
+# connections, memory per connection split into user and kernel parts.
+#
+#   make bench-c10k                      (what it runs: sweep; about 3-4 minutes)
+#   REPS=1 CONNS=100,1000 scripts/bench-c10k.sh      a short one
+#   scripts/bench-c10k.sh charts         redraw the charts from OUT/c10k.csv
+#   scripts/bench-c10k.sh extrapolate    100,000 and 1,000,000 connections, from OUT/c10k.csv
+#
+# sweep runs bin/c10k once per (N, repetition, model) — the models interleaved
+# within each N, so that a noisy minute hurts all three alike — appending to
+# OUT/c10k.csv; writes OUT/meta.txt, OUT/c10k-median.csv (medians over the
+# repetitions), the charts OUT/c10k-memory.png and OUT/c10k-connect.png
+# (scripts/c10k.gp), OUT/extrapolation.md, and prints a summary table.
+# It raises the open-files limit to the hard limit and changes no sysctl.
+#
+# Environment: BIN (bin), OUT (results/c10k), MODELS (fork threads loop),
+# CONNS (1,10,100,1000,5000,10000), REPS (3), RATE (5000 connections/s).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin} OUT=${OUT:-results/c10k} MODELS=${MODELS:-fork threads loop}
+CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000}
+csv=$OUT/c10k.csv med=$OUT/c10k-median.csv
+
+die() { echo "bench-c10k.sh: $*" >&2; exit 1; }
+sysctl_val() { tr -s '\t ' ' ' <"/proc/sys/$(tr . / <<<"$1")" 2>/dev/null || echo unknown; }
+
+# --- medians over the repetitions: one row per (model, N) ----------------------
+# mawk has no sort: each cell's values are sorted by insertion, n <= REPS.
+medians() {
+  awk -F, '
+    function med(key, col,   n, i, j, v, t, a) {
+      n = split(vals[key, col], a, " ")
+      for (i = 2; i <= n; i++) { v = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
+      if (n == 0) return "NaN"
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    {
+      key = $col["model"] "," $col["conns"]
+      if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
+      reps[key]++; errors[key] += $col["errors"]
+      if ($col["server_exit"] != 0) bad_exit[key]++
+      if ($col["stop_reason"] != "") { stops[key]++; why[key] = $col["stop_reason"]; next }
+      for (c in want) if ($col[c] != "NaN") vals[key, c] = vals[key, c] " " $col[c]
+    }
+    BEGIN {
+      split("connect_s pss_kib_per_conn kstack_kib_per_conn pagetables_kib_per_conn slab_kib_per_conn " \
+            "sock_kib_per_conn kernel_kib_per_conn client_kernel_kib_per_conn meminfo_server_kib_per_conn " \
+            "cg_server_kib_per_conn cg_kmem_kib_per_conn agree_pct procs threads", w, " ")
+      for (i in w) want[w[i]] = 1
+      hdr = "model,conns,reps,stopped,errors,bad_exits"
+      for (i = 1; i in w; i++) hdr = hdr "," w[i]
+      print hdr ",stop_reason"
+      nw = 0; for (i = 1; i in w; i++) nw = i
+    }
+    END {
+      for (k = 1; k <= nk; k++) {
+        key = order[k]; line = key "," reps[key] "," stops[key] + 0 "," errors[key] "," bad_exit[key] + 0
+        for (i = 1; i <= nw; i++) line = line "," med(key, w[i])
+        print line "," why[key]
+      }
+    }' "$csv"
+}
+
+# --- the summary table -----------------------------------------------------------
+summary() {
+  echo
+  echo "C10K sweep: medians over the repetitions, KiB per connection (see docs/c10k.md)"
+  echo "  user = PSS of the server tree; kernel = stacks + page tables + slab + socket buffers (meminfo: both ends);"
+  echo "  client = client side (its cgroup); server(meminfo) = user + kernel - client; server(cgroup) = the server's cgroup"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+             printf "%-8s %6s %5s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s %6s %6s %s\n", "model", "N", "reps",
+               "connect_s", "user", "kstack", "ptable", "slab", "sock", "kernel", "client", "srv_mi", "srv_cg", "diff%", "errors", "stop"
+             next }
+           function f(n, x) { x = $c[n]; return x == "NaN" ? "-" : sprintf("%.1f", x) }
+           { printf "%-8s %6s %5s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s %6s %6s %s\n", $c["model"], $c["conns"], $c["reps"],
+               ($c["connect_s"] == "NaN" ? "-" : sprintf("%.3f", $c["connect_s"])), f("pss_kib_per_conn"), f("kstack_kib_per_conn"),
+               f("pagetables_kib_per_conn"), f("slab_kib_per_conn"), f("sock_kib_per_conn"), f("kernel_kib_per_conn"),
+               f("client_kernel_kib_per_conn"), f("meminfo_server_kib_per_conn"), f("cg_server_kib_per_conn"),
+               ($c["agree_pct"] == "NaN" ? "-" : sprintf("%+.0f", $c["agree_pct"])), $c["errors"],
+               ($c["stopped"] > 0 ? $c["stopped"] " of " $c["reps"] ": " $c["stop_reason"] : "") }' "$med"
+}
+
+# --- charts ----------------------------------------------------------------------------
+charts() {
+  [ -s "$csv" ] || die "$csv is missing: run the sweep first"
+  medians >"$med"
+  command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
+  meta() { sed -n "s/^$1: //p" "$OUT/meta.txt" 2>/dev/null | head -n 1; }
+  local foot top
+  foot="$(meta cpu), $(meta cores) cores, kernel $(meta kernel) | $(meta date | cut -c1-10) | commit $(meta commit)"
+  foot="$foot | median of $(meta reps) reps, nothing pinned"
+  top=$(awk -F, 'NR > 1 && $4 < $3 && $2 + 0 > m { m = $2 + 0 } END { print m + 0 }' "$med")
+  gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
+  local term='set terminal pngcairo size 1100,700 font "DejaVu Sans,11" enhanced'
+  gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo || term='set terminal png size 1100,700 enhanced'
+  for what in memory connect; do
+    gnuplot -e "$term" -e "csv=$(gp_str "$med"); out=$(gp_str "$OUT/c10k-$what.png"); foot=$(gp_str "$foot")" \
+            -e "chart=$(gp_str "$what"); ntop=$top; rate=$(meta rate | grep -o '^[0-9]*' || echo 0)" \
+            scripts/c10k.gp || die "gnuplot failed on scripts/c10k.gp ($what)"
+  done
+  echo "bench-c10k: drew $OUT/c10k-memory.png (N=$top) and $OUT/c10k-connect.png" >&2
+}
+
+# --- extrapolation ------------------------------------------------------------------
+# From the medians at the largest N every model reached: memory for 100,000 and
+# 1,000,000 connections, and which of this machine's limits each model meets first.
+extrapolate() {
+  [ -s "$csv" ] || die "$csv is missing: run the sweep first"
+  medians >"$med"
+  local nofile_hard nr_open file_max threads_max pid_max map_max ports mem_avail mem_total
+  nofile_hard=$(ulimit -Hn) nr_open=$(sysctl_val fs.nr_open) file_max=$(sysctl_val fs.file-max)
+  threads_max=$(sysctl_val kernel.threads-max) pid_max=$(sysctl_val kernel.pid_max)
+  map_max=$(sysctl_val vm.max_map_count)
+  ports=$(awk '{ print $2 - $1 + 1 }' /proc/sys/net/ipv4/ip_local_port_range)
+  mem_total=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) mem_avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+  awk -F, -v nofile="$nofile_hard" -v nr_open="$nr_open" -v file_max="$file_max" -v threads_max="$threads_max" \
+      -v pid_max="$pid_max" -v map_max="$map_max" -v ports="$ports" -v mem_total="$mem_total" -v mem_avail="$mem_avail" '
+    function gib(kib) { return sprintf("%.1f GiB", kib / 1048576) }
+    function num(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : x >= 1e3 ? sprintf("%.1fk", x / 1e3) : sprintf("%d", x) }
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["stopped"] < $c["reps"] && $c["conns"] + 0 >= top[$c["model"]] + 0 {
+      m = $c["model"]; if (!(m in seen)) { seen[m] = 1; order[++nm] = m }
+      top[m] = $c["conns"]
+      srv[m] = $c["cg_server_kib_per_conn"] != "NaN" ? $c["cg_server_kib_per_conn"] : $c["meminfo_server_kib_per_conn"]
+      src[m] = $c["cg_server_kib_per_conn"] != "NaN" ? "cgroup" : "meminfo"
+      if (srv[m] == "NaN") { srv[m] = $c["pss_kib_per_conn"] + $c["kernel_kib_per_conn"]; src[m] = "meminfo, both ends" }
+      cli[m] = $c["client_kernel_kib_per_conn"] == "NaN" ? 0 : $c["client_kernel_kib_per_conn"]
+    }
+    # limit(name, capacity): remember one limit of model m; the smallest comes first
+    function limit(name, cap) { nl++; lname[nl] = name; lcap[nl] = cap }
+    END {
+      printf "Machine: MemTotal %s (MemAvailable %s now); RLIMIT_NOFILE hard %s, fs.nr_open %s, fs.file-max %s,\n", \
+             gib(mem_total), gib(mem_avail), nofile, nr_open, file_max
+      printf "kernel.threads-max %s, kernel.pid_max %s, vm.max_map_count %s, ephemeral ports %s (one client IP, one server port).\n\n", \
+             threads_max, pid_max, map_max, ports
+      print "| model | measured at N | server KiB/conn (source) | + client KiB/conn | 100,000 conns | 1,000,000 conns | the server runs out first of | every limit, smallest first |"
+      print "|---|---|---|---|---|---|---|---|"
+      for (k = 1; k <= nm; k++) {
+        m = order[k]; per = srv[m] + cli[m]; nl = 0
+        limit("memory (MemAvailable / (server + client per conn))", int(mem_avail / per))
+        if (m == "fork") {
+          limit("kernel.pid_max (a PID per child)", pid_max - 300)
+          limit("kernel.threads-max (a task per child)", threads_max)
+        } else if (m == "threads") {
+          limit("kernel.pid_max (a PID per thread)", pid_max - 300)
+          limit("kernel.threads-max", threads_max)
+          limit("vm.max_map_count (2 mappings per thread stack: stack + guard)", int(map_max / 2))
+          limit("RLIMIT_NOFILE hard (one process holds every socket)", nofile)
+        } else {
+          limit("vm.max_map_count (2 mappings per coroutine stack: stack + guard)", int(map_max / 2))
+          limit("RLIMIT_NOFILE hard (one process holds every socket)", nofile)
+        }
+        limit("ephemeral ports (client side, one IP)", ports)
+        limit("fs.file-max (2 files per loopback connection)", int(file_max / 2))
+        for (i = 2; i <= nl; i++) for (j = i; j > 1 && lcap[j] < lcap[j - 1]; j--) {
+          t = lcap[j]; lcap[j] = lcap[j - 1]; lcap[j - 1] = t; t = lname[j]; lname[j] = lname[j - 1]; lname[j - 1] = t }
+        lims = ""; first = ""
+        for (i = 1; i <= nl; i++) {
+          lims = lims (i > 1 ? "; " : "") lname[i] " " num(lcap[i])
+          if (first == "" && lname[i] !~ /client side/) first = lname[i] " at " num(lcap[i])
+        }
+        printf "| %s | %s | %.1f (%s) | %.1f | %s | %s | %s | %s |\n", m, top[m], srv[m], src[m], cli[m], \
+               gib(per * 1e5), gib(per * 1e6), first, lims
+      }
+      print ""
+      print "Memory = (server + client side per connection) x N, both on this machine, linear in N as measured."
+      print "Limits: how many connections each allows as configured now; RLIMIT_NOFILE can be raised up to fs.nr_open,"
+      print "the sysctls by root, ports by adding client IPs (127.0.0.2, ...) or server ports."
+    }' "$med"
+}
+
+sweep() {
+  [ -x "$BIN/c10k" ] || die "$BIN/c10k is missing (run make)"
+  for m in $MODELS; do [ -x "$BIN/echo-$m" ] || die "$BIN/echo-$m is missing (run make)"; done
+  mkdir -p "$OUT"
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  rm -f "$csv.tmp"
+  local start=$SECONDS load failed=0
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  local cmds=()
+  for n in ${CONNS//,/ }; do
+    for rep in $(seq 1 "$REPS"); do
+      for m in $MODELS; do
+        local cmd=("$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp")
+        [ "$rep" = 1 ] && cmds+=("${cmd[*]}")
+        "${cmd[@]}" || failed=$((failed + 1))
+      done
+    done
+  done
+  mv "$csv.tmp" "$csv"
+  local commit cpu
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [ -z "$(git status --porcelain -- harness/c10k.c models 2>/dev/null)" ] || commit="$commit (with local changes)"
+  cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
+  {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $commit"
+    echo "kernel: $(uname -sr)"
+    echo "cpu: ${cpu:-unknown}"
+    echo "cores: $(nproc)"
+    echo "memory: $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "compiler: $(${CC:-cc} --version | head -n 1)"
+    echo "models: $MODELS"
+    echo "conns: $CONNS"
+    echo "reps: $REPS"
+    echo "rate: $RATE connections/s (paced), at most 256 connects in flight"
+    echo "order: for each N, for each repetition, every model in turn (interleaved)"
+    echo "pinning: none; server and client share the $(nproc) cores"
+    echo "limits: RLIMIT_NOFILE soft $(ulimit -Sn) hard $(ulimit -Hn) (soft raised to hard); sysctls read, none changed:"
+    for s in net.core.somaxconn fs.nr_open fs.file-max kernel.threads-max vm.max_map_count kernel.pid_max net.ipv4.ip_local_port_range; do
+      echo "  $s = $(sysctl_val "$s")"
+    done
+    echo "cgroups: $(grep -m1 memory /proc/self/cgroup || echo none) (bin/c10k makes groups inside it)"
+    echo "commands (rep 1; later reps add --first-rep R):"
+    printf '  %s\n' "${cmds[@]}"
+    echo "load: load average $load at the start; took $((SECONDS - start)) s; $failed of the runs did not reach N cleanly"
+  } >"$OUT/meta.txt"
+  charts
+  extrapolate >"$OUT/extrapolation.md"
+  summary
+  echo
+  cat "$OUT/extrapolation.md"
+  echo "bench-c10k: wrote $csv, $med, $OUT/meta.txt, $OUT/extrapolation.md and the charts ($((SECONDS - start)) s)" >&2
+}
+
+case "${1:-sweep}" in
+  -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0" ;;
+  sweep) sweep ;;
+  charts) charts ;;
+  extrapolate) extrapolate ;;
+  summary) medians >"$med" && summary ;;
+  *) echo "bench-c10k.sh: unknown command '$1' (sweep, charts, extrapolate, summary; settings come from the environment)" >&2; exit 2 ;;
+esac

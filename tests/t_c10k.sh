@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# tests/t_c10k.sh — bin/c10k at small N for every model: one CSV row per N,
+# every connection reached and echoed, the server exits 0, the memory figures
+# are there; a missing model and an N beyond the open-files limit fail clearly.
+# Nothing here times anything: the figures are only checked for being present
+# and positive where they cannot be anything else.
+source "$(dirname "$0")/lib.sh"
+
+prog=$BIN/c10k
+if [ ! -x "$prog" ]; then fail c10k_built "$prog missing (run make)"; exit 0; fi
+
+# col CSV ROW NAME — the value of column NAME in data row ROW (1 = first)
+col() { awk -F, -v row="$2" -v name="$3" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+                                          NR - 1 == row { print $c[name] }' "$1"; }
+# positive NAME VALUE — pass if VALUE is a number > 0
+positive() { if awk -v v="$2" 'BEGIN { exit !(v != "NaN" && v + 0 > 0) }'; then pass "$1"; else fail "$1" "got '$2', want > 0"; fi; }
+
+# flags
+check c10k_help "$prog" --help
+"$prog" --no-such-flag >/dev/null 2>"$TMP/e"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- '--no-such-flag' "$TMP/e" && pass c10k_bad_flag || fail c10k_bad_flag "rc=$rc"
+"$prog" --conns 10,x >/dev/null 2>"$TMP/e"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- '--conns' "$TMP/e" && pass c10k_bad_conns || fail c10k_bad_conns "rc=$rc"
+
+# a model whose program does not exist: a clear error naming it, no CSV, exit 1
+timeout 20 "$prog" --model nosuch --conns 10 >"$TMP/o" 2>"$TMP/e"; rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'echo-nosuch' "$TMP/e" && [ ! -s "$TMP/o" ]; then pass c10k_missing_model
+else fail c10k_missing_model "rc=$rc stderr=$(head -c 200 "$TMP/e")"; fi
+
+for m in $MODELS; do
+  out="$TMP/$m.csv"
+  timeout 120 "$prog" --model "$m" --conns 50,200 --reps 1 --settle-ms 300 --out "$out" 2>"$TMP/$m.err"; rc=$?
+  [ "$rc" -eq 0 ] && pass "c10k_${m}_runs" || fail "c10k_${m}_runs" "exit $rc: $(tail -n 2 "$TMP/$m.err" | tr '\n' ' ')"
+  rows=$(($(wc -l <"$out" 2>/dev/null || echo 1) - 1))
+  [ "$rows" -eq 2 ] && pass "c10k_${m}_rows" || fail "c10k_${m}_rows" "$rows data rows, want 2"
+  for r in 1 2; do
+    n=$(col "$out" $r conns) t="c10k_${m}_$(col "$out" $r conns)"
+    want=$([ "$r" = 1 ] && echo 50 || echo 200)
+    [ "$n" = "$want" ] && [ "$(col "$out" $r reached)" = "$want" ] && pass "${t}_reached" \
+      || fail "${t}_reached" "conns=$n reached=$(col "$out" $r reached), want $want"
+    [ "$(col "$out" $r errors)" = 0 ] && pass "${t}_no_errors" || fail "${t}_no_errors" "errors=$(col "$out" $r errors)"
+    [ "$(col "$out" $r server_exit)" = 0 ] && pass "${t}_server_exit_0" || fail "${t}_server_exit_0" "server_exit=$(col "$out" $r server_exit)"
+    [ -z "$(col "$out" $r stop_reason)" ] && pass "${t}_no_stop" || fail "${t}_no_stop" "$(col "$out" $r stop_reason)"
+    positive "${t}_connect_s" "$(col "$out" $r connect_s)"
+    # every connection costs the server user memory (PSS) and the machine kernel memory (sockets)
+    positive "${t}_pss" "$(col "$out" $r pss_kib_per_conn)"
+    # the meminfo figures are machine-wide: other programs' churn can outweigh 50 connections,
+    # so they must only be there; the server's own cgroup counters must be positive
+    k=$(col "$out" $r kernel_kib_per_conn)
+    [[ "$k" =~ ^-?[0-9]+\.[0-9]+$ ]] && pass "${t}_kernel_present" || fail "${t}_kernel_present" "got '$k'"
+    if [ "$(col "$out" $r cg_total_kib_per_conn)" != NaN ]; then
+      positive "${t}_cgroup_total" "$(col "$out" $r cg_total_kib_per_conn)"
+      positive "${t}_cgroup_kmem" "$(col "$out" $r cg_kmem_kib_per_conn)"
+    else
+      echo "note: no writable memory cgroup here: cgroup figures not checked" >&2
+    fi
+  done
+  # a thread or a process per connection; the loop serves all on one thread
+  procs=$(col "$out" 2 procs) threads=$(col "$out" 2 threads)
+  case $m in
+    fork)    [ "$procs" -ge 201 ] && pass c10k_fork_procs || fail c10k_fork_procs "procs=$procs, want >= 201" ;;
+    threads) [ "$procs" = 1 ] && [ "$threads" -ge 201 ] && pass c10k_threads_threads || fail c10k_threads_threads "procs=$procs threads=$threads" ;;
+    loop)    [ "$procs" = 1 ] && [ "$threads" = 1 ] && pass c10k_loop_one_thread || fail c10k_loop_one_thread "procs=$procs threads=$threads" ;;
+  esac
+done
+
+# the cgroups we made are gone
+left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "c10k-*" 2>/dev/null | head -n 3)
+[ -z "$left" ] && pass c10k_cgroups_removed || fail c10k_cgroups_removed "left: $left"
+
+# N beyond the open-files limit: a clear stop reason, exit 1, quickly
+m=${MODELS%% *}
+( ulimit -n 256; timeout 60 "$prog" --model "$m" --conns 1000 --reps 1 --settle-ms 100 --out "$TMP/limit.csv" ) 2>"$TMP/limit.err"; rc=$?
+reason=$(col "$TMP/limit.csv" 1 stop_reason)
+if [ "$rc" -eq 1 ] && grep -q 'RLIMIT_NOFILE' <<<"$reason" && grep -q 'RLIMIT_NOFILE' "$TMP/limit.err"; then
+  pass c10k_fd_limit_stop_reason
+else
+  fail c10k_fd_limit_stop_reason "rc=$rc reason='$reason' stderr=$(head -c 200 "$TMP/limit.err")"
+fi
