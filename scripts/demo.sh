@@ -21,6 +21,7 @@ The demos (each takes a few seconds; every line carries the wall clock):
   make demo-cpu        a CPU-bound job: coroutines use one core, threads and processes all of them
   make demo-spawn      10,000 processes, threads, coroutines: time and memory each (hyperfine)
   make demo-c10k       an echo server ramped to 10,000 idle connections, its memory drawn live
+  make demo-stall      an echo server frozen 1 s under load: closed loop hides it, open loop counts it
 
 Pass flags with ARGS, e.g.  make demo-cancel ARGS='--model loop'
 Every demo answers --help:  bin/demo-schedule --help

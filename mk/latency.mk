@@ -1,0 +1,24 @@
+# mk/latency.mk — open-loop latency: the percentile spectrum of every echo
+# server, and the coordinated-omission demo (docs/latency.md).
+#
+#   make bench-latency   results/latency/: latency.csv, capacity.csv, one .hgrm per
+#                        run, meta.txt, latency.png/.svg (about 3 minutes; env: RATE
+#                        CONNS SECS WARMUP REPS MSG_BYTES CAP_SECS LAT_MODELS PIN OUT,
+#                        see scripts/bench-latency.sh --help)
+#   make demo-stall      an echo server paused 1 s under closed- and open-loop load:
+#                        what each measurement sees (about 25 s; ARGS='--model threads')
+#
+# The programs are built by the Makefile's generic rules; tests/t_latency.sh
+# is picked up by tests/run.sh.
+
+.PHONY: bench-latency demo-stall
+
+LATENCY_PROGS := $(BIN)/loadgen $(BIN)/echo-epoll $(filter $(BIN)/echo-%,$(PROGRAMS_MODEL))
+
+bench-latency: $(LATENCY_PROGS) deps
+	@BIN=$(BIN) scripts/bench-latency.sh
+
+# A script around programs, not a demos/*.c: so not in mk/demos.mk's DEMOS,
+# whose rule wants a bin/demo-NAME; scripts/demo.sh lists and runs it.
+demo-stall: $(LATENCY_PROGS)
+	@BIN=$(BIN) scripts/demo.sh stall $(ARGS)

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# bench-latency.sh — `make bench-latency`: the open-loop latency spectrum of
+# every echo server, the classic HdrHistogram chart (docs/latency.md).
+#
+# For each model (fork, threads, loop and the epoll baseline), interleaved
+# (the order rotates every repetition) and repeated, start the echo server,
+# drive it with loadgen in OPEN loop at a fixed rate well under capacity,
+# keep its percentile file (.hgrm), stop the server. Before that, a short
+# closed-loop run per model measures its capacity, so the chosen rate can be
+# judged (a warning if it is above half of any model's capacity).
+#
+# Writes OUT (default results/latency/):
+#   latency.csv   one row per run: corrected (from the due time) and
+#                 uncorrected (from the actual send) percentiles, in µs
+#   capacity.csv  the closed-loop capacity of each model
+#   MODEL-repN.hgrm  loadgen's --percentiles file (from the due time)
+#   meta.txt      commit, kernel, CPU, cores, date, commands, pinning
+#   latency.png/.svg  the percentile spectrum, one line per model
+#
+#   scripts/bench-latency.sh           measure, summarise, draw
+#   scripts/bench-latency.sh --chart   only summarise and redraw OUT's results
+#
+# Environment (defaults): RATE (20000 msgs/s in total), CONNS (100),
+# SECS (10, measured), WARMUP (1), REPS (3), MSG_BYTES (64), CAP_SECS (2;
+# 0 skips the capacity runs), LAT_MODELS ("fork threads loop epoll"),
+# PIN (0; 1 puts the server on CPU 1 and loadgen on CPU 0 with taskset),
+# OUT (results/latency), BIN (bin).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+chart_only=0
+case ${1:-} in -h|--help) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 0 ;; "") ;; --chart) chart_only=1 ;;
+  *) echo "bench-latency.sh: unknown argument '$1' (settings come from the environment; see --help)" >&2; exit 2 ;; esac
+
+BIN=${BIN:-bin} OUT=${OUT:-results/latency}
+RATE=${RATE:-20000} CONNS=${CONNS:-100} SECS=${SECS:-10} WARMUP=${WARMUP:-1} REPS=${REPS:-3}
+MSG_BYTES=${MSG_BYTES:-64} CAP_SECS=${CAP_SECS:-2} PIN=${PIN:-0}
+LAT_MODELS=${LAT_MODELS:-fork threads loop epoll}
+
+# --- checks: every setting a number, every program built -----------------------
+lat_die() { echo "bench-latency.sh: $*" >&2; exit 2; }
+for v in RATE CONNS SECS WARMUP REPS MSG_BYTES CAP_SECS PIN; do
+  [[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || lat_die "$v='${!v}' is not a number"
+done
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || lat_die "REPS='$REPS' must be a whole number >= 1"
+awk -v r="$RATE" -v s="$SECS" 'BEGIN { exit !(r > 0 && s > 0) }' || lat_die "RATE and SECS must be > 0"
+[ -x "$BIN/loadgen" ] || { echo "bench-latency.sh: $BIN/loadgen is not built: run make" >&2; exit 1; }
+models=""
+for m in $LAT_MODELS; do
+  if [ -x "$BIN/echo-$m" ]; then models="$models $m"
+  else echo "bench-latency.sh: $BIN/echo-$m is not built; skipping $m" >&2; fi
+done
+[ -n "$models" ] || { echo "bench-latency.sh: no echo server to measure" >&2; exit 1; }
+if [ "$PIN" = 1 ]; then
+  command -v taskset >/dev/null || lat_die "PIN=1 needs taskset (util-linux)"
+  srv_pin=(taskset -c 1) lg_pin=(taskset -c 0) pinning="server on CPU 1, loadgen on CPU 0 (taskset)"
+else
+  srv_pin=() lg_pin=() pinning="none: server and loadgen share the $(nproc) cores as the scheduler decides"
+fi
+
+mkdir -p "$OUT"
+tmp=$(mktemp -d)
+spid=""
+lat_cleanup() { [ -n "$spid" ] && kill -KILL "$spid" 2>/dev/null; rm -rf "$tmp"; }
+trap lat_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the server: started on a free port, stopped by the PID we started -----------
+# lat_start MODEL — sets spid and sport; 1 if no ready line within 5 s
+lat_start() {
+  "${srv_pin[@]}" "$BIN/echo-$1" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
+  spid=$!
+  for _ in $(seq 1 100); do
+    sport=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/server.out" | head -n 1)
+    [ -n "$sport" ] && return 0
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "bench-latency.sh: echo-$1 printed no ready line: $(head -c 200 "$tmp/server.err")" >&2
+  lat_stop
+  return 1
+}
+lat_stop() { [ -n "$spid" ] || return 0; kill -TERM "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=""; }
+
+# lg_field FILE COLUMN — one field of loadgen's --csv output
+lg_field() { awk -F, -v k="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) c = i } NR == 2 && c { print $c }' "$1"; }
+# hgrm_at FILE P — the value (µs) of the first row at or above percentile P (0..1)
+hgrm_at() { awk -v p="$2" '$1 ~ /^[0-9.]+$/ && $2 + 0 >= p { printf "%.1f\n", $1; exit }' "$1"; }
+
+# --- 1. capacity: closed loop, a few seconds per model ------------------------
+cap_csv=$OUT/capacity.csv
+lat_capacity() {
+  local m=$1
+  lat_start "$m" || return 0
+  "${lg_pin[@]}" "$BIN/loadgen" --port "$sport" -c "$CONNS" --msg-bytes "$MSG_BYTES" \
+    --secs "$CAP_SECS" --csv >"$tmp/cap.csv" 2>"$tmp/cap.err"
+  lat_stop
+  local r; r=$(lg_field "$tmp/cap.csv" msgs_per_s)
+  [ -n "$r" ] || { echo "bench-latency.sh: capacity run of $m failed: $(head -c 200 "$tmp/cap.err")" >&2; return 0; }
+  echo "$m,$CONNS,$CAP_SECS,$r,$(lg_field "$tmp/cap.csv" p99_us)" >>"$cap_csv"
+  printf '  capacity %-8s %9.0f msgs/s (closed loop, %s connections)\n' "$m" "$r" "$CONNS"
+}
+
+# --- 2. the open-loop runs --------------------------------------------------------
+csv=$OUT/latency.csv
+cols="p50_us,p90_us,p99_us,p999_us,p9999_us,max_us,p50_unc_us,p99_unc_us,p999_unc_us,max_unc_us"
+lat_cmd="$BIN/loadgen --port PORT -c $CONNS --msg-bytes $MSG_BYTES --rate $RATE --secs $SECS --warmup $WARMUP --csv --percentiles OUT/MODEL-repN.hgrm"
+
+lat_run() {
+  local m=$1 rep=$2 h="$OUT/$1-rep$2.hgrm"
+  lat_start "$m" || return 0
+  "${lg_pin[@]}" "$BIN/loadgen" --port "$sport" -c "$CONNS" --msg-bytes "$MSG_BYTES" --rate "$RATE" \
+    --secs "$SECS" --warmup "$WARMUP" --csv --percentiles "$h" >"$tmp/run.csv" 2>"$tmp/run.err"
+  local rc=$?
+  lat_stop
+  local msgs; msgs=$(lg_field "$tmp/run.csv" msgs)
+  if [ -z "$msgs" ] || [ ! -s "$h" ]; then
+    echo "bench-latency.sh: $m rep $rep: loadgen failed (exit $rc): $(head -c 200 "$tmp/run.err")" >&2
+    rm -f "$h"
+    return 0
+  fi
+  [ "$rc" -eq 0 ] || echo "bench-latency.sh: $m rep $rep: $(lg_field "$tmp/run.csv" errors) connection errors (kept, see the errors column)" >&2
+  local f=() c
+  for c in rate conns secs msgs msgs_per_s errors p50_us p90_us p99_us p999_us; do f+=("$(lg_field "$tmp/run.csv" $c)"); done
+  f+=("$(hgrm_at "$h" 0.9999)")
+  for c in max_us p50_unc_us p99_unc_us p999_unc_us max_unc_us; do f+=("$(lg_field "$tmp/run.csv" $c)"); done
+  (IFS=,; echo "$m,$rep,${f[*]}") >>"$csv"
+  printf '  rep %d %-8s p50 %8.1f  p99 %9.1f  p99.9 %9.1f  max %9.1f us   (uncorrected p99.9 %9.1f)\n' \
+    "$rep" "$m" "${f[6]}" "${f[8]}" "${f[9]}" "${f[11]}" "${f[14]}"
+}
+
+# --- the measuring, start to end ---------------------------------------------------
+lat_measure() {
+# --- meta.txt ------------------------------------------------------------------------
+start_s=$SECONDS
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "kernel: Linux $(uname -r)"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  echo "cores: $(nproc)"
+  echo "compiler: $(${CC:-cc} --version | head -n 1)"
+  echo "settings: reps=$REPS rate=$RATE conns=$CONNS secs=$SECS warmup=$WARMUP msg_bytes=$MSG_BYTES cap_secs=$CAP_SECS models=$(echo $models)"
+  echo "server: $BIN/echo-MODEL --port 0"
+  echo "capacity command: $BIN/loadgen --port PORT -c $CONNS --msg-bytes $MSG_BYTES --secs $CAP_SECS --csv"
+  echo "command: $lat_cmd"
+  echo "pinning: $pinning"
+  echo "order: interleaved; the model order rotates by one every repetition"
+  echo "latency: from the due time (corrected for coordinated omission); *_unc_us from the actual send; p9999_us read from the .hgrm file"
+  echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (load average at the start)"
+} >"$OUT/meta.txt"
+
+echo "bench-latency: models$models; $REPS reps; open loop $RATE msgs/s over $CONNS connections, ${SECS} s (+${WARMUP} s warm-up); pinning: $pinning"
+rm -f "$OUT"/*.hgrm
+echo "model,conns,secs,msgs_per_s,p99_us" >"$cap_csv"
+echo "model,rep,rate,conns,secs,msgs,msgs_per_s,errors,$cols" >"$csv"
+if [ "$CAP_SECS" != 0 ]; then
+  for m in $models; do lat_capacity "$m"; done
+  awk -F, -v r="$RATE" 'NR > 1 && $4 > 0 && r > $4 / 2 { printf "bench-latency.sh: warning: RATE %s is above half of %s'"'"'s capacity (%.0f msgs/s): this measures queueing, not the server at ease\n", r, $1, $4 }' "$cap_csv" >&2
+fi
+set -- $models
+n=$#
+for rep in $(seq 1 "$REPS"); do
+  for i in $(seq 0 $((n - 1))); do
+    k=$(( (i + rep - 1) % n + 1 ))
+    lat_run "${!k}" "$rep"
+  done
+done
+echo "took: $((SECONDS - start_s)) s" >>"$OUT/meta.txt"
+}
+
+# --- 3. medians and the chart ---------------------------------------------------------
+# lat_median_rep MODEL — the repetition whose p99.9 is the median of the model's runs
+lat_median_rep() {
+  awk -F, -v m="$1" 'NR > 1 && $1 == m { print $12, $2 }' "$csv" | sort -g |
+    awk '{ r[NR] = $2 } END { if (NR) print r[int((NR + 1) / 2)] }'
+}
+lat_summary() {
+echo
+echo "medians over the repetitions (µs; corrected = from the due time, unc = from the send):"
+printf '  %-8s %9s %9s %9s %9s %9s %9s %12s\n' model p50 p90 p99 p99.9 p99.99 max "p99.9 unc"
+for m in $models; do
+  awk -F, -v m="$m" 'NR > 1 && $1 == m { for (c = 9; c <= 18; c++) v[c, ++n[c]] = $c }
+    function med(c,   i, j, t, k) { k = n[c]; for (i = 1; i <= k; i++) a[i] = v[c, i] + 0
+      for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+    END { if (n[9]) printf "  %-8s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %12.1f\n", m, med(9), med(10), med(11), med(12), med(13), med(14), med(17) }' "$csv"
+done
+}
+
+lat_chart() {
+if ! command -v gnuplot >/dev/null; then
+  echo "bench-latency.sh: gnuplot is missing (apt-get install gnuplot-nox): no chart" >&2
+  return 0
+fi
+files="" fmodels="" medfiles="" medmodels=""
+for m in $models; do
+  for h in "$OUT/$m"-rep*.hgrm; do [ -f "$h" ] && files="$files $h" fmodels="$fmodels $m"; done
+  r=$(lat_median_rep "$m")
+  [ -n "$r" ] && [ -f "$OUT/$m-rep$r.hgrm" ] && medfiles="$medfiles $OUT/$m-rep$r.hgrm" medmodels="$medmodels $m"
+done
+meta() { sed -n "s/^$1: //p" "$OUT/meta.txt" | head -n 1; }
+foot="$(meta cpu), $(meta cores) cores, $(meta kernel) | $(meta date | cut -c1-10) | commit $(meta commit | cut -d' ' -f1)"
+foot2="open loop, $RATE msgs/s over $CONNS connections, $MSG_BYTES-byte messages, $SECS s per run after ${WARMUP} s warm-up"
+foot2="$foot2 | bold: the median of $REPS reps (by p99.9), faint: every rep | pinning: ${pinning%%:*}"
+gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
+terms=$(gnuplot -e 'set terminal' 2>&1 || true)
+if grep -qw pngcairo <<<"$terms"; then
+  png='set terminal pngcairo size 1100,700 font "DejaVu Sans,11" noenhanced'
+else
+  png='set terminal png size 1100,700 font "DejaVuSans,11" noenhanced'
+fi
+svg='set terminal svg size 1100,700 dynamic font "DejaVu Sans,12" noenhanced background "#ffffff"'
+for t in png svg; do
+  if [ "$t" = png ]; then term=$png; else term=$svg; fi
+  gnuplot -e "$term" -e "set output $(gp_str "$OUT/latency.$t")" \
+          -e "files=$(gp_str "${files# }"); fmodels=$(gp_str "${fmodels# }")" \
+          -e "medfiles=$(gp_str "${medfiles# }"); medmodels=$(gp_str "${medmodels# }")" \
+          -e "foot=$(gp_str "$foot"); foot2=$(gp_str "$foot2"); rate=$(gp_str "$RATE"); conns=$(gp_str "$CONNS")" \
+          scripts/latency.gp || { echo "bench-latency.sh: gnuplot failed" >&2; return 1; }
+done
+}
+
+# --- main ----------------------------------------------------------------------------
+if [ "$chart_only" = 1 ]; then
+  # the settings of the run that wrote OUT, from its meta.txt
+  settings=$(sed -n 's/^settings: //p' "$OUT/meta.txt" 2>/dev/null)
+  [ -n "$settings" ] && [ -f "$csv" ] || { echo "bench-latency.sh: no results in $OUT (run make bench-latency)" >&2; exit 1; }
+  setting() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"${settings%% models=*}"; }
+  RATE=$(setting rate) CONNS=$(setting conns) SECS=$(setting secs) WARMUP=$(setting warmup)
+  REPS=$(setting reps) MSG_BYTES=$(setting msg_bytes)
+  models=$(awk -F, 'NR > 1 && !seen[$1]++ { printf " %s", $1 }' "$csv")
+  pinning=$(sed -n 's/^pinning: //p' "$OUT/meta.txt")
+else
+  lat_measure
+fi
+[ "$(wc -l <"$csv")" -ge 2 ] || { echo "bench-latency.sh: no run succeeded" >&2; exit 1; }
+lat_summary
+lat_chart || exit 1
+echo
+echo "bench-latency: wrote $csv, $cap_csv, $OUT/*.hgrm, $OUT/meta.txt, $OUT/latency.png, $OUT/latency.svg"
