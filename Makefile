@@ -3,6 +3,7 @@
 #   make            build every program into bin/
 #   make test       build, then run every test (unit + end to end, real sockets)
 #   make bench      the default echo comparison: results/latest/ + charts + summary
+#   make report     results/latest/REPORT.md: every chart and a summary table (RUN=dir for another run)
 #   make table      regenerate docs/table.md from results/reference
 #
 # Build layout: objects in $(OBJ), programs in $(BIN), test programs in $(TBIN).
@@ -33,7 +34,7 @@ COMMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/common/*.c))
 CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
               $(patsubst %.S,$(OBJ)/%.o,$(wildcard models/loop/coro*.S))
 
-.PHONY: all test test-sanitize bench charts table clean help deps
+.PHONY: all test test-sanitize bench charts report table clean help deps
 .DEFAULT_GOAL := all
 .SECONDARY:  # keep objects between builds
 
@@ -111,6 +112,11 @@ bench: all deps
 
 charts: deps
 	@scripts/charts.sh results/latest
+
+# REPORT.md beside a run's results: every chart, a summary table, the metadata.
+RUN ?= results/latest
+report:
+	@scripts/report.sh $(RUN)
 
 # The processes / threads / coroutines table in docs/, from the reference run.
 table:
