@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench-echo.sh — `make bench`: the default echo comparison, start to finish.
+#
+# Runs bin/bench with its defaults (models fork,threads,loop; 10, 100 and 1000
+# connections; 3 repetitions of 3 s each, interleaved: about 2 minutes on a
+# 2-core machine), writes results/latest/ (echo.csv, echo-summary.csv,
+# meta.txt, commands.txt), draws the charts (scripts/charts.sh) and prints a
+# summary table. The previous results/latest/ is kept as results/previous/.
+#
+# Environment:
+#   BENCH_ARGS  more flags for bin/bench, after the defaults (a later flag wins),
+#               e.g. BENCH_ARGS="--models fork,threads,loop,epoll --pin split"
+#               or   BENCH_ARGS="--reps 5 --secs 5 --work 1000"; see bin/bench --help.
+#               Use BENCH_OUT, not --out, to move the results.
+#   BENCH_OUT   results folder (default results/latest)
+#   BIN         folder of the programs (default bin)
+# Exit status: bench's (0: every run clean), or 1 if the charts failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin}
+OUT=${BENCH_OUT:-results/latest}
+case "${1:-}" in -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -eq 0 ] || { echo "bench-echo.sh: takes no arguments; use BENCH_ARGS (try --help)" >&2; exit 2; }
+
+if [ "$OUT" = results/latest ] && [ -f "$OUT/echo.csv" ]; then
+  rm -rf results/previous && mv "$OUT" results/previous
+fi
+# shellcheck disable=SC2086  # BENCH_ARGS is a list of flags on purpose
+"$BIN/bench" --bin "$BIN" ${BENCH_ARGS:-} --out "$OUT"
+rc=$?
+[ "$rc" -eq 2 ] && exit 2
+if [ "$(wc -l <"$OUT/echo.csv" 2>/dev/null || echo 0)" -lt 2 ]; then
+  echo "bench-echo.sh: no run produced a result; nothing to draw" >&2
+  exit 1
+fi
+BIN=$BIN scripts/charts.sh "$OUT" || rc=1
+
+# The summary table: medians over the repetitions.
+echo
+awk -F, '
+  NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+            printf "%-8s %6s %10s %9s %10s %9s %10s %6s\n", "model", "conns", "msgs/s",
+                   "p50 us", "p99 us", "PSS/conn", "CPU us/msg", "cores"
+            printf "%-8s %6s %10s %9s %10s %9s %10s %6s\n", "", "", "", "", "", "KiB", "", "busy"
+            next }
+  { flag = $c["bad_runs"] > 0 ? "  (" $c["bad_runs"] " run(s) with errors or unclean exit)" : ""
+    printf "%-8s %6d %10.0f %9.1f %10.1f %9.1f %10.2f %6.2f%s\n", $c["model"], $c["conns"],
+           $c["msgs_per_s"], $c["p50_us"], $c["p99_us"], $c["pss_per_conn_kib"],
+           $c["cpu_us_per_msg"], $c["cores_busy"], flag }
+' "$OUT/echo-summary.csv"
+echo
+echo "medians of $(sed -n 's/.*reps=\([0-9]*\).*/\1/p' "$OUT/meta.txt") repetitions; pinning: $(sed -n 's/^pinning: //p' "$OUT/meta.txt")"
+echo "results: $OUT/echo.csv (one row per run), $OUT/echo-summary.csv, $OUT/meta.txt, $OUT/commands.txt"
+echo "charts:  $OUT/throughput.png $OUT/p99.png $OUT/memory.png $OUT/cpu.png (and .svg); see docs/charts.md"
+exit "$rc"

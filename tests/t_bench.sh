@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# t_bench.sh — bin/bench, its summary and the echo charts, end to end: a tiny
+# matrix (2 connections, 1 s, 1 repetition) over whichever echo servers of
+# $MODELS exist in $BIN, with the real loadgen and real gnuplot.
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit"
+
+# --- flags ------------------------------------------------------------------
+check help "$BIN/bench" --help
+for bad in "--frobnicate" "--reps x" "--reps 0" "--pin sideways" "--conns 1,,2" "--conns" "--models a,b,"; do
+  # shellcheck disable=SC2086
+  timeout 10 "$BIN/bench" $bad --out "$TMP/bad" >"$TMP/bad.out" 2>&1
+  rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.out")" -eq 1 ]; then pass "bad flag '$bad' -> exit 2"
+  else fail "bad flag '$bad' -> exit 2" "exit $rc: $(head -c 200 "$TMP/bad.out")"; fi
+done
+
+# --- a model without a program: a clear error at once -------------------------
+timeout 10 "$BIN/bench" --bin "$BIN" --models nosuchmodel --conns 2 --secs 1 --reps 1 \
+  --out "$TMP/missing" >"$TMP/missing.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "nosuchmodel" "$TMP/missing.out" && grep -q "echo-nosuchmodel" "$TMP/missing.out"; then
+  pass "missing model program: clear error"
+else
+  fail "missing model program: clear error" "exit $rc: $(head -c 200 "$TMP/missing.out")"
+fi
+
+# --- a server that dies before its ready line: no hang, the run is reported -----
+mkdir -p "$TMP/fakebin"
+ln -s "$(cd "$BIN" && pwd)/loadgen" "$TMP/fakebin/loadgen"
+printf '#!/bin/sh\necho "about to fail" >&2\nexit 3\n' >"$TMP/fakebin/echo-broken"
+chmod +x "$TMP/fakebin/echo-broken"
+start=$SECONDS
+timeout 60 "$BIN/bench" --bin "$TMP/fakebin" --models broken --conns 2 --secs 1 --reps 1 \
+  --out "$TMP/broken" >"$TMP/broken.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "ready line" "$TMP/broken.out" && grep -q "1 failed" "$TMP/broken.out"; then
+  pass "server that never starts: reported, exit 1 ($((SECONDS - start)) s)"
+else
+  fail "server that never starts: reported, exit 1" "exit $rc: $(tail -n 3 "$TMP/broken.out" | tr '\n' ' ')"
+fi
+
+# --- the tiny matrix ------------------------------------------------------------
+models=()
+for m in $MODELS; do [ -x "$BIN/echo-$m" ] && models+=("$m"); done
+if [ ${#models[@]} -eq 0 ]; then
+  fail "tiny matrix" "none of the models '$MODELS' has a program in $BIN"
+  exit 0
+fi
+list=$(IFS=,; echo "${models[*]}")
+out="$TMP/run"
+timeout 120 "$BIN/bench" --bin "$BIN" --models "$list" --conns 2 --secs 1 --reps 1 --out "$out" \
+  >"$TMP/run.out" 2>"$TMP/run.err"
+rc=$?
+if [ "$rc" -eq 0 ]; then pass "bench on $list exits 0"
+else fail "bench on $list exits 0" "exit $rc: $(tail -n 3 "$TMP/run.err" | tr '\n' ' ')"; fi
+
+csv="$out/echo.csv"
+if [ "$(head -n 1 "$csv" 2>/dev/null)" = "$COLUMNS_WANT" ]; then pass "echo.csv header is exactly the documented columns"
+else fail "echo.csv header is exactly the documented columns" "got: $(head -n 1 "$csv" 2>/dev/null)"; fi
+
+rows=$(($(wc -l <"$csv" 2>/dev/null || echo 1) - 1))
+if [ "$rows" -eq ${#models[@]} ]; then pass "one row per run (${#models[@]})"
+else fail "one row per run (${#models[@]})" "$rows rows"; fi
+
+# every column filled; servers stopped cleanly; the numbers make sense
+bad=$(awk -F, 'NR == 1 { n = NF; next }
+  { if (NF != n) { print "row " NR " has " NF " fields"; next }
+    for (i = 1; i <= NF; i++) if ($i == "") print "row " NR " column " i " empty"
+    if ($26 != "0") print $1 ": server_exit " $26
+    if ($7 + 0 <= 0) print $1 ": no messages"
+    if ($22 + 0 <= 0 || $20 + 0 <= 0) print $1 ": no memory sampled"
+    if ($24 + 0 < 1 || $25 + 0 < 1) print $1 ": no process or thread counted"
+    if ($16 + $17 <= 0) print $1 ": no CPU time" }' "$csv" 2>&1)
+if [ -z "$bad" ] && [ "$rows" -gt 0 ]; then pass "every row has every column filled, server_exit 0"
+else fail "every row has every column filled, server_exit 0" "$(echo "$bad" | head -n 3 | tr '\n' ';')"; fi
+
+# the sampler sees the whole tree: the fork server has a child per connection,
+# the threads server a thread per connection
+for m in "${models[@]}"; do
+  case "$m" in
+    fork)    v=$(awk -F, '$1 == "fork" { print $24 }' "$csv")
+             if [ "${v:-0}" -ge 3 ]; then pass "fork: process tree sampled (procs_peak $v >= 3)"
+             else fail "fork: process tree sampled" "procs_peak ${v:-none}, want >= 3"; fi ;;
+    threads) v=$(awk -F, '$1 == "threads" { print $25 }' "$csv")
+             if [ "${v:-0}" -ge 3 ]; then pass "threads: threads counted (threads_peak $v >= 3)"
+             else fail "threads: threads counted" "threads_peak ${v:-none}, want >= 3"; fi ;;
+  esac
+done
+
+for key in commit kernel cpu_model cores compiler cflags date pinning command matrix; do
+  grep -q "^$key: ." "$out/meta.txt" 2>/dev/null || { fail "meta.txt has every key" "no '$key'"; key=; break; }
+done
+[ -n "$key" ] && pass "meta.txt has every key"
+n_srv=$(grep -c '^  server: ' "$out/commands.txt" 2>/dev/null)
+n_lg=$(grep -c '^  loadgen: ' "$out/commands.txt" 2>/dev/null)
+if [ "${n_srv:-0}" -eq ${#models[@]} ] && [ "${n_lg:-0}" -eq ${#models[@]} ]; then pass "commands.txt has every command"
+else fail "commands.txt has every command" "$n_srv server, $n_lg loadgen lines"; fi
+if [ "$(grep -c '^\[' "$TMP/run.err")" -eq ${#models[@]} ]; then pass "one progress line per run"
+else fail "one progress line per run" "$(head -n 3 "$TMP/run.err" | tr '\n' ' ')"; fi
+
+# --- summary ----------------------------------------------------------------------
+"$BIN/bench" --summarize "$csv" >"$TMP/sum.csv" 2>"$TMP/sum.err"
+if [ $? -eq 0 ] && [ "$(wc -l <"$TMP/sum.csv")" -eq $((${#models[@]} + 1)) ] &&
+   head -n 1 "$TMP/sum.csv" | grep -q '^model,conns,.*msgs_per_s_min,msgs_per_s_max,.*,reps,bad_runs$' &&
+   cmp -s "$TMP/sum.csv" "$out/echo-summary.csv"; then
+  pass "--summarize: one row per model, same as echo-summary.csv"
+else
+  fail "--summarize: one row per model, same as echo-summary.csv" "$(head -n 2 "$TMP/sum.csv" | tr '\n' ' ') $(cat "$TMP/sum.err")"
+fi
+
+# medians, min and max on numbers we choose (3 reps, out of order; 2 reps: mean of the middle)
+{
+  echo "$COLUMNS_WANT"
+  echo "a,10,64,0,1,1,100,30,1,1,400,1,1,0,0,1,1,5,1,1,1,1,7,1,1,0"
+  echo "a,10,64,0,2,1,100,10,1,1,100,1,1,0,0,1,1,3,1,1,1,1,9,1,1,0"
+  echo "a,10,64,0,3,1,100,20,1,1,200,1,1,0,0,1,1,4,1,1,1,1,8,1,1,signal:9"
+  echo "b,10,64,0,1,1,100,1,1,1,1,1,1,2,0,1,1,1,1,1,1,1,1,1,1,0"
+  echo "b,10,64,0,2,1,100,2,1,1,1,1,1,0,0,1,1,1,1,1,1,1,1,1,1,0"
+} >"$TMP/synthetic.csv"
+"$BIN/bench" --summarize "$TMP/synthetic.csv" >"$TMP/syn.out" 2>&1
+got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { print $c["model"], $c["msgs_per_s"], $c["msgs_per_s_min"], $c["msgs_per_s_max"], $c["p99_us"],
+          $c["pss_per_conn_kib"], $c["cpu_us_per_msg_max"], $c["reps"], $c["bad_runs"] }' "$TMP/syn.out" | tr '\n' ';')
+want="a 20 10 30 200 8 5 3 1;b 1.5 1 2 1 1 1 2 1;"
+if [ "$got" = "$want" ]; then pass "--summarize: medians, min/max, reps, bad runs"
+else fail "--summarize: medians, min/max, reps, bad runs" "got '$got' want '$want'"; fi
+"$BIN/bench" --summarize "$TMP/nonexistent.csv" >/dev/null 2>"$TMP/noent.err"
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$TMP/noent.err")" -eq 1 ]; then pass "--summarize on a missing file: one line, exit 1"
+else fail "--summarize on a missing file: one line, exit 1" "exit $rc"; fi
+
+# --- charts -------------------------------------------------------------------------
+if ! command -v gnuplot >/dev/null; then
+  fail "charts" "gnuplot is not installed (make deps)"
+  exit 0
+fi
+BIN=$BIN timeout 60 scripts/charts.sh "$out" >"$TMP/charts.out" 2>&1
+rc=$?
+missing=""
+for c in throughput p99 memory cpu; do
+  [ -s "$out/$c.png" ] && [ "$(head -c 4 "$out/$c.png" | tail -c 3)" = "PNG" ] || missing="$missing $c.png"
+  [ -s "$out/$c.svg" ] && grep -q '</svg>' "$out/$c.svg" || missing="$missing $c.svg"
+done
+if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then pass "charts.sh draws 4 PNG and 4 SVG charts"
+else fail "charts.sh draws 4 PNG and 4 SVG charts" "exit $rc, missing:$missing $(tail -n 2 "$TMP/charts.out" | tr '\n' ' ')"; fi
+if grep -q "$(sed -n 's/^commit: //p' "$out/meta.txt")" "$out/throughput.svg"; then pass "charts carry the footnote from meta.txt"
+else fail "charts carry the footnote from meta.txt" "commit not found in throughput.svg"; fi
+scripts/charts.sh "$TMP/nowhere" >/dev/null 2>"$TMP/nowhere.err"
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "echo.csv not found" "$TMP/nowhere.err"; then pass "charts.sh on an empty folder: clear error"
+else fail "charts.sh on an empty folder: clear error" "exit $rc"; fi
