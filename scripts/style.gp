@@ -6,13 +6,13 @@
 #   fork     vermillion      circle
 #   threads  blue            square
 #   loop     bluish green    triangle
-#   epoll    black, dashed   diamond   (the hand-written epoll baseline)
+#   epoll    dark grey, dashed diamond   (the hand-written epoll baseline)
 # Any other model gets grey and a cross.
 
 model_colour(m) = m eq "fork"    ? "#D55E00" : \
                   m eq "threads" ? "#0072B2" : \
                   m eq "loop"    ? "#009E73" : \
-                  m eq "epoll"   ? "#000000" : "#999999"
+                  m eq "epoll"   ? "#555555" : "#999999"
 model_point(m)  = m eq "fork" ? 7 : m eq "threads" ? 5 : m eq "loop" ? 9 : m eq "epoll" ? 13 : 2
 model_dash(m)   = m eq "epoll" ? 2 : 1
 model_title(m)  = m eq "epoll" ? "epoll (baseline)" : m
