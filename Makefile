@@ -5,6 +5,7 @@
 #   make bench      the default echo comparison: results/latest/ + charts + summary
 #   make report     results/latest/REPORT.md: every chart and a summary table (RUN=dir for another run)
 #   make table      regenerate docs/table.md from results/reference
+#   make reference  redo the committed reference run in results/reference (~20 min)
 #
 # Build layout: objects in $(OBJ), programs in $(BIN), test programs in $(TBIN).
 # `make test-sanitize` rebuilds the same sources under build/asan and build/tsan.
@@ -34,7 +35,7 @@ COMMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/common/*.c))
 CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
               $(patsubst %.S,$(OBJ)/%.o,$(wildcard models/loop/coro*.S))
 
-.PHONY: all test test-sanitize bench charts report table clean help deps
+.PHONY: all test test-sanitize bench charts report reference table clean help deps
 .DEFAULT_GOAL := all
 .SECONDARY:  # keep objects between builds
 
@@ -118,6 +119,10 @@ RUN ?= results/latest
 report:
 	@scripts/report.sh $(RUN)
 
+# The committed reference run, made again (every benchmark, ~20 minutes).
+reference: all deps
+	@scripts/reference.sh
+
 # The processes / threads / coroutines table in docs/, from the reference run.
 table:
 	scripts/table.sh results/reference > docs/table.md
@@ -126,7 +131,7 @@ clean:
 	rm -rf bin build
 
 help:
-	@sed -n 's/^#   //p' Makefile
+	@grep -h '^#   make ' Makefile mk/*.mk | sed 's/^#   //'
 
 # Each part of the suite may add its own targets in mk/<part>.mk.
 -include $(sort $(wildcard mk/*.mk))
