@@ -1098,8 +1098,25 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
     fprintf(f, "matrix: models=%s conns=%s reps=%ld secs=%g msg_bytes=%ld work=%ld "
             "loadgen_threads=%ld stack_kib=%ld\n", o->models, o->conns, o->reps, o->secs,
             o->msg_bytes, o->work, o->lg_threads, o->stack_kib);
+    bench_first_line("cat /proc/loadavg", buf, sizeof buf);
+    fprintf(f, "loadavg_start: %s\n", buf); /* others' work on a shared machine shows here */
     fclose(f);
     return 0;
+}
+
+/* At the end: how long it took, how it went, how busy the machine was. */
+static void bench_finish_meta(const char *dir, double secs, int runs, int failed, int marked)
+{
+    FILE *f = bench_open(dir, "meta.txt", "a");
+    if (!f)
+        return;
+    char buf[256];
+    bench_first_line("cat /proc/loadavg", buf, sizeof buf);
+    fprintf(f, "loadavg_end: %s\n", buf);
+    fprintf(f, "duration_s: %.0f\n", secs);
+    fprintf(f, "runs: %d (%d failed, %d marked: loadgen errors or unclean server exit)\n", runs,
+            failed, marked);
+    fclose(f);
 }
 
 /* The command line as typed, for meta.txt (before flags_parse reorders argv). */
@@ -1169,6 +1186,7 @@ static int bench_run_matrix(const struct bench_opts *o, const struct bench_matri
     fprintf(stderr, "%s: %d runs in %s: %d failed, %d marked (errors or unclean exit); "
             "rows in %s/echo.csv\n", PROG, total, bench_fmt_dur(bench_now() - start, took,
             sizeof took), failed, marked, o->out);
+    bench_finish_meta(o->out, bench_now() - start, total, failed, marked);
     rc = failed || marked ? 1 : 0;
 out:
     if (csv)
