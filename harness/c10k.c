@@ -930,7 +930,7 @@ int main(int argc, char **argv)
         {"conns", 'c', FLAG_STR, &opt.conns, 0, 0, "LIST", "connection counts, comma-separated (default 1,10,100,1000,5000,10000)"},
         {"reps", 'r', FLAG_INT, &opt.reps, 1, 100, "N", "repetitions of each count (default 3)"},
         {"first-rep", 0, FLAG_INT, &first_rep, 1, 1000, "R", "number the repetitions from R (for interleaved sweeps)"},
-        {"out", 'o', FLAG_STR, &opt.out, 0, 0, "FILE", "append CSV rows to FILE (header if new); default stdout"},
+        {"out", 'o', FLAG_STR, &opt.out, 0, 0, "FILE", "append CSV rows to FILE (header if new) (default: stdout)"},
         {"rate", 0, FLAG_INT, &opt.rate, 1, 1000000, "N", "new connections per second (default 5000)"},
         {"inflight", 0, FLAG_INT, &opt.inflight, 1, 10000, "N", "connections being set up at once, at most (default 256)"},
         {"settle-ms", 0, FLAG_INT, &opt.settle_ms, 0, 60000, "MS", "quiet time before each reading (default 1000)"},

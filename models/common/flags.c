@@ -31,13 +31,13 @@ static void print_help(const struct flags_spec *spec)
             snprintf(left, sizeof left, "    --%s%s%s", f->name, f->arg ? " " : "",
                      f->arg ? f->arg : "");
         printf("  %-26s %s", left, f->help);
-        if (strstr(f->help, "required"))
-            ; /* a required flag has no default worth showing */
+        if (strstr(f->help, "required") || strstr(f->help, "(default"))
+            ; /* required, or the text already says what the default is */
         else if (f->kind == FLAG_INT)
             printf(" (default %ld)", *(long *)f->dst);
         else if (f->kind == FLAG_DOUBLE)
             printf(" (default %g)", *(double *)f->dst);
-        else if (f->kind == FLAG_STR && *(const char **)f->dst)
+        else if (f->kind == FLAG_STR && *(const char **)f->dst && **(const char **)f->dst)
             printf(" (default %s)", *(const char **)f->dst);
         printf("\n");
     }
