@@ -47,7 +47,7 @@ medians() {
     BEGIN {
       split("connect_s pss_kib_per_conn kstack_kib_per_conn pagetables_kib_per_conn slab_kib_per_conn " \
             "sock_kib_per_conn kernel_kib_per_conn client_kernel_kib_per_conn meminfo_server_kib_per_conn " \
-            "cg_server_kib_per_conn cg_kmem_kib_per_conn agree_pct procs threads", w, " ")
+            "cg_server_kib_per_conn cg_kmem_kib_per_conn agree_pct proc_slab_kib_per_conn procs threads", w, " ")
       for (i in w) want[w[i]] = 1
       hdr = "model,conns,reps,stopped,errors,bad_exits"
       for (i = 1; i in w; i++) hdr = hdr "," w[i]

@@ -50,10 +50,12 @@ struct procstat_mem {
     long sreclaimable;   /* SReclaimable: slab it could (dentries, inodes: sockets' too) */
     long tcp_mem_kib;    /* sockstat "TCP: ... mem N": N pages of socket buffers, in KiB */
     long tcp_inuse;      /* sockstat "TCP: inuse N": TCP sockets open on the machine */
+    long proc_slab;      /* slab held by /proc's own inodes and their dentries (slabinfo) */
 };
 
-/* Read /proc/meminfo and /proc/net/sockstat. Returns 0, or -1 if meminfo is
- * unreadable (a missing sockstat leaves tcp_* at -1). */
+/* Read /proc/meminfo, /proc/net/sockstat and /proc/slabinfo. Returns 0, or
+ * -1 if meminfo is unreadable (a missing sockstat leaves tcp_* at -1, an
+ * unreadable slabinfo - it is root's only - leaves proc_slab at -1). */
 int procstat_meminfo(struct procstat_mem *m);
 
 #endif
