@@ -8,7 +8,6 @@
  * The growth is drawn live as a text chart with gnuplot's dumb terminal, so it
  * works in any terminal, over ssh too. At the end it stops the server with
  * SIGTERM (by its PID) and prints the memory per connection. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -130,36 +129,11 @@ static int c10k_stop_server(void)
     return 124;
 }
 
-/* PSS of the server and every process whose parent is the server. */
+/* PSS of the server's whole process tree (models/common/procstat.c), or -1. */
 static long c10k_tree_pss(void)
 {
-    long sum = demo_pss_kib(c10k_server);
-    DIR *d = opendir("/proc");
-    if (!d || sum < 0)
-        return d ? (closedir(d), sum) : sum;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char path[300], buf[512];
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        char *rp = strrchr(buf, ')'); /* the name may hold spaces and parens */
-        int ppid = 0;
-        if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == c10k_server) {
-            long k = demo_pss_kib((pid_t)atoi(e->d_name));
-            sum += k > 0 ? k : 0;
-        }
-    }
-    closedir(d);
-    return sum;
+    struct procstat_tree t;
+    return procstat_tree(c10k_server, &t) == 0 ? t.pss_kib : -1;
 }
 
 /* --- the chart ------------------------------------------------------------- */
@@ -292,7 +266,7 @@ int main(int argc, char **argv)
         return 1;
     if (!(c10k_fds = calloc((size_t)opt.conns, sizeof *c10k_fds)))
         return 1;
-    long avail0 = demo_proc_kib("/proc/meminfo", "MemAvailable");
+    long avail0 = procstat_field("/proc/meminfo", "MemAvailable");
     if (c10k_start_server() < 0)
         goto out;
     c10k_base_pss = c10k_tree_pss();
@@ -301,7 +275,7 @@ int main(int argc, char **argv)
     int ramp = c10k_ramp();
     long ok = c10k_count_connected();
     long pss = c10k_hist && c10k_nsamples ? c10k_hist[c10k_nsamples - 1].pss_kib : 0;
-    long avail1 = demo_proc_kib("/proc/meminfo", "MemAvailable");
+    long avail1 = procstat_field("/proc/meminfo", "MemAvailable");
     demo_say("result: %ld of %ld connections established; server PSS %.1f MiB = %.1f KiB per connection"
              " above its idle %.1f MiB",
              ok, c10k_open, (double)pss / 1024.0,

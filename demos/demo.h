@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "procstat.h"
 
 /* Print "HH:MM:SS.micro " + the formatted text + "\n" on stdout, atomically. */
 static inline void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,33 +86,6 @@ static inline int demo_bin_dir(char *out, size_t cap)
         return -1;
     *slash = '\0';
     return 0;
-}
-
-/* A "Name:   123 kB" field of a /proc file (smaps_rollup, meminfo), in KiB;
- * -1 if the file or the field is missing (e.g. the process is gone). */
-static inline long demo_proc_kib(const char *path, const char *field)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    char line[256];
-    long kib = -1;
-    size_t flen = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
-            kib = strtol(line + flen + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kib;
-}
-
-/* PSS of one process in KiB (its share of every page it maps), or -1. */
-static inline long demo_pss_kib(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
-    return demo_proc_kib(path, "Pss");
 }
 
 #endif

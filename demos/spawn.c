@@ -30,7 +30,7 @@ static long spawn_count = 10000; /* --count */
 static int spawn_nomem;          /* --no-mem: do not hold units to measure memory */
 static int spawn_gate[2] = {-1, -1}; /* the "go" pipe: read end blocks until closed */
 
-static long spawn_avail_kib(void) { return demo_proc_kib("/proc/meminfo", "MemAvailable"); }
+static long spawn_avail_kib(void) { return procstat_field("/proc/meminfo", "MemAvailable"); }
 
 /* Block until the gate is closed (or return at once in --no-mem mode). */
 static void spawn_wait_gate(void)
@@ -62,7 +62,7 @@ static long spawn_children_pss(const pid_t *pid, long n)
 {
     long step = n > 500 ? n / 500 : 1, sum = 0, seen = 0;
     for (long i = 0; i < n; i += step) {
-        long k = demo_pss_kib(pid[i]);
+        long k = procstat_pss_kib(pid[i]);
         if (k >= 0)
             sum += k, seen++;
     }
@@ -74,7 +74,7 @@ static int spawn_fork(struct spawn_res *r)
     pid_t *pid = calloc((size_t)spawn_count, sizeof *pid);
     if (!pid || spawn_open_gate() < 0)
         return free(pid), -1;
-    long avail0 = spawn_avail_kib(), self0 = demo_pss_kib(getpid());
+    long avail0 = spawn_avail_kib(), self0 = procstat_pss_kib(getpid());
     long long t0 = net_now_ns();
     int rc = 0;
     for (r->made = 0; r->made < spawn_count; r->made++) {
@@ -95,7 +95,7 @@ static int spawn_fork(struct spawn_res *r)
     if (!spawn_nomem) {
         long long m0 = net_now_ns();
         r->total_kib = avail0 - spawn_avail_kib();
-        r->user_kib = spawn_children_pss(pid, r->made) + demo_pss_kib(getpid()) - self0;
+        r->user_kib = spawn_children_pss(pid, r->made) + procstat_pss_kib(getpid()) - self0;
         r->measure_ns = net_now_ns() - m0;
     }
     spawn_close_gate();
@@ -119,7 +119,7 @@ static int spawn_threads(struct spawn_res *r)
     pthread_t *t = calloc((size_t)spawn_count, sizeof *t);
     if (!t || spawn_open_gate() < 0)
         return free(t), -1;
-    long avail0 = spawn_avail_kib(), self0 = demo_pss_kib(getpid());
+    long avail0 = spawn_avail_kib(), self0 = procstat_pss_kib(getpid());
     long long t0 = net_now_ns();
     int rc = 0;
     for (r->made = 0; r->made < spawn_count; r->made++) {
@@ -133,7 +133,7 @@ static int spawn_threads(struct spawn_res *r)
     if (!spawn_nomem) {
         long long m0 = net_now_ns();
         r->total_kib = avail0 - spawn_avail_kib();
-        r->user_kib = demo_pss_kib(getpid()) - self0;
+        r->user_kib = procstat_pss_kib(getpid()) - self0;
         r->measure_ns = net_now_ns() - m0;
     }
     spawn_close_gate();
@@ -159,7 +159,7 @@ static void spawn_co_fn(void *arg)
 static void spawn_co_main(void *arg)
 {
     struct spawn_res *r = arg;
-    long avail0 = spawn_avail_kib(), self0 = demo_pss_kib(getpid());
+    long avail0 = spawn_avail_kib(), self0 = procstat_pss_kib(getpid());
     for (r->made = 0; r->made < spawn_count; r->made++)
         if (co_go(spawn_co_fn, NULL) < 0) {
             fprintf(stderr, "demo-spawn: co_go #%ld: %s\n", r->made + 1, strerror(errno));
@@ -169,7 +169,7 @@ static void spawn_co_main(void *arg)
     if (spawn_chan) {
         long long m0 = net_now_ns();
         r->total_kib = avail0 - spawn_avail_kib();
-        r->user_kib = demo_pss_kib(getpid()) - self0;
+        r->user_kib = procstat_pss_kib(getpid()) - self0;
         r->measure_ns = net_now_ns() - m0;
         co_chan_close(spawn_chan);
     }

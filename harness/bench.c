@@ -24,6 +24,7 @@
  * own descendants) and loadgen.
  */
 #include "flags.h"
+#include "procstat.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -93,14 +94,6 @@ struct bench_matrix {
     int cpu_server, cpu_loadgen;   /* CPU to pin each to, -1 for no pinning */
 };
 
-/* One look at a process tree. */
-struct tree_sample {
-    long rss_kib;  /* RSS summed over the tree (shared pages counted once per process) */
-    long pss_kib;  /* PSS summed over the tree (shared pages split between sharers) */
-    long procs;    /* processes in the tree */
-    long threads;  /* threads summed over the tree */
-};
-
 /* Everything about one run, filled in as it goes. */
 struct bench_run {
     const char *model;       /* model name */
@@ -110,8 +103,8 @@ struct bench_run {
     int server_out;          /* read end of the server's stdout pipe, -1 when closed */
     int port;                /* port from the ready line */
     pid_t loadgen;           /* loadgen pid, 0 when gone */
-    struct tree_sample idle; /* the server tree before any load */
-    struct tree_sample peak; /* per-field maxima during the run */
+    struct procstat_tree idle; /* the server tree before any load */
+    struct procstat_tree peak; /* per-field maxima during the run */
     double wall_s;           /* loadgen's wall time: start to exit */
     struct rusage ru;        /* server CPU time, reaped children included */
     char exit_note[32];      /* server_exit column: "0", "exit:N", "signal:N", "timeout", "orphans" */
@@ -457,116 +450,7 @@ static int bench_summarize(const char *path, FILE *out)
 
 /* --- looking at a process tree ---------------------------------------------- */
 
-/* One /proc entry: a pid and its parent. */
-struct proc_link {
-    pid_t pid;    /* the process */
-    pid_t ppid;   /* its parent */
-    int in_tree;  /* 1 once known to descend from the root */
-};
-
-static int proc_cmp_pid(const void *a, const void *b)
-{
-    const struct proc_link *x = a, *y = b;
-    return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-/* Parent of pid from /proc/PID/stat, or -1. The command name in field 2 may
- * hold spaces and parentheses, so parse after the last ')'. */
-static pid_t proc_ppid(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    int ppid;
-    char state;
-    if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
-        return -1;
-    return ppid;
-}
-
-/* Read /proc/PID/<file> and return the number after the line starting with
- * `key` (e.g. "Pss:"), or 0 if absent (a zombie has no memory to report). */
-static long proc_field(pid_t pid, const char *file, const char *key)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    size_t klen = strlen(key);
-    for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
-        if (strncmp(line, key, klen) == 0)
-            return strtol(line + klen, NULL, 10);
-    return 0;
-}
-
-/* Sum memory, processes and threads over `root` and all its descendants,
- * found through the parent pid of every process in /proc. */
-static int tree_sample(pid_t root, struct tree_sample *s)
-{
-    memset(s, 0, sizeof *s);
-    DIR *d = opendir("/proc");
-    if (!d)
-        return -1;
-    size_t n = 0, cap = 1024;
-    struct proc_link *p = malloc(cap * sizeof *p);
-    for (struct dirent *e; p && (e = readdir(d));) {
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        pid_t pid = (pid_t)atoi(e->d_name);
-        pid_t ppid = proc_ppid(pid);
-        if (ppid < 0)
-            continue; /* gone meanwhile */
-        if (n == cap) {
-            struct proc_link *bigger = realloc(p, (cap *= 2) * sizeof *p);
-            if (!bigger)
-                break;
-            p = bigger;
-        }
-        p[n++] = (struct proc_link){pid, ppid, pid == root};
-    }
-    closedir(d);
-    if (!p)
-        return -1;
-    /* Mark descendants: repeat until a pass adds nobody (one pass per level). */
-    qsort(p, n, sizeof *p, proc_cmp_pid);
-    for (int added = 1; added;) {
-        added = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (p[i].in_tree)
-                continue;
-            struct proc_link key = {.pid = p[i].ppid};
-            struct proc_link *parent = bsearch(&key, p, n, sizeof *p, proc_cmp_pid);
-            if (parent && parent->in_tree)
-                p[i].in_tree = added = 1;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!p[i].in_tree)
-            continue;
-        s->procs++;
-        s->rss_kib += proc_field(p[i].pid, "smaps_rollup", "Rss:");
-        s->pss_kib += proc_field(p[i].pid, "smaps_rollup", "Pss:");
-        s->threads += proc_field(p[i].pid, "status", "Threads:");
-    }
-    free(p);
-    return 0;
-}
-
-static void tree_peak(struct tree_sample *peak, const struct tree_sample *s)
+static void tree_peak(struct procstat_tree *peak, const struct procstat_tree *s)
 {
     if (s->rss_kib > peak->rss_kib) peak->rss_kib = s->rss_kib;
     if (s->pss_kib > peak->pss_kib) peak->pss_kib = s->pss_kib;
@@ -770,8 +654,8 @@ static int bench_drive(struct bench_run *r, char *const lg_argv[], double secs, 
             break;
         }
         if (now >= next_sample) {
-            struct tree_sample s;
-            if (tree_sample(r->server, &s) == 0)
+            struct procstat_tree s;
+            if (procstat_tree(r->server, &s) == 0)
                 tree_peak(&r->peak, &s);
             /* a big tree (1000 fork children) costs time to read: sample less
              * often rather than steal the CPU the server is measured on */
@@ -914,7 +798,7 @@ static void bench_one(const struct bench_opts *o, const struct bench_matrix *m,
                  r->exit_note);
         return;
     }
-    tree_sample(r->server, &r->idle);
+    procstat_tree(r->server, &r->idle);
     r->peak = r->idle;
 
     snprintf(port, sizeof port, "%d", r->port);
