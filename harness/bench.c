@@ -958,7 +958,9 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         return -1;
     char buf[512], dirty[64];
     bench_first_line("git rev-parse --short HEAD 2>/dev/null", buf, sizeof buf);
-    bench_first_line("git diff --quiet HEAD -- 2>/dev/null || echo -dirty", dirty,
+    /* results/ and docs/ do not count: the reference run rewrites them */
+    bench_first_line("git diff --quiet HEAD -- . ':(exclude)results' ':(exclude)docs' "
+                     "2>/dev/null || echo -dirty", dirty,
                      sizeof dirty);
     fprintf(f, "commit: %s%s\n", buf, strcmp(dirty, "-dirty") == 0 ? "-dirty" : "");
     struct utsname u;

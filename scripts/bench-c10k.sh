@@ -191,8 +191,7 @@ sweep() {
   done
   mv "$csv.tmp" "$csv"
   local commit cpu
-  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-  [ -z "$(git status --porcelain -- harness/c10k.c models 2>/dev/null)" ] || commit="$commit (with local changes)"
+  commit=$(scripts/commit.sh)
   cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
   {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -71,7 +71,7 @@ curl_config() { # FILE URL
 write_meta() {
   {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "commit: $(scripts/commit.sh)"
     echo "kernel: $(uname -sr)"
     echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
     echo "cores: $(nproc)"

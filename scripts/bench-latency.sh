@@ -134,7 +134,7 @@ lat_measure() {
 start_s=$SECONDS
 {
   echo "date: $(date -u +%FT%TZ)"
-  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "commit: $(scripts/commit.sh)"
   echo "kernel: Linux $(uname -r)"
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
   echo "cores: $(nproc)"

@@ -94,9 +94,9 @@ run_b() {
   printf '  rep %d  (b) %-12s %10.0f msgs/s  cpu %.3f s  %.3f us/msg\n' "$rep" "$client" "$rate" "$cpu" "$per"
 }
 
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=$(scripts/commit.sh)
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-meta="commit=$commit kernel=$(uname -r) cpu=\"$cpu_model\" cores=$(nproc) compiler=\"$(${CC:-cc} --version | head -n 1)\" date=$(date -u +%FT%TZ) reps=$REPS secs=$SECS conns=$CONNS msg_bytes=$BYTES pinning=none"
+meta="commit=\"$commit\" kernel=$(uname -r) cpu=\"$cpu_model\" cores=$(nproc) compiler=\"$(${CC:-cc} --version | head -n 1)\" date=$(date -u +%FT%TZ) reps=$REPS secs=$SECS conns=$CONNS msg_bytes=$BYTES pinning=none"
 echo "$meta" >"$META"
 echo "bench-overhead: $REPS reps x $SECS s, $CONNS connections, $BYTES-byte messages; $meta"
 

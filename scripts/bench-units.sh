@@ -32,8 +32,7 @@ start=$SECONDS load=$(cut -d' ' -f1-3 /proc/loadavg)
 "${cmd[@]}" >"$OUT/units.csv.tmp"
 mv "$OUT/units.csv.tmp" "$OUT/units.csv"
 
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git status --porcelain -- micro models/loop 2>/dev/null)" ] || commit="$commit (with local changes)"
+commit=$(scripts/commit.sh)
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
 cat >"$OUT/meta.txt" <<EOF
 date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
