@@ -180,9 +180,11 @@ check() {
   write_meta "$OUT/check-meta.txt"
   start_fetchd
   echo "== 1. fetch-loop, 1000 x /bytes/1024?delay_ms=100 at c=1000, vs the ideal 1 x 100 ms ($runs runs)"
+  echo "   beside it fetch-epoll, the floor: one thread, no coroutines, no parser"
   url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=100"
   hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-1.json" \
-    "$BIN/measure --out $raw --label loop@1000 -- $BIN/fetch-loop -q -c 1000 -n 1000 '$url'"
+    "$BIN/measure --out $raw --label loop@1000 -- $BIN/fetch-loop -q -c 1000 -n 1000 '$url'" \
+    "$BIN/measure --out $raw --label epoll@1000 -- $BIN/fetch-epoll -c 1000 -n 1000 '$url'"
   echo "== 2. fetch-loop vs curl --parallel, 1000 x /bytes/1024?delay_ms=50 at c=300 ($runs runs each)"
   url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=50"
   COUNT=1000 curl_config "$OUT/check-curl.cfg" "$url"
@@ -191,22 +193,25 @@ check() {
     "$BIN/measure --out $raw --label curl@300 -- curl -sS --fail --parallel --parallel-max 300 -K $OUT/check-curl.cfg"
   stop_fetchd
   # skip the warm-up row of each label; the ideal column differs per check
-  { echo "$SUMMARY_HEADER"; COUNT=1000 DELAY=100 aggregate "$raw" 1 | grep '^loop,1000,'
+  { echo "$SUMMARY_HEADER"; COUNT=1000 DELAY=100 aggregate "$raw" 1 | grep -E '^(loop|epoll),1000,'
     COUNT=1000 DELAY=50 aggregate "$raw" 1 | grep ',300,'; } >"$OUT/check-summary.csv"
   awk -F, '
     NR == 1 { next }
     $1 == "loop" && $2 == 1000 { w1 = $5; i1 = $9; f1 = $4 }
+    $1 == "epoll" && $2 == 1000 { we = $5; fe = $4 }
     $1 == "loop" && $2 == 300 { lw = $5; lm = $7; lc = $6; f2 = $4 }
     $1 == "curl" && $2 == 300 { cw = $5; cm = $7; cc = $6; f3 = $4 }
     END {
       print ""
       printf "1. fetch-loop c=1000, 100 ms: median wall %.3f s, ideal %.3f s, ratio %.2fx (goal <= 1.5x): %s\n",
         w1, i1, w1 / i1, (w1 / i1 <= 1.5 && !f1) ? "OK" : "NOT MET"
+      if (we) printf "   floor: fetch-epoll (one thread, no coroutines, no parser) median wall %.3f s, ratio %.2fx%s\n",
+        we, we / i1, fe ? " (failed runs!)" : ""
       printf "2. c=300, 50 ms (ideal %.3f s):\n", 0.2
       printf "   fetch-loop       median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", lw, lc, lm
       printf "   curl --parallel  median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", cw, cc, cm
       printf "   loop / curl: wall %.2fx, cpu %.2fx, memory %.2fx\n", lw / cw, (cc ? lc / cc : 0), (cm ? lm / cm : 0)
-      if (f1 + f2 + f3) printf "   (%d runs had failed fetches: see %s)\n", f1 + f2 + f3, FILENAME
+      if (f1 + f2 + f3 + fe) printf "   (%d runs had failed fetches: see %s)\n", f1 + f2 + f3 + fe, FILENAME
     }' "$OUT/check-summary.csv" | tee "$OUT/check.txt"
   rm -f "$OUT/check-curl.cfg"
 }

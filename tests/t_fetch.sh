@@ -104,6 +104,27 @@ case " $MODELS " in *" fork "*)
   ;;
 esac
 
+# bin/fetch-epoll, the baseline: right answers count, every failure exits 1 with a reason.
+run epoll "$BIN/fetch-epoll" -c 50 -n 300 "$U/bytes/3000"
+if [ "$RC" -eq 0 ] && grep -q "fetched 300, failed 0," "$TMP/out"; then
+  pass "fetch-epoll: 300 fetches at -c 50, all 200"
+else fail "fetch-epoll: 300 fetches at -c 50" "rc=$RC $(head -c 300 "$TMP/out") $(head -c 300 "$TMP/err")"; fi
+run epoll-refused "$BIN/fetch-epoll" -n 3 "http://127.0.0.1:$DEAD/"
+if [ "$RC" -eq 1 ] && grep -q "failed 3," "$TMP/out" && grep -q "connect: Connection refused" "$TMP/err"; then
+  pass "fetch-epoll: a refused port fails every fetch, exit 1, one reason"
+else fail "fetch-epoll: refused port" "rc=$RC $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
+run epoll-404 "$BIN/fetch-epoll" -n 2 "$U/no/such/path"
+if [ "$RC" -eq 1 ] && grep -q "failed 2," "$TMP/out" && grep -q "not a 200 answer" "$TMP/err"; then
+  pass "fetch-epoll: a 404 is a failure"
+else fail "fetch-epoll: a 404 is a failure" "rc=$RC $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
+run epoll-timeout "$BIN/fetch-epoll" -n 2 --timeout 300 "$U/bytes/10?delay_ms=5000"
+if [ "$RC" -eq 1 ] && grep -q "failed 2," "$TMP/out" && grep -q "still in flight" "$TMP/err"; then
+  pass "fetch-epoll: --timeout ends the run, the late ones fail"
+else fail "fetch-epoll: --timeout" "rc=$RC $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
+run epoll-flags "$BIN/fetch-epoll" --bogus "$U/"
+[ "$RC" -eq 2 ] && grep -q "bogus" "$TMP/err" && pass "fetch-epoll: unknown flag exits 2 naming it" ||
+  fail "fetch-epoll: unknown flag exits 2" "rc=$RC $(head -c 200 "$TMP/err")"
+
 # bin/measure: a CSV line with the command's exit status, and that status.
 csv="$TMP/m.csv"
 "$BIN/measure" --out "$csv" --label hello -- sh -c 'sleep 0.3; exit 3' 2>/dev/null; rc=$?
