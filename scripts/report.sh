@@ -50,7 +50,12 @@ summary() { # DIR — print the summary table of a benchmark folder
     csv_table "$d/c10k-median.csv" model conns reps errors connect_s pss_kib_per_conn kernel_kib_per_conn cg_server_kib_per_conn meminfo_server_kib_per_conn agree_pct stop_reason
   elif [ -f "$d/latency.csv" ]; then
     csv_table "$d/latency.csv" model rep rate conns msgs p50_us p90_us p99_us p999_us p9999_us max_us p999_unc_us
-  elif [ -f "$d/summary.csv" ]; then csv_table "$d/summary.csv"
+  elif [ -f "$d/summary.csv" ]; then
+    csv_table "$d/summary.csv"
+    if [ -f "$d/check.txt" ]; then
+      echo; echo "The judged comparisons (\`make bench-fetch-check\`, check.txt):"; echo
+      grep -v '^$' "$d/check.txt" | sed 's/^/    /'
+    fi
   elif [ -f "$d/overhead.csv" ]; then csv_table "$d/overhead.csv"
   fi
 }
