@@ -26,8 +26,6 @@
 #include "flags.h"
 #include "procstat.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
