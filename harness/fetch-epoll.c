@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,7 +60,9 @@ static int fe_start(int ep, struct fe_req *r)
     ssize_t w = write(r->fd, fe.req, (size_t)fe.req_len);
     if (w == fe.req_len)
         r->sent = 1;
-    else if (w >= 0 || (errno != EAGAIN && errno != ENOTCONN)) /* refused, reset, short */
+    else if (w >= 0) /* short: never seen on a fresh socket, but not to be ignored */
+        return errno = EIO, fe_error("write");
+    else if (errno != EAGAIN && errno != ENOTCONN) /* refused, reset */
         return fe_error(errno == ECONNREFUSED ? "connect" : "write");
     struct epoll_event ev = {.events = r->sent ? EPOLLIN : EPOLLOUT, .data.ptr = r};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, r->fd, &ev) < 0)
@@ -149,11 +150,7 @@ int main(int argc, char **argv)
         flags_die(&spec, "URL too long");
     if (conc > count)
         conc = count;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)conc + 64) {
-        rl.rlim_cur = rl.rlim_max < (rlim_t)conc + 64 ? rl.rlim_max : (rlim_t)conc + 64;
-        setrlimit(RLIMIT_NOFILE, &rl); /* if it falls short, socket() fails and says so */
-    }
+    net_raise_nofile();
     signal(SIGPIPE, SIG_IGN);
 
     int ep = epoll_create1(EPOLL_CLOEXEC);

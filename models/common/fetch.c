@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -87,16 +86,6 @@ static void fetch_make_jobs(struct fetch_run *run, const struct flags_spec *spec
             run->jobs[k++] = (uint32_t)i;
 }
 
-/* Allow as many descriptors as the hard limit does: -c 1000 needs 1000+. */
-static void fetch_raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
 {
     memset(run, 0, sizeof *run);
@@ -147,7 +136,7 @@ void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int
     run->failures = calloc(FETCH_LIST_MAX, sizeof *run->failures);
     if (!run->hist || !run->failures)
         flags_die(&spec, "out of memory");
-    fetch_raise_nofile();
+    net_raise_nofile(); /* -c 1000 needs 1000+ descriptors */
     signal(SIGPIPE, SIG_IGN); /* a peer that vanishes: write() fails with EPIPE instead */
     run->start_ns = net_now_ns();
 }

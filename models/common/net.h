@@ -25,6 +25,10 @@ int net_addr(const char *host, int port, struct sockaddr_in *sa);
 int net_set_nonblock(int fd);
 int net_set_nodelay(int fd);
 
+/* Raise the soft RLIMIT_NOFILE to the hard one (a client with many sockets);
+ * if that is still too few, socket() fails with EMFILE and says so. */
+void net_raise_nofile(void);
+
 /* Write all n bytes to a blocking fd, retrying partial writes and EINTR.
  * Returns n, or -1 with errno. */
 ssize_t net_write_all(int fd, const void *buf, size_t n);

@@ -211,14 +211,14 @@ static void procstat_sockstat(struct procstat_mem *m)
     fclose(f);
 }
 
-/* /proc/slabinfo: "name active_objs num_objs objsize ...": active objects x size. */
+/* A /proc/slabinfo line "name active_objs num_objs objsize ...": its active
+ * objects and their size, if it is the cache `name`. */
 static int procstat_slabinfo(const char *line, const char *name, long *objs, long *size)
 {
     size_t len = strlen(name);
     if (strncmp(line, name, len) != 0 || line[len] != ' ')
         return 0;
-    long num = 0;
-    return sscanf(line + len, "%ld %ld %ld", objs, &num, size) == 3;
+    return sscanf(line + len, "%ld %*d %ld", objs, size) == 2;
 }
 
 /* Slab that /proc itself holds: one proc inode and one dentry for every entry
