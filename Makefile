@@ -14,14 +14,15 @@ CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Imodels/loop $(CFLAGS)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Imodels/loop -Iharness/lib $(CFLAGS)
 LDLIBS_ALL = $(SAN) -pthread -lm $(LDLIBS)
 
 BIN  ?= bin
 OBJ  ?= build/obj
 TBIN ?= build/tests
 
-MODELS := fork threads loop
+# The models, from the registry: every folder models/NAME/ with an about.txt.
+MODELS := $(shell scripts/models.sh)
 PROGRAMS_MODEL := $(foreach m,$(MODELS),$(foreach p,$(basename $(notdir $(filter-out models/loop/coro%,$(wildcard models/$(m)/*.c)))),$(BIN)/$(p)-$(m)))
 PROGRAMS_HARNESS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
 PROGRAMS_DEMO := $(patsubst demos/%.c,$(BIN)/demo-%,$(wildcard demos/*.c))
@@ -34,6 +35,9 @@ LIBCO     := $(OBJ)/libco.a
 COMMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/common/*.c))
 CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
               $(patsubst %.S,$(OBJ)/%.o,$(wildcard models/loop/coro*.S))
+# What the harness, the demos and the tests share and no model uses.
+LIBHARNESS := $(OBJ)/libharness.a
+HARNESS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
 
 .PHONY: all test test-sanitize bench charts report reference table clean help deps
 .DEFAULT_GOAL := all
@@ -57,6 +61,10 @@ $(LIBCO): $(CO_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBHARNESS): $(HARNESS_OBJ)
+	@rm -f $@ && mkdir -p $(dir $@)
+	ar rcs $@ $^
+
 # A model's program links the shared code; only the loop model links the
 # cooperative runtime. The harness links no model.
 $(BIN)/%-loop: $(OBJ)/models/loop/%.o $(LIBCO) $(LIBCOMMON)
@@ -71,20 +79,20 @@ $(BIN)/%-fork: $(OBJ)/models/fork/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBCOMMON)
+$(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 # Micro-benchmarks measure the models' building blocks, the runtime included.
-$(BIN)/micro-%: $(OBJ)/micro/%.o $(LIBCO) $(LIBCOMMON)
+$(BIN)/micro-%: $(OBJ)/micro/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(BIN)/%: $(OBJ)/harness/%.o $(LIBCOMMON)
+$(BIN)/%: $(OBJ)/harness/%.o $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBCOMMON)
+$(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
