@@ -2,7 +2,7 @@
 # bench-latency.sh — `make bench-latency`: the open-loop latency spectrum of
 # every echo server, the classic HdrHistogram chart (docs/latency.md).
 #
-# For each model (fork, threads, loop and the epoll baseline), interleaved
+# For each model of the registry and the epoll baseline, interleaved
 # (the order rotates every repetition) and repeated, start the echo server,
 # drive it with loadgen in OPEN loop at a fixed rate well under capacity,
 # keep its percentile file (.hgrm), stop the server. Before that, a short
@@ -14,7 +14,7 @@
 #                 uncorrected (from the actual send) percentiles, in µs
 #   capacity.csv  the closed-loop capacity of each model
 #   MODEL-repN.hgrm  loadgen's --percentiles file (from the due time)
-#   meta.txt      commit, kernel, CPU, cores, date, commands, pinning
+#   meta.txt      the run's metadata (scripts/meta.sh): machine, commit, settings, commands
 #   latency.png/.svg  the percentile spectrum, one line per model
 #
 #   scripts/bench-latency.sh           measure, summarise, draw
@@ -22,19 +22,20 @@
 #
 # Environment (defaults): RATE (20000 msgs/s in total), CONNS (100),
 # SECS (10, measured), WARMUP (1), REPS (3), MSG_BYTES (64), CAP_SECS (2;
-# 0 skips the capacity runs), LAT_MODELS ("fork threads loop epoll"),
+# 0 skips the capacity runs), LAT_MODELS (every model of the registry, then epoll),
 # PIN (0; 1 puts the server on CPU 1 and loadgen on CPU 0 with taskset),
 # OUT (results/latency), BIN (bin).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+source scripts/lib.sh
 chart_only=0
 case ${1:-} in -h|--help) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 0 ;; "") ;; --chart) chart_only=1 ;;
   *) echo "bench-latency.sh: unknown argument '$1' (settings come from the environment; see --help)" >&2; exit 2 ;; esac
 
-BIN=${BIN:-bin} OUT=${OUT:-results/latency}
+OUT=${OUT:-results/latency}
 RATE=${RATE:-20000} CONNS=${CONNS:-100} SECS=${SECS:-10} WARMUP=${WARMUP:-1} REPS=${REPS:-3}
 MSG_BYTES=${MSG_BYTES:-64} CAP_SECS=${CAP_SECS:-2} PIN=${PIN:-0}
-LAT_MODELS=${LAT_MODELS:-fork threads loop epoll}
+LAT_MODELS=${LAT_MODELS:-$(models_list | paste -sd ' ' -) epoll}
 
 # --- checks: every setting a number, every program built -----------------------
 lat_die() { echo "bench-latency.sh: $*" >&2; exit 2; }
@@ -58,28 +59,17 @@ else
 fi
 
 mkdir -p "$OUT"
-tmp=$(mktemp -d)
+tmp=$TMP
 spid=""
-lat_cleanup() { [ -n "$spid" ] && kill -KILL "$spid" 2>/dev/null; rm -rf "$tmp"; }
-trap lat_cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- the server: started on a free port, stopped by the PID we started -----------
-# lat_start MODEL — sets spid and sport; 1 if no ready line within 5 s
+# lat_start MODEL — sets spid and sport; 1 if it did not get ready (scripts/lib.sh says why)
 lat_start() {
-  "${srv_pin[@]}" "$BIN/echo-$1" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-  spid=$!
-  for _ in $(seq 1 100); do
-    sport=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/server.out" | head -n 1)
-    [ -n "$sport" ] && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "bench-latency.sh: echo-$1 printed no ready line: $(head -c 200 "$tmp/server.err")" >&2
-  lat_stop
-  return 1
+  start_server "echo-$1" "${srv_pin[@]}" "$BIN/echo-$1" --port 0 || return 1
+  spid=$SPID sport=$SPORT
 }
-lat_stop() { [ -n "$spid" ] || return 0; kill -TERM "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=""; }
+lat_stop() { [ -n "$spid" ] || return 0; stop_server "$spid"; spid=""; }
 
 # lg_field FILE COLUMN — one field of loadgen's --csv output
 lg_field() { awk -F, -v k="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) c = i } NR == 2 && c { print $c }' "$1"; }
@@ -132,22 +122,13 @@ lat_run() {
 lat_measure() {
 # --- meta.txt ------------------------------------------------------------------------
 start_s=$SECONDS
-{
-  echo "date: $(date -u +%FT%TZ)"
-  echo "commit: $(scripts/commit.sh)"
-  echo "kernel: Linux $(uname -r)"
-  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-  echo "cores: $(nproc)"
-  echo "compiler: $(${CC:-cc} --version | head -n 1)"
-  echo "settings: reps=$REPS rate=$RATE conns=$CONNS secs=$SECS warmup=$WARMUP msg_bytes=$MSG_BYTES cap_secs=$CAP_SECS models=$(echo $models)"
-  echo "server: $BIN/echo-MODEL --port 0"
-  echo "capacity command: $BIN/loadgen --port PORT -c $CONNS --msg-bytes $MSG_BYTES --secs $CAP_SECS --csv"
-  echo "command: $lat_cmd"
-  echo "pinning: $pinning"
-  echo "order: interleaved; the model order rotates by one every repetition"
-  echo "latency: from the due time (corrected for coordinated omission); *_unc_us from the actual send; p9999_us read from the .hgrm file"
-  echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (load average at the start)"
-} >"$OUT/meta.txt"
+scripts/meta.sh "$OUT/meta.txt" --set pinning="$pinning" \
+  --set settings="reps=$REPS rate=$RATE conns=$CONNS secs=$SECS warmup=$WARMUP msg_bytes=$MSG_BYTES cap_secs=$CAP_SECS models=$(echo $models)" \
+  --set order="interleaved; the model order rotates by one every repetition" \
+  --set latency="from the due time (corrected for coordinated omission); *_unc_us from the actual send; p9999_us read from the .hgrm file" \
+  --command "$BIN/echo-MODEL --port 0" \
+  --command "$BIN/loadgen --port PORT -c $CONNS --msg-bytes $MSG_BYTES --secs $CAP_SECS --csv   (capacity, closed loop)" \
+  --command "$lat_cmd" || exit 1
 
 echo "bench-latency: models$models; $REPS reps; open loop $RATE msgs/s over $CONNS connections, ${SECS} s (+${WARMUP} s warm-up); pinning: $pinning"
 rm -f "$OUT"/*.hgrm
@@ -165,7 +146,7 @@ for rep in $(seq 1 "$REPS"); do
     lat_run "${!k}" "$rep"
   done
 done
-echo "took: $((SECONDS - start_s)) s" >>"$OUT/meta.txt"
+scripts/meta.sh --finish "$OUT/meta.txt"
 }
 
 # --- 3. medians and the chart ---------------------------------------------------------
@@ -198,21 +179,14 @@ for m in $models; do
   r=$(lat_median_rep "$m")
   [ -n "$r" ] && [ -f "$OUT/$m-rep$r.hgrm" ] && medfiles="$medfiles $OUT/$m-rep$r.hgrm" medmodels="$medmodels $m"
 done
-meta() { sed -n "s/^$1: //p" "$OUT/meta.txt" | head -n 1; }
-foot="$(meta cpu), $(meta cores) cores, $(meta kernel) | $(meta date | cut -c1-10) | commit $(meta commit | cut -d' ' -f1)"
+m="$OUT/meta.txt"
+foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit | cut -d' ' -f1)"
 foot2="open loop, $RATE msgs/s over $CONNS connections, $MSG_BYTES-byte messages, $SECS s per run after ${WARMUP} s warm-up"
 foot2="$foot2 | bold: the median of $REPS reps (by p99.9), faint: every rep | pinning: ${pinning%%:*}"
-gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
-terms=$(gnuplot -e 'set terminal' 2>&1 || true)
-if grep -qw pngcairo <<<"$terms"; then
-  png='set terminal pngcairo size 1100,700 font "DejaVu Sans,11" noenhanced'
-else
-  png='set terminal png size 1100,700 font "DejaVuSans,11" noenhanced'
-fi
-svg='set terminal svg size 1100,700 dynamic font "DejaVu Sans,12" noenhanced background "#ffffff"'
 for t in png svg; do
-  if [ "$t" = png ]; then term=$png; else term=$svg; fi
-  gnuplot -e "$term" -e "set output $(gp_str "$OUT/latency.$t")" \
+  if [ "$t" = png ]; then term=$(gp_png_term 1100 700); else term=$(gp_svg_term 1100 700); fi
+  # shellcheck disable=SC2086
+  gnuplot -e "$term" -e "$(gp_palette $models)" -e "set output $(gp_str "$OUT/latency.$t")" \
           -e "files=$(gp_str "${files# }"); fmodels=$(gp_str "${fmodels# }")" \
           -e "medfiles=$(gp_str "${medfiles# }"); medmodels=$(gp_str "${medmodels# }")" \
           -e "foot=$(gp_str "$foot"); foot2=$(gp_str "$foot2"); rate=$(gp_str "$RATE"); conns=$(gp_str "$CONNS")" \
@@ -228,7 +202,7 @@ if [ "$chart_only" = 1 ]; then
   setting() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"${settings%% models=*}"; }
   RATE=$(setting rate) CONNS=$(setting conns) SECS=$(setting secs) WARMUP=$(setting warmup)
   REPS=$(setting reps) MSG_BYTES=$(setting msg_bytes)
-  models=$(awk -F, 'NR > 1 && !seen[$1]++ { printf " %s", $1 }' "$csv")
+  models=$(csv_models "$csv")
   pinning=$(sed -n 's/^pinning: //p' "$OUT/meta.txt")
 else
   lat_measure

@@ -20,12 +20,10 @@ load "scripts/style.gp"
 set datafile separator whitespace
 set datafile nocolumnheaders
 
-# The models' colours; the epoll baseline is dark grey here, not black, so
-# the black axes and labels stay distinct from it.
-lat_colour(m) = m eq "fork"    ? "#D55E00" : \
-                m eq "threads" ? "#0072B2" : \
-                m eq "loop"    ? "#009E73" : \
-                m eq "epoll"   ? "#555555" : "#999999"
+# The models' colours and dashes: scripts/palette.sh (through style.gp); the
+# epoll baseline is dark grey there, not black, so the black axes and labels
+# stay distinct from it.
+lat_colour(m) = model_colour(m)
 # the same colour, mostly transparent (gnuplot's #AARRGGBB: AA = transparency)
 lat_faint(m)  = "#B0" . lat_colour(m)[2:7]
 
