@@ -2,12 +2,15 @@
 #
 #   make bench-overhead   echo-loop vs echo-epoll throughput and loadgen vs
 #                         client-epoll CPU per message, interleaved and repeated
-#                         (REPS=5 SECS=3 by default; results/overhead/)
+#                         (REPS=5 SECS=3 by default; OVERHEAD_MODEL=NAME weighs
+#                         another model's runtime; results/overhead/)
 #
 # bin/loadgen, bin/echo-epoll and bin/client-epoll are built by the generic
 # harness rule of the Makefile; tests/unit_hist.c and tests/t_loadgen.sh are
 # picked up by tests/run.sh.
 
 .PHONY: bench-overhead
-bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(filter $(BIN)/echo-loop,$(PROGRAMS_MODEL))
-	@BIN=$(BIN) scripts/bench-overhead.sh
+# The model whose runtime is weighed against the bare epoll loop.
+OVERHEAD_MODEL ?= loop
+bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(filter $(BIN)/echo-$(OVERHEAD_MODEL),$(PROGRAMS_MODEL))
+	@BIN=$(BIN) OVERHEAD_MODEL=$(OVERHEAD_MODEL) scripts/bench-overhead.sh

@@ -3,45 +3,41 @@
 # minimal epoll baselines? Two questions, answered in ONE run, interleaved
 # (the order alternates every repetition) and repeated, medians quoted:
 #
-#   (a) runtime overhead: echo-loop vs echo-epoll throughput, both driven by
-#       the same independent client (client-epoll), CONNS connections,
-#       BYTES-byte messages. "echo-loop / echo-epoll = 0.97" means the
-#       coroutine runtime keeps 97% of the bare epoll loop's throughput.
+#   (a) runtime overhead: echo-MODEL (echo-loop by default) vs echo-epoll
+#       throughput, both driven by the same independent client (client-epoll),
+#       CONNS connections, BYTES-byte messages. "echo-loop / echo-epoll = 0.97"
+#       means the coroutine runtime keeps 97% of the bare epoll loop's throughput.
 #   (b) measuring overhead: CPU per message of loadgen (histogram, checks,
 #       clocks) vs client-epoll (none of that), both against echo-epoll.
 #       CPU = user + system seconds of the client process (bash's `time`,
 #       i.e. getrusage of the child), divided by the messages it completed.
 #
-# Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), OUT
-# (results/overhead), BIN (bin). Programs that are not built are skipped
-# with a message. Server and client are not pinned: they share the machine's
-# cores as the scheduler decides (this is recorded in the meta line).
+# Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), OVERHEAD_MODEL (loop:
+# the model whose runtime is weighed against epoll), OUT (results/overhead),
+# BIN (bin). Programs that are not built are skipped with a message. Server
+# and client are not pinned: they share the machine's cores as the scheduler
+# decides (recorded in OUT/meta.txt, written by scripts/meta.sh).
 set -u
 cd "$(dirname "$0")/.." || exit 1
-BIN=${BIN:-bin} REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64}
+case "${1:-}" in
+  -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  "") ;;
+  *) echo "bench-overhead.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
+esac
+source scripts/lib.sh
+REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64} MODEL=${OVERHEAD_MODEL:-loop}
 OUT=${OUT:-results/overhead}
-CSV=$OUT/overhead.csv META=$OUT/overhead.meta
+CSV=$OUT/overhead.csv META=$OUT/meta.txt
 mkdir -p "$OUT"
-tmp=$(mktemp -d)
+tmp=$TMP
 spid=""
-cleanup() { [ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+lib_on_exit '[ -z "$spid" ] || stop_server "$spid"'
 
 have() { [ -x "$BIN/$1" ] || { echo "bench-overhead: $BIN/$1 is not built; skipping what needs it" >&2; return 1; }; }
 
 # start NAME — start $BIN/NAME on a free port; sets spid and sport
-start() {
-  "$BIN/$1" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-  spid=$!
-  for _ in $(seq 1 100); do
-    sport=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/server.out")
-    [ -n "$sport" ] && return 0
-    sleep 0.05
-  done
-  echo "bench-overhead: $1 printed no ready line" >&2
-  return 1
-}
-stop() { kill -TERM "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=""; }
+start() { start_server "$1" "$BIN/$1" --port 0 || return 1; spid=$SPID sport=$SPORT; }
+stop() { stop_server "$spid"; spid=""; }
 
 # timed FILE COMMAND... — run COMMAND, its stdout to FILE; prints "cpu_s" (user+sys)
 timed() {
@@ -94,18 +90,20 @@ run_b() {
   printf '  rep %d  (b) %-12s %10.0f msgs/s  cpu %.3f s  %.3f us/msg\n' "$rep" "$client" "$rate" "$cpu" "$per"
 }
 
-commit=$(scripts/commit.sh)
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-meta="commit=\"$commit\" kernel=$(uname -r) cpu=\"$cpu_model\" cores=$(nproc) compiler=\"$(${CC:-cc} --version | head -n 1)\" date=$(date -u +%FT%TZ) reps=$REPS secs=$SECS conns=$CONNS msg_bytes=$BYTES pinning=none"
-echo "$meta" >"$META"
-echo "bench-overhead: $REPS reps x $SECS s, $CONNS connections, $BYTES-byte messages; $meta"
+scripts/meta.sh "$META" --set pinning="none (server and client share the $(nproc) cores)" \
+  --set settings="reps=$REPS secs=$SECS conns=$CONNS msg_bytes=$BYTES model=$MODEL" \
+  --set order="interleaved; the order alternates every repetition" \
+  --command "$BIN/client-epoll --port PORT -c $CONNS --msg-bytes $BYTES --secs $SECS   (a: against echo-epoll and echo-$MODEL)" \
+  --command "$BIN/loadgen --port PORT -c $CONNS --msg-bytes $BYTES --secs $SECS --csv   (b: against echo-epoll, CPU by bash's time)" \
+  --command "$BIN/client-epoll --port PORT -c $CONNS --msg-bytes $BYTES --secs $SECS   (b: against echo-epoll, CPU by bash's time)" || exit 1
+echo "bench-overhead: $REPS reps x $SECS s, $CONNS connections, $BYTES-byte messages; echo-$MODEL vs echo-epoll; metadata in $META"
 
 for rep in $(seq 1 "$REPS"); do
   if [ $((rep % 2)) -eq 1 ]; then
-    run_a "$rep" echo-epoll; run_a "$rep" echo-loop
+    run_a "$rep" echo-epoll; run_a "$rep" "echo-$MODEL"
     run_b "$rep" client-epoll; run_b "$rep" loadgen
   else
-    run_a "$rep" echo-loop; run_a "$rep" echo-epoll
+    run_a "$rep" "echo-$MODEL"; run_a "$rep" echo-epoll
     run_b "$rep" loadgen; run_b "$rep" client-epoll
   fi
 done
@@ -119,13 +117,14 @@ median() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-ee=$(median a echo-epoll msgs_per_s) el=$(median a echo-loop msgs_per_s)
+scripts/meta.sh --finish "$META"
+ee=$(median a echo-epoll msgs_per_s) el=$(median a "echo-$MODEL" msgs_per_s)
 lc=$(median b loadgen cpu_us_per_msg) cc=$(median b client-epoll cpu_us_per_msg)
 echo
 echo "medians of $REPS repetitions (results: $CSV, $META):"
 [ -n "$ee" ] && printf '  (a) echo-epoll  %10.0f msgs/s\n' "$ee"
-[ -n "$el" ] && printf '  (a) echo-loop   %10.0f msgs/s\n' "$el"
-echo "  (a) echo-loop / echo-epoll = $(ratio "$el" "$ee")   (throughput; 1.00 = the runtime costs nothing)"
+[ -n "$el" ] && printf '  (a) %-11s %10.0f msgs/s\n' "echo-$MODEL" "$el"
+echo "  (a) echo-$MODEL / echo-epoll = $(ratio "$el" "$ee")   (throughput; 1.00 = the runtime costs nothing)"
 [ -n "$cc" ] && printf '  (b) client-epoll %8.3f us CPU/msg\n' "$cc"
 [ -n "$lc" ] && printf '  (b) loadgen      %8.3f us CPU/msg\n' "$lc"
 echo "  (b) loadgen / client-epoll = $(ratio "$lc" "$cc")   (CPU per message; goal <= 1.10)"

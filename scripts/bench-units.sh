@@ -20,7 +20,8 @@ case "${1:-}" in
   "") ;;
   *) echo "bench-units.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
 esac
-BIN=${BIN:-bin} OUT=${OUT:-results/units}
+source scripts/lib.sh
+OUT=${OUT:-results/units}
 COUNT=${COUNT:-2000} SWITCHES=${SWITCHES:-20000} REPS=${REPS:-5} LIVE=${LIVE:-1000}
 prog=$BIN/micro-unitcost
 [ -x "$prog" ] || { echo "bench-units.sh: $prog is missing (run make)" >&2; exit 1; }
@@ -28,23 +29,13 @@ mkdir -p "$OUT"
 
 cmd=("$prog" --count "$COUNT" --switches "$SWITCHES" --reps "$REPS" --live "$LIVE" --csv)
 echo "bench-units: ${cmd[*]}" >&2
-start=$SECONDS load=$(cut -d' ' -f1-3 /proc/loadavg)
+scripts/meta.sh "$OUT/meta.txt.run" \
+  --set pinning="every row says: pinned=no lets the kernel place the units on any CPU; pinned=yes puts all of them on one CPU (sched_setaffinity)" \
+  --set settings="count=$COUNT switches=$SWITCHES reps=$REPS live=$LIVE" \
+  --command "${cmd[*]}"
 "${cmd[@]}" >"$OUT/units.csv.tmp"
 mv "$OUT/units.csv.tmp" "$OUT/units.csv"
-
-commit=$(scripts/commit.sh)
-cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
-cat >"$OUT/meta.txt" <<EOF
-date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
-commit: $commit
-kernel: $(uname -sr)
-cpu: ${cpu:-unknown}
-cores: $(nproc)
-compiler: $(${CC:-cc} --version | head -n 1)
-command: ${cmd[*]}
-pinning: every row says: pinned=no lets the kernel place the units on any CPU; pinned=yes puts all of them on one CPU (sched_setaffinity)
-load: load average $load at the start; took $((SECONDS - start)) s
-EOF
+scripts/meta.sh --finish "$OUT/meta.txt.run" && mv "$OUT/meta.txt.run" "$OUT/meta.txt"
 
 # the table, from the CSV
 printf '%-10s %-12s %-5s %12s %12s %12s %14s %16s\n' kind what CPUs ns_median ns_min ns_max "PSS_KiB/unit" "kernel_KiB/unit"
@@ -57,20 +48,18 @@ if ! command -v gnuplot >/dev/null; then
   echo "bench-units.sh: gnuplot is missing (apt-get install gnuplot-nox): no chart drawn" >&2
   exit 1
 fi
-meta() { sed -n "s/^$1: //p" "$OUT/meta.txt" | head -n 1; }
-foot="$(meta cpu), $(meta cores) cores, $(meta kernel) | $(meta date | cut -c1-10) | commit $(meta commit)"
+m="$OUT/meta.txt"
+foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
 foot="$foot | $COUNT creations, $SWITCHES round trips, median of $REPS reps, whiskers = min..max"
-gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
-terms=$(gnuplot -e 'set terminal' 2>&1 || true)
-if grep -qw pngcairo <<<"$terms"; then
-  png='set terminal pngcairo size 1400,650 font "DejaVu Sans,11" enhanced'
-else
-  png='set terminal png size 1400,650 font "DejaVuSans,11" enhanced'
-fi
-svg='set terminal svg size 1400,650 dynamic font "DejaVu Sans,12" enhanced background "#ffffff"'
+# each kind of unit in the colour of the first model whose unit it is (about.txt "unit:")
+kind_models="" seen=" "
+for name in $(models_list); do
+  u=$(scripts/models.sh --about "$name" unit)
+  [ -n "$u" ] && [[ $seen != *" $u "* ]] && { kind_models="$kind_models${kind_models:+ }$u=$name"; seen="$seen$u "; }
+done
 for t in png svg; do
-  if [ "$t" = png ]; then term=$png; else term=$svg; fi
+  if [ "$t" = png ]; then term=$(gp_png_term 1400 650 enhanced); else term=$(gp_svg_term 1400 650 enhanced); fi
   gnuplot -e "$term" -e "csv=$(gp_str "$OUT/units.csv"); out=$(gp_str "$OUT/units.$t"); foot=$(gp_str "$foot")" \
-          -e 'set output out' scripts/units.gp
+          -e "kind_models=$(gp_str "$kind_models")" -e 'set output out' scripts/units.gp
 done
 echo "bench-units: wrote $OUT/units.csv, $OUT/meta.txt, $OUT/units.png, $OUT/units.svg" >&2

@@ -9,12 +9,12 @@
 #
 #   scripts/demo-stall.sh [--model M] [--conns N] [--rate R] [--secs S] [--stall-ms MS]
 #
-# Defaults: --model loop (fork, threads, loop or epoll), 10 connections,
+# Defaults: --model loop (any model of scripts/models.sh, or epoll), 10 connections,
 # 10000 msgs/s in open loop, 10 s per run, a 1000 ms stall. About 25 s.
 # BIN picks the programs' folder.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-BIN=${BIN:-bin}
+source scripts/lib.sh
 model=loop conns=10 rate=10000 secs=10 stall_ms=1000
 
 stall_usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
@@ -32,7 +32,8 @@ while [ $# -gt 0 ]; do
     *) stall_die "unknown flag '$1' (try --help)" ;;
   esac
 done
-case $model in fork|threads|loop|epoll) ;; *) stall_die "--model '$model': want fork, threads, loop or epoll" ;; esac
+known="$(models_list | paste -sd ' ' -) epoll"
+[[ " $known " == *" $model "* ]] || stall_die "--model '$model': want one of: $known"
 [[ $conns =~ ^[1-9][0-9]*$ ]] && [ "$conns" -le 10000 ] || stall_die "--conns '$conns': want a whole number 1..10000"
 [[ $rate =~ ^[1-9][0-9]*$ ]] || stall_die "--rate '$rate': want a whole number >= 1"
 [[ $secs =~ ^[1-9][0-9]*$ ]] && [ "$secs" -ge 3 ] && [ "$secs" -le 60 ] || stall_die "--secs '$secs': want a whole number 3..60"
@@ -42,18 +43,16 @@ for p in loadgen "echo-$model"; do
   [ -x "$BIN/$p" ] || { echo "demo-stall.sh: $BIN/$p is not built: run make" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d)
+tmp=$TMP
 spid="" stopped=0
 # On any exit: wake the server if we froze it, stop it, by the PID we started.
 stall_cleanup() {
   if [ -n "$spid" ]; then
     [ "$stopped" = 1 ] && stall_signal CONT
-    kill -TERM "$spid" 2>/dev/null
-    wait "$spid" 2>/dev/null
+    stop_server "$spid"
   fi
-  rm -rf "$tmp"
 }
-trap stall_cleanup EXIT
+lib_on_exit stall_cleanup
 trap 'exit 130' INT TERM
 
 # stall_say TEXT — one line, stamped with the wall clock to the microsecond
@@ -64,21 +63,13 @@ stall_say() { echo "$(date +%T.%6N) $*"; }
 # children answering. Only PIDs we started, or whose parent we started.
 stall_signal() {
   local kids
-  kids=$(ps -o pid= --ppid "$spid" 2>/dev/null | tr -d ' ' | tr '\n' ' ')
+  kids=$(children_of "$spid" | tr '\n' ' ')
   kill -"$1" "$spid" $kids 2>/dev/null
 }
 
 stall_start_server() {
-  "$BIN/echo-$model" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-  spid=$!
-  for _ in $(seq 1 100); do
-    sport=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/server.out" | head -n 1)
-    [ -n "$sport" ] && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "demo-stall.sh: echo-$model printed no ready line: $(head -c 200 "$tmp/server.err")" >&2
-  exit 1
+  start_server "echo-$model" "$BIN/echo-$model" --port 0 || exit 1
+  spid=$SPID sport=$SPORT
 }
 
 # stall_run MODE — one loadgen run (closed or open), the server frozen for

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # models.sh — the model registry, read from the folders: a model is a folder
-# models/NAME/ holding echo.c, fetch.c and about.txt (three "key: value" lines:
-# connection, switches, order). Nothing else in the suite spells the list out.
+# models/NAME/ holding echo.c, fetch.c and about.txt ("key: value" lines:
+# connection, switches, order; optionally unit, the kind of unit of
+# bin/micro-unitcost a connection is: process, thread or coroutine).
+# Nothing else in the suite spells the list out.
 #
 #   scripts/models.sh                 the model names, one per line, by order then name
 #   scripts/models.sh --about NAME KEY  one field of a model's about.txt
@@ -13,7 +15,7 @@ case "${1:-}" in
     [ $# -eq 3 ] || { echo "usage: scripts/models.sh --about NAME KEY" >&2; exit 2; }
     [ -f "models/$2/about.txt" ] || { echo "models.sh: '$2' is not a model (no models/$2/about.txt)" >&2; exit 2; }
     about "$2" "$3" ;;
-  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
   "")
     for f in models/*/about.txt; do
       [ -f "$f" ] || continue

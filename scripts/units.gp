@@ -7,14 +7,18 @@
 # Two panels side by side, both on a log scale (the kinds differ by orders of
 # magnitude). Each bar is the median over the repetitions, its whisker spans
 # min..max; solid bars: the units may use every CPU, hatched bars: all of them
-# pinned to one CPU. Colours are the models' colours of scripts/style.gp.
+# pinned to one CPU. Colours are the models' colours (scripts/palette.sh).
 
 load "scripts/style.gp"
 
-# a kind of unit is the unit of one model: process = fork, thread = threads,
-# coroutine = loop
-kind_model(k) = k eq "process" ? "fork" : k eq "thread" ? "threads" : "loop"
-kind_rgb(k)   = k eq "process" ? 0xD55E00 : k eq "thread" ? 0x0072B2 : 0x009E73
+# A kind of unit is drawn in the colour of the first model whose unit it is
+# (the "unit:" line of models/NAME/about.txt): scripts/bench-units.sh passes
+#   kind_models  "KIND=MODEL ..." (e.g. process=fork), from the registry
+if (!exists("kind_models")) kind_models = ""
+kind_model_from(k, i) = i > words(kind_models) ? "" : \
+    (word(kind_models, i)[1:strlen(k) + 1] eq k . "=" ? word(kind_models, i)[strlen(k) + 2:] : kind_model_from(k, i + 1))
+kind_model(k) = kind_model_from(k, 1)
+kind_rgb(k)   = model_rgb(kind_model(k))
 
 # ns -> "12 ns", "3.4 µs", "1.25 ms"
 human(v) = v >= 1e6 ? sprintf("%.2f ms", v / 1e6) : v >= 1e3 ? sprintf("%.1f µs", v / 1e3) : sprintf("%.0f ns", v)
