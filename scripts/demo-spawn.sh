@@ -31,10 +31,12 @@ echo
 echo "== time: hyperfine, $runs runs each, $count units that start and finish =="
 csv=$(mktemp)
 trap 'rm -f "$csv"' EXIT
-hyperfine -N --warmup 1 --runs "$runs" --style basic --export-csv "$csv" \
-  -n fork "$BIN/demo-spawn --kind fork --no-mem --count $count" \
-  -n threads "$BIN/demo-spawn --kind threads --no-mem --count $count" \
-  -n loop "$BIN/demo-spawn --kind loop --no-mem --count $count" >/dev/null 2>&1 ||
+# the kinds of unit the demo knows, from its --help ("--kind K  A, B, C or all")
+kinds=$("$BIN/demo-spawn" --help | sed -n 's/.*--kind K *//p' | sed 's/ *(default.*//; s/ or all$//; s/,//g')
+[ -n "$kinds" ] || { echo "demo-spawn.sh: $BIN/demo-spawn --help names no kinds" >&2; exit 1; }
+cmds=()
+for k in $kinds; do cmds+=(-n "$k" "$BIN/demo-spawn --kind $k --no-mem --count $count"); done
+hyperfine -N --warmup 1 --runs "$runs" --style basic --export-csv "$csv" "${cmds[@]}" >/dev/null 2>&1 ||
   { echo "demo-spawn.sh: hyperfine failed" >&2; exit 1; }
 echo
 # hyperfine's CSV: command,mean,stddev,median,user,system,min,max (seconds)

@@ -15,7 +15,7 @@ case "${1:-}" in
     [ $# -eq 3 ] || { echo "usage: scripts/models.sh --about NAME KEY" >&2; exit 2; }
     [ -f "models/$2/about.txt" ] || { echo "models.sh: '$2' is not a model (no models/$2/about.txt)" >&2; exit 2; }
     about "$2" "$3" ;;
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
   "")
     for f in models/*/about.txt; do
       [ -f "$f" ] || continue

@@ -15,6 +15,14 @@ in_range() {
   fi
 }
 
+# demo_kinds DEMO FLAG — the values a demo's --model/--kind flag lists in its
+# --help ("-m, --model M   loop, threads, fork or all"), "all" left out: the
+# demos implement their own kinds, and say which
+demo_kinds() {
+  "$BIN/demo-$1" --help 2>/dev/null | sed -n "s/.*--$2 [A-Z] *//p" | head -n 1 |
+    sed 's/^[^:]*: //; s/ *(default.*//; s/ or all$//; s/ or /, /; s/,/ /g' | tr -s ' ' | sed 's/^ //; s/ $//'
+}
+
 # every demo: --help, an unknown flag, a malformed value
 for d in $DEMOS; do
   p="$BIN/demo-$d"
@@ -46,7 +54,7 @@ total() { sed -n "s/.* total \([0-9.]*\) s  \[$1\]$/\1/p" "$TMP/sched"; }
 # schedule: 3 s one after the other, 2 s concurrently, Hello before Hi
 if timeout 30 "$BIN/demo-schedule" >"$TMP/sched" 2>&1; then pass demo_schedule_runs; else fail demo_schedule_runs "exit $?"; fi
 in_range demo_schedule_sequential "$(total 'sequential loop')" 2.8 4.5
-for m in loop threads fork; do
+for m in $(demo_kinds schedule model); do
   in_range "demo_schedule_concurrent_$m" "$(total "concurrent $m")" 1.8 3.2
 done
 order=$(awk '/^== /{s++} / Hello!$/{print s":H"} / Hi!$/{print s":h"}' "$TMP/sched" | tr '\n' ' ')
@@ -56,7 +64,7 @@ lines=$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' "$TMP/sched")
 [ "$lines" -ge 16 ] && pass demo_schedule_timestamps || fail demo_schedule_timestamps "$lines stamped lines"
 
 # cancel: no "working" after the cancel; the loop worker saw ECANCELED
-for m in loop threads; do
+for m in $(demo_kinds cancel model); do
   if timeout 20 "$BIN/demo-cancel" --model "$m" --every-ms 250 --after-ms 900 >"$TMP/cancel" 2>&1; then
     pass "demo_cancel_${m}_runs"; else fail "demo_cancel_${m}_runs" "exit $?"; fi
   verdict=$(awk '/cancel/ && /main:/ {c=1} /working/ {if (c) bad=1; else w++}
@@ -87,15 +95,17 @@ in_range demo_blocking_cpu_fixed "$(worst 'cpu fixed')" 0 200
 
 # cpu: coroutines finish one after another and never use more than one core
 if timeout 40 "$BIN/demo-cpu" --job-ms 300 >"$TMP/cpu" 2>&1; then pass demo_cpu_runs; else fail demo_cpu_runs "exit $?"; fi
-rows=$(grep -cE '^(loop|threads|fork) +[0-9.]+ +[0-9.]+ +[0-9.]+$' "$TMP/cpu")
-[ "$rows" -eq 3 ] && pass demo_cpu_table || fail demo_cpu_table "$rows rows"
+kinds=$(demo_kinds cpu model)
+rows=$(grep -cE "^(${kinds// /|}) +[0-9.]+ +[0-9.]+ +[0-9.]+\$" "$TMP/cpu")
+[ "$rows" -eq "$(wc -w <<<"$kinds")" ] && pass demo_cpu_table || fail demo_cpu_table "$rows rows for kinds '$kinds'"
 in_range demo_cpu_loop_one_core "$(awk '$1 == "loop" {print $4}' "$TMP/cpu")" 0 1.2
 order=$(awk '/^== loop/{s=1; next} /^== /{s=0} s && /worker [0-9]+ done/ {for (i=1;i<=NF;i++) if ($i=="worker") printf "%s ", $(i+1)}' "$TMP/cpu")
 [ "$order" = "0 1 2 3 " ] && pass demo_cpu_loop_in_turn || fail demo_cpu_loop_in_turn "finish order: $order"
 
 # spawn: each kind creates its units; memory per unit is reported
 if timeout 60 "$BIN/demo-spawn" --count 300 >"$TMP/spawn" 2>&1; then pass demo_spawn_runs; else fail demo_spawn_runs "exit $?"; fi
-for k in fork threads loop; do
+kinds=$(demo_kinds spawn kind)
+for k in $kinds; do
   grep -qE "^[0-9:.]+ $k: 300 [a-z]+ created and finished in" "$TMP/spawn" &&
     grep -qE "^[0-9:.]+ $k: all alive: PSS \+[0-9.]+ KiB each" "$TMP/spawn" &&
     pass "demo_spawn_$k" || fail "demo_spawn_$k" "$(grep " $k:" "$TMP/spawn" | tail -n 1)"
@@ -103,7 +113,7 @@ done
 check demo_spawn_no_mem timeout 60 "$BIN/demo-spawn" --count 300 --no-mem
 if command -v hyperfine >/dev/null; then
   if BIN=$BIN timeout 120 scripts/demo-spawn.sh --count 200 --runs 2 >"$TMP/hf" 2>&1 &&
-     [ "$(grep -cE '^(fork|threads|loop) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$' "$TMP/hf")" -eq 3 ]; then pass demo_spawn_hyperfine
+     [ "$(grep -cE "^(${kinds// /|}) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$" "$TMP/hf")" -eq "$(wc -w <<<"$kinds")" ]; then pass demo_spawn_hyperfine
   else fail demo_spawn_hyperfine "$(tail -n 2 "$TMP/hf" | tr '\n' ' ')"; fi
 fi
 
