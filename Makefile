@@ -27,7 +27,9 @@ TBIN ?= build/tests
 # The models, from the registry (scripts/models.sh): every folder models/NAME/
 # with echo.c, fetch.c and about.txt. Nothing here names a model.
 MODELS := $(shell scripts/models.sh)
-PROGRAMS_MODEL := $(foreach m,$(MODELS),$(BIN)/echo-$(m) $(BIN)/fetch-$(m))
+PROGRAMS_ECHO  := $(foreach m,$(MODELS),$(BIN)/echo-$(m))
+PROGRAMS_FETCH := $(foreach m,$(MODELS),$(BIN)/fetch-$(m))
+PROGRAMS_MODEL := $(PROGRAMS_ECHO) $(PROGRAMS_FETCH)
 PROGRAMS_HARNESS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
 PROGRAMS_DEMO := $(patsubst demos/%.c,$(BIN)/demo-%,$(wildcard demos/*.c))
 PROGRAMS_MICRO := $(patsubst micro/%.c,$(BIN)/micro-%,$(wildcard micro/*.c))

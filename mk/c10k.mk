@@ -9,7 +9,7 @@
 
 .PHONY: bench-c10k c10k-charts c10k-extrapolate
 
-bench-c10k: $(BIN)/c10k $(filter $(BIN)/echo-%,$(PROGRAMS_MODEL)) deps
+bench-c10k: $(BIN)/c10k $(PROGRAMS_ECHO) deps
 	@BIN=$(BIN) scripts/bench-c10k.sh sweep
 
 c10k-charts: deps

@@ -8,7 +8,7 @@
 # that drives another program (c10k: the echo servers, timeout: fetchd)
 # depends on it here too. The lessons are in docs/demos/.
 
-DEMOS := schedule cancel timeout blocking cpu spawn c10k
+DEMOS := $(patsubst demos/%.c,%,$(wildcard demos/*.c))
 ARGS  ?=
 
 .PHONY: demo $(addprefix demo-,$(DEMOS))
@@ -19,9 +19,9 @@ demo:
 $(addprefix demo-,$(DEMOS)): demo-%: $(BIN)/demo-%
 	@BIN=$(BIN) scripts/demo.sh $* $(ARGS)
 
-# Programs some demos start; listed only if their sources exist yet.
-demo-c10k: $(filter $(BIN)/echo-%,$(PROGRAMS_MODEL))
-demo-timeout: $(filter $(BIN)/fetchd,$(PROGRAMS_HARNESS))
+# Programs some demos start: demo-c10k any model's echo server, demo-timeout fetchd.
+demo-c10k: $(PROGRAMS_ECHO)
+demo-timeout: $(BIN)/fetchd
 demo-c10k: deps-demos
 demo-spawn: deps-demos
 

@@ -1,4 +1,4 @@
-# mk/fetch.mk — the fetch workload: three fetchers against bin/fetchd, with
+# mk/fetch.mk — the fetch workload: every model's fetcher against bin/fetchd, with
 # hyperfine, bin/measure and curl --parallel as the reference.
 #
 #   make bench-fetch        the full sweep (env: FETCH_COUNT FETCH_DELAY_MS

@@ -13,7 +13,7 @@
 
 .PHONY: bench-latency demo-stall
 
-LATENCY_PROGS := $(BIN)/loadgen $(BIN)/echo-epoll $(filter $(BIN)/echo-%,$(PROGRAMS_MODEL))
+LATENCY_PROGS := $(BIN)/loadgen $(BIN)/echo-epoll $(PROGRAMS_ECHO)
 
 bench-latency: $(LATENCY_PROGS) deps
 	@BIN=$(BIN) scripts/bench-latency.sh
