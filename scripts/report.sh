@@ -6,6 +6,8 @@
 # benchmarks wrote. `make report` runs it on results/latest; `make report
 # RUN=results/reference` on the reference run.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+source "$(dirname "$0")/lib.sh"
 run=${1:-results/latest}
 [ -d "$run" ] || { echo "report.sh: no run folder $run (run a benchmark first, e.g. make bench)" >&2; exit 1; }
 
@@ -35,7 +37,7 @@ describe() {
     c10k)     echo "C10K: idle connections, user and kernel memory per connection (make bench-c10k)" ;;
     latency)  echo "Open-loop latency spectrum by model (make bench-latency)" ;;
     fetch)    echo "Fetch: downloading many URLs at once, with curl for reference (make bench-fetch)" ;;
-    overhead) echo "Overhead: the loop runtime vs a hand-written epoll server, loadgen vs a minimal client (make bench-overhead)" ;;
+    overhead) echo "Overhead: a model's runtime vs a hand-written epoll server, loadgen vs a minimal client (make bench-overhead)" ;;
     *)        echo "$1" ;;
   esac
 }
@@ -63,16 +65,22 @@ summary() { # DIR — print the summary table of a benchmark folder
 section() { # DIR NAME — one benchmark's part of the report, paths relative to $run
   local d=$1 name=$2 rel=${1#"$run"}; rel=${rel#/}; [ -n "$rel" ] && rel="$rel/"
   echo "## $(describe "$name")"; echo
-  local meta; meta=$(ls "$d"/meta.txt "$d"/*.meta 2>/dev/null | head -n 1 || true)
-  if [ -n "$meta" ]; then
-    echo "<details><summary>How this run was made (${rel}$(basename "$meta"))</summary>"; echo
+  local meta="$d/meta.txt"
+  if [ -f "$meta" ]; then
+    # the one metadata format (scripts/meta.sh); older runs named some keys differently
+    local dirty; dirty=$(meta_get "$meta" dirty)
+    echo "Run of $(meta_get "$meta" date) on $(meta_machine "$meta"); commit $(meta_get "$meta" commit)$([ "$dirty" = yes ] && echo " with uncommitted changes")$(
+      l=$(meta_get "$meta" load_start loadavg_start); [ -n "$l" ] && echo "; load average $(cut -d' ' -f1 <<<"$l") at the start")$(
+      t=$(meta_get "$meta" duration_s); [ -n "$t" ] && echo ", $t s long")."
+    echo
+    echo "<details><summary>How this run was made (${rel}meta.txt)</summary>"; echo
     sed 's/^/    /' "$meta"; echo; echo "</details>"; echo
   fi
   for png in "$d"/*.png; do
     [ -f "$png" ] && { echo "![$(basename "$png" .png)](${rel}$(basename "$png"))"; echo; }
   done
   summary "$d"; echo
-  echo "Raw files: $(cd "$d" && ls -- *.csv *.json *.hgrm *.txt *.meta 2>/dev/null | sed "s|^|\`${rel}|; s|$|\`|" | paste -sd ' ' | sed 's/ /, /g')"
+  echo "Raw files: $(cd "$d" && ls -- *.csv *.json *.hgrm *.txt 2>/dev/null | sed "s|^|\`${rel}|; s|$|\`|" | paste -sd ' ' | sed 's/ /, /g')"
   echo
 }
 
