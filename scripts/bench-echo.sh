@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-echo.sh — `make bench`: the default echo comparison, start to finish.
 #
-# Runs bin/bench with its defaults (models fork,threads,loop; 10, 100 and 1000
+# Runs bin/bench with its defaults (every model of the registry; 10, 100 and 1000
 # connections; 3 repetitions of 3 s each, interleaved: about 2 minutes on a
 # 2-core machine), writes results/latest/ (echo.csv, echo-summary.csv,
 # meta.txt, commands.txt), draws the charts (scripts/charts.sh) and prints a
@@ -9,7 +9,7 @@
 #
 # Environment:
 #   BENCH_ARGS  more flags for bin/bench, after the defaults (a later flag wins),
-#               e.g. BENCH_ARGS="--models fork,threads,loop,epoll --pin split"
+#               e.g. BENCH_ARGS="--models threads,loop,epoll --pin split"
 #               or   BENCH_ARGS="--reps 5 --secs 5 --work 1000"; see bin/bench --help.
 #               Use BENCH_OUT, not --out, to move the results.
 #   BENCH_OUT   results folder (default results/latest)
@@ -26,7 +26,7 @@ if [ "$OUT" = results/latest ] && [ -f "$OUT/echo.csv" ]; then
   rm -rf results/previous && mv "$OUT" results/previous
 fi
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of flags on purpose
-"$BIN/bench" --bin "$BIN" ${BENCH_ARGS:-} --out "$OUT"
+"$BIN/bench" --bin "$BIN" --models "$(scripts/models.sh | paste -sd , -)" ${BENCH_ARGS:-} --out "$OUT"
 rc=$?
 [ "$rc" -eq 2 ] && exit 2
 if [ "$(wc -l <"$OUT/echo.csv" 2>/dev/null || echo 0)" -lt 2 ]; then

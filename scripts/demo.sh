@@ -14,7 +14,7 @@ demo_list() {
   cat <<'LIST'
 The demos (each takes a few seconds; every line carries the wall clock):
 
-  make demo-schedule   Hello after 1 s, Hi after 2 s: in turn (3 s), then at once (2 s): loop, threads, fork
+  make demo-schedule   Hello after 1 s, Hi after 2 s: in turn (3 s), then at once (2 s), three ways
   make demo-cancel     a worker cancelled at 3.5 s: its co_sleep fails with ECANCELED, it cleans up
   make demo-timeout    a 1 s deadline around a fetch the server delays 3 s: ETIMEDOUT at ~1 s
   make demo-blocking   one blocking sleep(1) or CPU loop makes every coroutine late; then the fix

@@ -16,7 +16,7 @@ in_range() {
 }
 
 # demo_kinds DEMO FLAG — the values a demo's --model/--kind flag lists in its
-# --help ("-m, --model M   loop, threads, fork or all"), "all" left out: the
+# --help ("-m, --model M   A, B, C or all"), "all" left out: the
 # demos implement their own kinds, and say which
 demo_kinds() {
   "$BIN/demo-$1" --help 2>/dev/null | sed -n "s/.*--$2 [A-Z] *//p" | head -n 1 |
