@@ -95,9 +95,10 @@ charts() {
   top=$(awk -F, 'NR > 1 && $4 < $3 && $2 + 0 > m { m = $2 + 0 } END { print m + 0 }' "$med")
   # one bar per model in the data, registry order; its tic says what a connection is (about.txt)
   models=$(csv_models "$med")
-  local i=0
+  local i=0 width
+  width=$(( 108 / $(wc -w <<<"$models") )); [ "$width" -ge 14 ] || width=14   # the chart is ~110 characters wide
   for name in $models; do
-    conn=$(scripts/models.sh --about "$name" connection 2>/dev/null | fold -s -w 36 | sed 's/ *$//' | paste -sd '|' -)
+    conn=$(scripts/models.sh --about "$name" connection 2>/dev/null | fold -s -w "$width" | sed 's/ *$//' | paste -sd '|' -)
     xtics="$xtics${xtics:+, }$(gp_str "$name${conn:+|($conn)}" | sed 's/|/\\n/g') $i"
     i=$((i + 1))
   done

@@ -149,7 +149,13 @@ sweep() {
     echo "$SUMMARY_HEADER"
     [ ! -f "$OUT/raw-long.csv" ] || aggregate "$OUT/raw-long.csv" 0
     [ ! -f "$OUT/raw-short.csv" ] || aggregate "$OUT/raw-short.csv" "$WARMUP"
-  } | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2n; } >"$OUT/summary.csv"
+  } >"$OUT/summary.csv.tmp"
+  # rows by model in registry order (curl last), then by concurrency
+  local order; order=$(csv_models "$OUT/summary.csv.tmp")
+  awk -F, -v order="$order" 'BEGIN { n = split(order, o, " "); for (i = 1; i <= n; i++) rank[o[i]] = i }
+    NR == 1 { print; next } { printf "%04d,%s\n", rank[$1], $0 }' "$OUT/summary.csv.tmp" |
+    { read -r h; echo "$h"; sort -t, -k1,1n -k3,3n | cut -d, -f2-; } >"$OUT/summary.csv"
+  rm -f "$OUT/summary.csv.tmp"
   scripts/meta.sh --finish "$OUT/meta.txt"
   rm -f "$OUT"/curl-*.cfg # regenerated each run; the commands are in the JSON files
   echo

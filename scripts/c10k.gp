@@ -33,8 +33,8 @@ bar_x(dummy) = at_top(0) ? model_x(strcol("model")) : NaN
 if (chart eq "memory") {
     set title sprintf("Memory per idle connection at %d connections: user vs kernel, per model", ntop) font ",14"
     set ylabel "KiB per connection (after − before) / N"
-    set xlabel "bars: /proc/meminfo deltas (machine-wide: both ends of each loopback connection)" offset 0, -2.2
-    set bmargin 8.5
+    set xlabel "bars: /proc/meminfo deltas (machine-wide: both ends of each loopback connection)" offset 0, -3.2
+    set bmargin 9.5
     if (exists("model_tics")) { eval model_tics } else { set xtics () ; do for [i = 1:nm] { set xtics add (word(models, i) i - 1) } }
     set xrange [-0.6 : nm - 0.4]
     set yrange [0 : *]
