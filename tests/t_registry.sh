@@ -6,57 +6,57 @@
 source "$(dirname "$0")/lib.sh"
 
 # a copy of the sources (no bin/, build/, results/) with two more folders:
-# copycat (models/threads copied: no runtime of its own) and twin
+# regcopy (models/threads copied: no runtime of its own) and regtwin
 # (models/loop copied: its own runtime), and one folder that is not a model
 src=$TMP/src
 mkdir -p "$src"
 cp -r Makefile mk scripts models harness demos micro tests "$src"/ 2>/dev/null
-cp -r "$src/models/threads" "$src/models/copycat"
-cp -r "$src/models/loop" "$src/models/twin"
+cp -r "$src/models/threads" "$src/models/regcopy"
+cp -r "$src/models/loop" "$src/models/regtwin"
 mkdir -p "$src/models/notamodel" && cp "$src/models/threads/"*.c "$src/models/notamodel/"
 
 # the registry
 got=$("$src/scripts/models.sh" | paste -sd ' ' -)
 want=$(models_list | paste -sd ' ' -)
-[[ " $got " == *" copycat "* && " $got " == *" twin "* ]] && pass "registry: a new folder is a model" \
+[[ " $got " == *" regcopy "* && " $got " == *" regtwin "* ]] && pass "registry: a new folder is a model" \
   || fail "registry: a new folder is a model" "models.sh lists '$got'"
 [[ " $got " != *" notamodel "* ]] && pass "registry: a folder without about.txt is not a model" \
   || fail "registry: a folder without about.txt is not a model" "models.sh lists '$got'"
-# by order, then by name: copycat has threads' order and sorts before it
-[ "$(tr ' ' '\n' <<<"$got" | grep -vx -e copycat -e twin | paste -sd ' ' -)" = "$want" ] &&
-  [[ "$got" == *"copycat threads"* ]] && pass "registry: listed by order, then name" \
+# by order, then by name: regcopy has threads' order and sorts before it
+[ "$(tr ' ' '\n' <<<"$got" | grep -vx -e regcopy -e regtwin | paste -sd ' ' -)" = "$want" ] &&
+  [[ "$got" == *"regcopy threads"* ]] && pass "registry: listed by order, then name" \
   || fail "registry: listed by order, then name" "got '$got' (the tree: '$want')"
-[ "$("$src/scripts/models.sh" --about copycat connection)" = "$(scripts/models.sh --about threads connection)" ] &&
-  pass "registry: --about reads the model's about.txt" || fail "registry: --about reads the model's about.txt" "$("$src/scripts/models.sh" --about copycat connection)"
+[ "$("$src/scripts/models.sh" --about regcopy connection)" = "$(scripts/models.sh --about threads connection)" ] &&
+  pass "registry: --about reads the model's about.txt" || fail "registry: --about reads the model's about.txt" "$("$src/scripts/models.sh" --about regcopy connection)"
 "$src/scripts/models.sh" --about nosuch order >/dev/null 2>"$TMP/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q "nosuch" "$TMP/e" && pass "registry: an unknown model is a clear error" \
   || fail "registry: an unknown model is a clear error" "rc=$rc $(cat "$TMP/e")"
 
 # the build: the new models' programs, with their own runtime and nothing else
 make -s -C "$src" models >"$TMP/models" 2>&1
-grep -qx "copycat: bin/echo-copycat bin/fetch-copycat - runtime: none of its own" "$TMP/models" &&
-  pass "make: copycat's programs, no runtime" || fail "make: copycat's programs, no runtime" "$(tr '\n' ' ' <"$TMP/models")"
-grep -q "^twin: bin/echo-twin bin/fetch-twin - runtime: models/twin/coro.c" "$TMP/models" &&
-  pass "make: twin's programs and its own runtime" || fail "make: twin's programs and its own runtime" "$(tr '\n' ' ' <"$TMP/models")"
+grep -qx "regcopy: bin/echo-regcopy bin/fetch-regcopy - runtime: none of its own" "$TMP/models" &&
+  pass "make: regcopy's programs, no runtime" || fail "make: regcopy's programs, no runtime" "$(tr '\n' ' ' <"$TMP/models")"
+grep -q "^regtwin: bin/echo-regtwin bin/fetch-regtwin - runtime: models/regtwin/coro.c" "$TMP/models" &&
+  pass "make: regtwin's programs and its own runtime" || fail "make: regtwin's programs and its own runtime" "$(tr '\n' ' ' <"$TMP/models")"
 make -n -C "$src" all >"$TMP/all" 2>&1
-for p in echo-copycat fetch-copycat echo-twin fetch-twin; do
+for p in echo-regcopy fetch-regcopy echo-regtwin fetch-regtwin; do
   grep -q -- "-o bin/$p " "$TMP/all" || missing="${missing:-} $p"
 done
 [ -z "${missing:-}" ] && pass "make all: builds the new models' programs" || fail "make all: builds the new models' programs" "not built:$missing"
-link=$(grep -- "-o bin/echo-copycat " "$TMP/all")
-if [[ $link == *models/copycat/echo.o* && $link == *libcommon.a* && $link != *coro* && $link != *models/threads/* ]]; then
-  pass "make: echo-copycat links its own echo.o and the shared code only"
-else fail "make: echo-copycat links its own echo.o and the shared code only" "$link"; fi
-link=$(grep -- "-o bin/echo-twin " "$TMP/all")
-if [[ $link == *models/twin/coro.o* && $link != *models/loop/* ]]; then pass "make: echo-twin links its own runtime"
-else fail "make: echo-twin links its own runtime" "$link"; fi
+link=$(grep -- "-o bin/echo-regcopy " "$TMP/all")
+if [[ $link == *models/regcopy/echo.o* && $link == *libcommon.a* && $link != *coro* && $link != *models/threads/* ]]; then
+  pass "make: echo-regcopy links its own echo.o and the shared code only"
+else fail "make: echo-regcopy links its own echo.o and the shared code only" "$link"; fi
+link=$(grep -- "-o bin/echo-regtwin " "$TMP/all")
+if [[ $link == *models/regtwin/coro.o* && $link != *models/loop/* ]]; then pass "make: echo-regtwin links its own runtime"
+else fail "make: echo-regtwin links its own runtime" "$link"; fi
 
 # the palette: the new models get a colour; the others keep theirs
 old=$(scripts/palette.sh $(models_list) epoll curl)
 new=$("$src/scripts/palette.sh" $(models_list) epoll curl)
 [ "$old" = "$new" ] && pass "palette: a new model repaints no other" || fail "palette: a new model repaints no other" "before: $old; after: $new"
-cc=$("$src/scripts/palette.sh" copycat | cut -d' ' -f2)
-"$src/scripts/palette.sh" --gnuplot | grep -q "m eq \"copycat\" ? \"$cc\"" && [ "$("$src/scripts/palette.sh" copycat)" = "$(scripts/palette.sh copycat)" ] &&
+cc=$("$src/scripts/palette.sh" regcopy | cut -d' ' -f2)
+"$src/scripts/palette.sh" --gnuplot | grep -q "m eq \"regcopy\" ? \"$cc\"" && [ "$("$src/scripts/palette.sh" regcopy)" = "$(scripts/palette.sh regcopy)" ] &&
   pass "palette: the new model's colour ($cc) is in the charts' definitions, derived from its name alone" ||
   fail "palette: the new model's colour is in the charts' definitions" "$("$src/scripts/palette.sh" --gnuplot | head -n 3)"
 
@@ -64,18 +64,18 @@ cc=$("$src/scripts/palette.sh" copycat | cut -d' ' -f2)
 if command -v gnuplot >/dev/null; then
   mkdir -p "$TMP/fetch"
   { echo "model,concurrency,runs,failed_runs,wall_s,cpu_s,peak_pss_kib,maxrss_kib,ideal_s"
-    for m in $(models_list) copycat curl; do echo "$m,1,1,0,1.0,0.1,1000,1000,1.0"; echo "$m,10,1,0,0.2,0.1,1000,1000,0.1"; done
+    for m in $(models_list) regcopy curl; do echo "$m,1,1,0,1.0,0.1,1000,1000,1.0"; echo "$m,10,1,0,0.2,0.1,1000,1000,0.1"; done
   } >"$TMP/fetch/summary.csv"
   sum=$TMP/fetch/summary.csv  # (sourcing lib.sh below gives that shell its own $TMP)
   models=$(cd "$src" && source scripts/lib.sh && csv_models "$sum")
-  [[ " $models " == *" copycat "* && "$models" == *" curl" ]] && pass "charts: the models of a CSV, registry order, baselines last ($models)" \
+  [[ " $models " == *" regcopy "* && "$models" == *" curl" ]] && pass "charts: the models of a CSV, registry order, baselines last ($models)" \
     || fail "charts: the models of a CSV, registry order, baselines last" "got '$models'"
   (cd "$src" && gnuplot -e "set terminal svg" -e "summary='$TMP/fetch/summary.csv'; outdir='$TMP/fetch'; models='$models'" \
      scripts/fetch.gp) >"$TMP/gp.err" 2>&1
   rgb=$(printf 'rgb(%3d, %3d, %3d)' "0x${cc:1:2}" "0x${cc:3:2}" "0x${cc:5:2}")
-  if grep -q '<title>fetch-copycat</title>' "$TMP/fetch/fetch-wall.png" 2>/dev/null && grep -qF "$rgb" "$TMP/fetch/fetch-wall.png"; then
+  if grep -q '<title>fetch-regcopy</title>' "$TMP/fetch/fetch-wall.png" 2>/dev/null && grep -qF "$rgb" "$TMP/fetch/fetch-wall.png"; then
     pass "charts: the fetch chart draws the new model in its colour"
-  else fail "charts: the fetch chart draws the new model in its colour" "no fetch-copycat line in $rgb: $(head -c 200 "$TMP/gp.err")"; fi
+  else fail "charts: the fetch chart draws the new model in its colour" "no fetch-regcopy line in $rgb: $(head -c 200 "$TMP/gp.err")"; fi
 fi
 
 # no file outside models/ spells the list: no line of the build, the scripts or
