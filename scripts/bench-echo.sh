@@ -17,7 +17,7 @@
 # Exit status: bench's (0: every run clean), or 1 if the charts failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin}
+source scripts/lib.sh
 OUT=${BENCH_OUT:-results/latest}
 case "${1:-}" in -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-echo.sh: takes no arguments; use BENCH_ARGS (try --help)" >&2; exit 2; }
@@ -49,7 +49,9 @@ awk -F, '
            $c["cpu_us_per_msg"], $c["cores_busy"], flag }
 ' "$OUT/echo-summary.csv"
 echo
-echo "medians of $(sed -n 's/.*reps=\([0-9]*\).*/\1/p' "$OUT/meta.txt") repetitions; pinning: $(sed -n 's/^pinning: //p' "$OUT/meta.txt")"
+reps=$(meta_get "$OUT/meta.txt" reps)   # meta.sh's format; older runs: in the matrix line
+[ -n "$reps" ] || reps=$(sed -n 's/.*reps=\([0-9]*\).*/\1/p' "$OUT/meta.txt")
+echo "medians of ${reps:-?} repetitions; pinning: $(meta_get "$OUT/meta.txt" pinning)"
 echo "results: $OUT/echo.csv (one row per run), $OUT/echo-summary.csv, $OUT/meta.txt, $OUT/commands.txt"
 echo "charts:  $OUT/throughput.png $OUT/p99.png $OUT/memory.png $OUT/cpu.png (and .svg); see docs/charts.md"
 exit "$rc"

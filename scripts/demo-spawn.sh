@@ -7,7 +7,7 @@
 #   scripts/demo-spawn.sh [--count N] [--runs N]     (BIN picks the programs)
 set -u
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin}
+source scripts/lib.sh
 count=10000 runs=5
 while [ $# -gt 0 ]; do
   case $1 in
@@ -29,8 +29,7 @@ if ! command -v hyperfine >/dev/null; then
 fi
 echo
 echo "== time: hyperfine, $runs runs each, $count units that start and finish =="
-csv=$(mktemp)
-trap 'rm -f "$csv"' EXIT
+csv=$TMP/hyperfine.csv
 # the kinds of unit the demo knows, from its --help ("--kind K  A, B, C or all")
 kinds=$("$BIN/demo-spawn" --help | sed -n 's/.*--kind K *//p' | sed 's/ *(default.*//; s/ or all$//; s/,//g')
 [ -n "$kinds" ] || { echo "demo-spawn.sh: $BIN/demo-spawn --help names no kinds" >&2; exit 1; }
