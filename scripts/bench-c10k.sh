@@ -18,7 +18,7 @@
 # registry, scripts/models.sh), CONNS (1,10,100,1000,5000,10000), REPS (3),
 # RATE (5000 connections/s).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(models_list | paste -sd ' ' -)}
 CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000}

@@ -16,7 +16,7 @@
 #   BIN         folder of the programs (default bin)
 # Exit status: bench's (0: every run clean), or 1 if the charts failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 OUT=${BENCH_OUT:-results/latest}
 case "${1:-}" in -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;; esac

@@ -121,7 +121,6 @@ lat_run() {
 # --- the measuring, start to end ---------------------------------------------------
 lat_measure() {
 # --- meta.txt ------------------------------------------------------------------------
-start_s=$SECONDS
 scripts/meta.sh "$OUT/meta.txt" --set pinning="$pinning" \
   --set settings="reps=$REPS rate=$RATE conns=$CONNS secs=$SECS warmup=$WARMUP msg_bytes=$MSG_BYTES cap_secs=$CAP_SECS models=$(echo $models)" \
   --set order="interleaved; the model order rotates by one every repetition" \

@@ -6,7 +6,7 @@
 #
 #   scripts/demo-spawn.sh [--count N] [--runs N]     (BIN picks the programs)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 count=10000 runs=5
 while [ $# -gt 0 ]; do

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # SPID, SPORT, SERR, SRC are for the caller
 # scripts/lib.sh — the one shell library of c10k-lab, sourced by the
 # benchmark and demo scripts and (through tests/lib.sh) by every test.
 #

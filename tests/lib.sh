@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib.sh — sourced by tests/t_*.sh. Each check prints "PASS name" or
 # "FAIL name: why"; tests/run.sh counts them. The functions (pass, fail,
 # check, start_server, stop_server, children_of, $TMP) are scripts/lib.sh's,

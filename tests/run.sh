@@ -10,7 +10,7 @@
 # scripts/models.sh lists them), SANITIZER (asan|tsan|""), ONLY (a
 # substring: run only the tests whose file name holds it).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export BIN=${BIN:-bin} TBIN=${TBIN:-build/tests} MODELS=${MODELS:-$(scripts/models.sh | paste -sd " " -)} SANITIZER=${SANITIZER:-}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}

@@ -52,7 +52,9 @@ if [[ $link == *models/regtwin/coro.o* && $link != *models/loop/* ]]; then pass 
 else fail "make: echo-regtwin links its own runtime" "$link"; fi
 
 # the palette: the new models get a colour; the others keep theirs
+# shellcheck disable=SC2046  # the model names, one word each
 old=$(scripts/palette.sh $(models_list) epoll curl)
+# shellcheck disable=SC2046
 new=$("$src/scripts/palette.sh" $(models_list) epoll curl)
 [ "$old" = "$new" ] && pass "palette: a new model repaints no other" || fail "palette: a new model repaints no other" "before: $old; after: $new"
 cc=$("$src/scripts/palette.sh" regcopy | cut -d' ' -f2)
