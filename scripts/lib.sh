@@ -13,9 +13,10 @@
 #
 # Processes are started on port 0 and stopped by the PID we started, never
 # by name. A program that does not get ready, or does not stop, is reported
-# the same way everywhere, on stderr:
-#   NAME: not ready after N s (stderr ends: ...)   or  NAME: not ready: exited with status S (...)
-#   NAME: did not stop on SIGTERM within N s; killed
+# the same way everywhere (here on stderr; in C by harness/lib/proc.c):
+#   NAME (pid P) did not get ready: printed no ready line within N s (stderr ends: ...)
+#   NAME (pid P) did not get ready: exited with status S before its ready line (stderr ends: ...)
+#   NAME (pid P) did not stop within N s of SIGTERM: killed with SIGKILL
 # Settings: READY_S (5) and STOP_S (5) seconds. Each sourcing script gets its
 # own temporary folder $TMP, removed on exit with every process still running
 # that start_server started; lib_on_exit CMD adds a command to run first.
@@ -61,8 +62,11 @@ fail() { echo "FAIL $1: ${2:-}"; }
 # check NAME COMMAND... — pass if the command succeeds
 check() { local n=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then pass "$n"; else fail "$n" "$(tail -n 3 "$TMP/check.out" | tr '\n' ' ')"; fi; }
 
-# _tail_of FILE — the last lines of FILE on one line, for a message
-_tail_of() { tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-200 | sed 's/ *$//'; }
+# _tail_of FILE — " (stderr ends: LAST LINES)" on one line, or nothing if FILE is empty
+_tail_of() {
+  local t; t=$(tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-200 | sed 's/ *$//')
+  [ -z "$t" ] || echo " (stderr ends: $t)"
+}
 
 # start_server NAME COMMAND... — start COMMAND (its stdout in $TMP/NAME.out,
 # stderr in $TMP/NAME.err), wait up to READY_S seconds for its ready line
@@ -84,12 +88,12 @@ start_server() {
     sleep 0.05
   done
   if kill -0 "$SPID" 2>/dev/null; then
-    SERR="$name: not ready after $READY_S s (stderr ends: $(_tail_of "$err"))"
+    SERR="$name (pid $SPID) did not get ready: printed no ready line within $READY_S s$(_tail_of "$err")"
     kill -KILL "$SPID" 2>/dev/null || true
     wait "$SPID" 2>/dev/null || true
   else
     wait "$SPID" 2>/dev/null || st=$?
-    SERR="$name: not ready: exited with status $st (stderr ends: $(_tail_of "$err"))"
+    SERR="$name (pid $SPID) did not get ready: exited with status $st before its ready line$(_tail_of "$err")"
   fi
   echo "$SERR" >&2
   return 1
@@ -110,7 +114,7 @@ stop_server() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     SRC=124
-    echo "${_names[$pid]:-pid $pid}: did not stop on SIG$sig within $STOP_S s; killed" >&2
+    echo "${_names[$pid]:-process} (pid $pid) did not stop within $STOP_S s of SIG$sig: killed with SIGKILL" >&2
     return 0
   fi
   SRC=0; wait "$pid" 2>/dev/null || SRC=$?
