@@ -33,12 +33,14 @@ want=$(models_list | paste -sd ' ' -)
   || fail "registry: an unknown model is a clear error" "rc=$rc $(cat "$TMP/e")"
 
 # the build: the new models' programs, with their own runtime and nothing else
-make -s -C "$src" models >"$TMP/models" 2>&1
+# (a make of its own: not the settings of the make or the sanitizer run above us)
+smake() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$src" BIN=bin OBJ=build/obj TBIN=build/tests "$@"; }
+smake -s models >"$TMP/models" 2>&1
 grep -qx "regcopy: bin/echo-regcopy bin/fetch-regcopy - runtime: none of its own" "$TMP/models" &&
   pass "make: regcopy's programs, no runtime" || fail "make: regcopy's programs, no runtime" "$(tr '\n' ' ' <"$TMP/models")"
 grep -q "^regtwin: bin/echo-regtwin bin/fetch-regtwin - runtime: models/regtwin/coro.c" "$TMP/models" &&
   pass "make: regtwin's programs and its own runtime" || fail "make: regtwin's programs and its own runtime" "$(tr '\n' ' ' <"$TMP/models")"
-make -n -C "$src" all >"$TMP/all" 2>&1
+smake -n all >"$TMP/all" 2>&1
 for p in echo-regcopy fetch-regcopy echo-regtwin fetch-regtwin; do
   grep -q -- "-o bin/$p " "$TMP/all" || missing="${missing:-} $p"
 done
