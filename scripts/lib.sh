@@ -32,6 +32,9 @@ declare -gA _names=()   # PID -> the NAME start_server was given
 _lib_exit_hooks=()
 
 lib_on_exit() { _lib_exit_hooks+=("$*"); }
+# _forget PID — drop a reaped PID from the list killed on exit (its number may
+# belong to another process later)
+_forget() { local p keep=(); for p in "${_pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; _pids=("${keep[@]}"); }
 lib_cleanup() {
   local h p
   for h in "${_lib_exit_hooks[@]}"; do eval "$h" || true; done
@@ -95,6 +98,7 @@ start_server() {
     wait "$SPID" 2>/dev/null || st=$?
     SERR="$name (pid $SPID) did not get ready: exited with status $st before its ready line$(_tail_of "$err")"
   fi
+  _forget "$SPID"
   echo "$SERR" >&2
   return 1
 }
@@ -115,9 +119,11 @@ stop_server() {
     wait "$pid" 2>/dev/null || true
     SRC=124
     echo "${_names[$pid]:-process} (pid $pid) did not stop within $STOP_S s of SIG$sig: killed with SIGKILL" >&2
+    _forget "$pid"
     return 0
   fi
   SRC=0; wait "$pid" 2>/dev/null || SRC=$?
+  _forget "$pid"
 }
 
 # children_of PID — the PIDs whose parent is PID (zombies included)
