@@ -9,7 +9,7 @@
 # model is best for) come from models/NAME/about.txt. `make table` writes
 # docs/table.md with it.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 dir=${1:-results/reference}
 [ -d "$dir" ] || { echo "table.sh: no results folder $dir" >&2; exit 1; }
 
