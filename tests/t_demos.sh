@@ -15,6 +15,15 @@ in_range() {
   fi
 }
 
+# first_with_unit UNIT... — for each UNIT, the model a demo's "--model all"
+# runs as: the first of the registry whose about.txt unit is UNIT
+first_with_unit() {
+  local u m
+  for u in "$@"; do
+    for m in $(models_list); do [ "$(scripts/models.sh --about "$m" unit)" = "$u" ] && { echo "$m"; break; }; done
+  done | paste -sd ' ' -
+}
+
 # demo_kinds DEMO FLAG — the values a demo's --model/--kind flag lists in its
 # --help ("-m, --model M   A, B, C or all"), "all" left out: the
 # demos implement their own kinds, and say which
@@ -54,7 +63,7 @@ total() { sed -n "s/.* total \([0-9.]*\) s  \[$1\]$/\1/p" "$TMP/sched"; }
 # schedule: 3 s one after the other, 2 s concurrently, Hello before Hi
 if timeout 30 "$BIN/demo-schedule" >"$TMP/sched" 2>&1; then pass demo_schedule_runs; else fail demo_schedule_runs "exit $?"; fi
 in_range demo_schedule_sequential "$(total 'sequential loop')" 2.8 4.5
-for m in $(demo_kinds schedule model); do
+for m in $(first_with_unit coroutine thread process); do
   in_range "demo_schedule_concurrent_$m" "$(total "concurrent $m")" 1.8 3.2
 done
 order=$(awk '/^== /{s++} / Hello!$/{print s":H"} / Hi!$/{print s":h"}' "$TMP/sched" | tr '\n' ' ')
@@ -64,7 +73,7 @@ lines=$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' "$TMP/sched")
 [ "$lines" -ge 16 ] && pass demo_schedule_timestamps || fail demo_schedule_timestamps "$lines stamped lines"
 
 # cancel: no "working" after the cancel; the loop worker saw ECANCELED
-for m in $(demo_kinds cancel model); do
+for m in $(first_with_unit coroutine thread); do
   if timeout 20 "$BIN/demo-cancel" --model "$m" --every-ms 250 --after-ms 900 >"$TMP/cancel" 2>&1; then
     pass "demo_cancel_${m}_runs"; else fail "demo_cancel_${m}_runs" "exit $?"; fi
   verdict=$(awk '/cancel/ && /main:/ {c=1} /working/ {if (c) bad=1; else w++}
@@ -95,7 +104,7 @@ in_range demo_blocking_cpu_fixed "$(worst 'cpu fixed')" 0 200
 
 # cpu: coroutines finish one after another and never use more than one core
 if timeout 40 "$BIN/demo-cpu" --job-ms 300 >"$TMP/cpu" 2>&1; then pass demo_cpu_runs; else fail demo_cpu_runs "exit $?"; fi
-kinds=$(demo_kinds cpu model)
+kinds=$(first_with_unit coroutine thread process)
 rows=$(grep -cE "^(${kinds// /|}) +[0-9.]+ +[0-9.]+ +[0-9.]+\$" "$TMP/cpu")
 [ "$rows" -eq "$(wc -w <<<"$kinds")" ] && pass demo_cpu_table || fail demo_cpu_table "$rows rows for kinds '$kinds'"
 in_range demo_cpu_loop_one_core "$(awk '$1 == "loop" {print $4}' "$TMP/cpu")" 0 1.2
