@@ -6,6 +6,7 @@
 #   make report     results/latest/REPORT.md: every chart and a summary table (RUN=dir for another run)
 #   make table      regenerate docs/table.md from results/reference
 #   make reference  redo the committed reference run in results/reference (~20 min)
+#   make models     list the models of the registry (models/*/about.txt) and their programs
 #
 # Build layout: objects in $(OBJ), programs in $(BIN), test programs in $(TBIN).
 # `make test-sanitize` rebuilds the same sources under build/asan and build/tsan.
@@ -16,14 +17,17 @@ SAN     ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Imodels/loop -Iharness/lib $(CFLAGS)
 LDLIBS_ALL = $(SAN) -pthread -lm $(LDLIBS)
+# The build's flags, for every benchmark's meta.txt (scripts/meta.sh).
+export C10K_FLAGS := $(strip $(OPT) $(SAN))
 
 BIN  ?= bin
 OBJ  ?= build/obj
 TBIN ?= build/tests
 
-# The models, from the registry: every folder models/NAME/ with an about.txt.
+# The models, from the registry (scripts/models.sh): every folder models/NAME/
+# with echo.c, fetch.c and about.txt. Nothing here names a model.
 MODELS := $(shell scripts/models.sh)
-PROGRAMS_MODEL := $(foreach m,$(MODELS),$(foreach p,$(basename $(notdir $(filter-out models/loop/coro%,$(wildcard models/$(m)/*.c)))),$(BIN)/$(p)-$(m)))
+PROGRAMS_MODEL := $(foreach m,$(MODELS),$(BIN)/echo-$(m) $(BIN)/fetch-$(m))
 PROGRAMS_HARNESS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
 PROGRAMS_DEMO := $(patsubst demos/%.c,$(BIN)/demo-%,$(wildcard demos/*.c))
 PROGRAMS_MICRO := $(patsubst micro/%.c,$(BIN)/micro-%,$(wildcard micro/*.c))
@@ -39,7 +43,7 @@ CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
 LIBHARNESS := $(OBJ)/libharness.a
 HARNESS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
 
-.PHONY: all test test-sanitize bench charts report reference table clean help deps
+.PHONY: all test test-sanitize bench charts report reference table clean help deps models
 .DEFAULT_GOAL := all
 .SECONDARY:  # keep objects between builds
 
@@ -65,20 +69,22 @@ $(LIBHARNESS): $(HARNESS_OBJ)
 	@rm -f $@ && mkdir -p $(dir $@)
 	ar rcs $@ $^
 
-# A model's program links the shared code; only the loop model links the
-# cooperative runtime. The harness links no model.
-$(BIN)/%-loop: $(OBJ)/models/loop/%.o $(LIBCO) $(LIBCOMMON)
+# A model's programs, bin/echo-NAME and bin/fetch-NAME, link the shared code
+# and the model's own runtime: every other .c/.S file of models/NAME/ (the
+# loop's coro.c and context switch, for instance). One rule for every model;
+# the harness links no model.
+model_runtime_src = $(filter-out models/$(1)/echo.c models/$(1)/fetch.c,$(wildcard models/$(1)/*.c models/$(1)/*.S))
+model_runtime = $(patsubst %,$(OBJ)/%.o,$(basename $(call model_runtime_src,$(1))))
+define MODEL_PROGRAMS
+$(BIN)/echo-$(1): $(OBJ)/models/$(1)/echo.o $(call model_runtime,$(1)) $(LIBCOMMON)
+$(BIN)/fetch-$(1): $(OBJ)/models/$(1)/fetch.o $(call model_runtime,$(1)) $(LIBCOMMON)
+endef
+$(foreach m,$(MODELS),$(eval $(call MODEL_PROGRAMS,$(m))))
+$(PROGRAMS_MODEL):
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(BIN)/%-threads: $(OBJ)/models/threads/%.o $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
-
-$(BIN)/%-fork: $(OBJ)/models/fork/%.o $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
-
+# The demos, micro-benchmarks and tests use the loop model's runtime (libco).
 $(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
@@ -137,6 +143,10 @@ table:
 
 clean:
 	rm -rf bin build
+
+# The registry as the build sees it: one line per model, its programs.
+models:
+	@$(foreach m,$(MODELS),echo "$(m): $(BIN)/echo-$(m) $(BIN)/fetch-$(m) - runtime: $(or $(strip $(call model_runtime_src,$(m))),none of its own)";)
 
 help:
 	@grep -h '^#   make ' Makefile mk/*.mk | sed 's/^#   //'

@@ -14,11 +14,13 @@
 # (scripts/c10k.gp), OUT/extrapolation.md, and prints a summary table.
 # It raises the open-files limit to the hard limit and changes no sysctl.
 #
-# Environment: BIN (bin), OUT (results/c10k), MODELS (fork threads loop),
-# CONNS (1,10,100,1000,5000,10000), REPS (3), RATE (5000 connections/s).
+# Environment: BIN (bin), OUT (results/c10k), MODELS (every model of the
+# registry, scripts/models.sh), CONNS (1,10,100,1000,5000,10000), REPS (3),
+# RATE (5000 connections/s).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin} OUT=${OUT:-results/c10k} MODELS=${MODELS:-fork threads loop}
+source scripts/lib.sh
+OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(models_list | paste -sd ' ' -)}
 CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000}
 csv=$OUT/c10k.csv med=$OUT/c10k-median.csv
 
@@ -87,17 +89,24 @@ charts() {
   [ -s "$csv" ] || die "$csv is missing: run the sweep first"
   medians >"$med"
   command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
-  meta() { sed -n "s/^$1: //p" "$OUT/meta.txt" 2>/dev/null | head -n 1; }
-  local foot top
-  foot="$(meta cpu), $(meta cores) cores, kernel $(meta kernel) | $(meta date | cut -c1-10) | commit $(meta commit)"
-  foot="$foot | median of $(meta reps) reps, nothing pinned"
+  local m="$OUT/meta.txt" foot top models xtics="" name conn
+  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
+  foot="$foot | median of $(meta_get "$m" reps) reps, nothing pinned"
   top=$(awk -F, 'NR > 1 && $4 < $3 && $2 + 0 > m { m = $2 + 0 } END { print m + 0 }' "$med")
-  gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
-  local term='set terminal pngcairo size 1100,700 font "DejaVu Sans,11" enhanced'
-  gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo || term='set terminal png size 1100,700 enhanced'
+  # one bar per model in the data, registry order; its tic says what a connection is (about.txt)
+  models=$(csv_models "$med")
+  local i=0
+  for name in $models; do
+    conn=$(scripts/models.sh --about "$name" connection 2>/dev/null | fold -s -w 36 | sed 's/ *$//' | paste -sd '|' -)
+    xtics="$xtics${xtics:+, }$(gp_str "$name${conn:+|($conn)}" | sed 's/|/\\n/g') $i"
+    i=$((i + 1))
+  done
   for what in memory connect; do
-    gnuplot -e "$term" -e "csv=$(gp_str "$med"); out=$(gp_str "$OUT/c10k-$what.png"); foot=$(gp_str "$foot")" \
-            -e "chart=$(gp_str "$what"); ntop=$top; rate=$(meta rate | grep -o '^[0-9]*' || echo 0)" \
+    # shellcheck disable=SC2086
+    gnuplot -e "$(gp_png_term 1100 700 enhanced)" -e "$(gp_palette $models)" \
+            -e "csv=$(gp_str "$med"); out=$(gp_str "$OUT/c10k-$what.png"); foot=$(gp_str "$foot")" \
+            -e "models=$(gp_str "$models"); model_tics=$(gp_str "set xtics ($xtics) noenhanced")" \
+            -e "chart=$(gp_str "$what"); ntop=$top; rate=$(meta_get "$m" rate | grep -o '^[0-9]*' || echo 0)" \
             scripts/c10k.gp || die "gnuplot failed on scripts/c10k.gp ($what)"
   done
   echo "bench-c10k: drew $OUT/c10k-memory.png (N=$top) and $OUT/c10k-connect.png" >&2
@@ -127,6 +136,8 @@ extrapolate() {
       src[m] = $c["cg_server_kib_per_conn"] != "NaN" ? "cgroup" : "meminfo"
       if (srv[m] == "NaN") { srv[m] = $c["pss_kib_per_conn"] + $c["kernel_kib_per_conn"]; src[m] = "meminfo, both ends" }
       cli[m] = $c["client_kernel_kib_per_conn"] == "NaN" ? 0 : $c["client_kernel_kib_per_conn"]
+      # what one connection costs in tasks, from what was measured at N
+      kind[m] = $c["procs"] + 0 >= $c["conns"] / 2 ? "process" : $c["threads"] + 0 >= $c["conns"] / 2 ? "thread" : "one"
     }
     # limit(name, capacity): remember one limit of model m; the smallest comes first
     function limit(name, cap) { nl++; lname[nl] = name; lcap[nl] = cap }
@@ -140,16 +151,16 @@ extrapolate() {
       for (k = 1; k <= nm; k++) {
         m = order[k]; per = srv[m] + cli[m]; nl = 0
         limit("memory (MemAvailable / (server + client per conn))", int(mem_avail / per))
-        if (m == "fork") {
+        if (kind[m] == "process") {
           limit("kernel.pid_max (a PID per child)", pid_max - 300)
           limit("kernel.threads-max (a task per child)", threads_max)
-        } else if (m == "threads") {
+        } else if (kind[m] == "thread") {
           limit("kernel.pid_max (a PID per thread)", pid_max - 300)
           limit("kernel.threads-max", threads_max)
           limit("vm.max_map_count (2 mappings per thread stack: stack + guard)", int(map_max / 2))
           limit("RLIMIT_NOFILE hard (one process holds every socket)", nofile)
         } else {
-          limit("vm.max_map_count (2 mappings per coroutine stack: stack + guard)", int(map_max / 2))
+          limit("vm.max_map_count (2 mappings per stack, stack + guard, if each connection has one)", int(map_max / 2))
           limit("RLIMIT_NOFILE hard (one process holds every socket)", nofile)
         }
         limit("ephemeral ports (client side, one IP)", ports)
@@ -177,45 +188,38 @@ sweep() {
   mkdir -p "$OUT"
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   rm -f "$csv.tmp"
-  local start=$SECONDS load failed=0
-  load=$(cut -d' ' -f1-3 /proc/loadavg)
-  local cmds=()
+  local start=$SECONDS failed=0 n rep m
+  # the commands (rep 1's; later reps add --first-rep R) and the settings, in
+  # meta.txt's format (scripts/meta.sh), written now: date and load are the start's
+  local cargs=() limits s
+  for n in ${CONNS//,/ }; do
+    for m in $MODELS; do
+      cargs+=(--command "$BIN/c10k --model $m --conns $n --reps 1 --first-rep 1 --rate $RATE --out $csv.tmp")
+    done
+  done
+  limits="RLIMIT_NOFILE soft $(ulimit -Sn) hard $(ulimit -Hn) (soft raised to hard); sysctls read, none changed:"
+  for s in net.core.somaxconn fs.nr_open fs.file-max kernel.threads-max vm.max_map_count kernel.pid_max net.ipv4.ip_local_port_range; do
+    limits="$limits $s = $(sysctl_val "$s");"
+  done
+  scripts/meta.sh "$OUT/meta.txt.run" --set pinning="none; server and client share the $(nproc) cores" \
+    --set models="$MODELS" --set conns="$CONNS" --set reps="$REPS" \
+    --set rate="$RATE connections/s (paced), at most 256 connects in flight" \
+    --set order="for each N, for each repetition, every model in turn (interleaved)" \
+    --set limits="${limits%;}" \
+    --set cgroups="$(grep -m1 memory /proc/self/cgroup || echo none) (bin/c10k makes groups inside it)" \
+    --set commands="rep 1's below; later reps add --first-rep R" \
+    "${cargs[@]}" || die "cannot write $OUT/meta.txt.run"
   for n in ${CONNS//,/ }; do
     for rep in $(seq 1 "$REPS"); do
       for m in $MODELS; do
-        local cmd=("$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp")
-        [ "$rep" = 1 ] && cmds+=("${cmd[*]}")
-        "${cmd[@]}" || failed=$((failed + 1))
+        "$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp" ||
+          failed=$((failed + 1))
       done
     done
   done
   mv "$csv.tmp" "$csv"
-  local commit cpu
-  commit=$(scripts/commit.sh)
-  cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
-  {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $commit"
-    echo "kernel: $(uname -sr)"
-    echo "cpu: ${cpu:-unknown}"
-    echo "cores: $(nproc)"
-    echo "memory: $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "compiler: $(${CC:-cc} --version | head -n 1)"
-    echo "models: $MODELS"
-    echo "conns: $CONNS"
-    echo "reps: $REPS"
-    echo "rate: $RATE connections/s (paced), at most 256 connects in flight"
-    echo "order: for each N, for each repetition, every model in turn (interleaved)"
-    echo "pinning: none; server and client share the $(nproc) cores"
-    echo "limits: RLIMIT_NOFILE soft $(ulimit -Sn) hard $(ulimit -Hn) (soft raised to hard); sysctls read, none changed:"
-    for s in net.core.somaxconn fs.nr_open fs.file-max kernel.threads-max vm.max_map_count kernel.pid_max net.ipv4.ip_local_port_range; do
-      echo "  $s = $(sysctl_val "$s")"
-    done
-    echo "cgroups: $(grep -m1 memory /proc/self/cgroup || echo none) (bin/c10k makes groups inside it)"
-    echo "commands (rep 1; later reps add --first-rep R):"
-    printf '  %s\n' "${cmds[@]}"
-    echo "load: load average $load at the start; took $((SECONDS - start)) s; $failed of the runs did not reach N cleanly"
-  } >"$OUT/meta.txt"
+  scripts/meta.sh --finish "$OUT/meta.txt.run" && mv "$OUT/meta.txt.run" "$OUT/meta.txt"
+  [ "$failed" -eq 0 ] || echo "bench-c10k: $failed of the runs did not reach N cleanly (see stop_reason in $csv)" >&2
   charts
   extrapolate >"$OUT/extrapolation.md"
   summary

@@ -12,20 +12,23 @@
 #
 # Environment (defaults in brackets):
 #   FETCH_COUNT [1000]  FETCH_DELAY_MS [50]  FETCH_BYTES [1024]
-#   FETCH_CONC [1,10,100,1000]  FETCH_MODELS [fork,threads,loop]  FETCH_CURL [1]
+#   FETCH_CONC [1,10,100,1000]  FETCH_MODELS [every model of the registry,
+#   comma-separated: scripts/models.sh]  FETCH_CURL [1]
 #   FETCH_RUNS [5] and FETCH_WARMUP [1] per command; a concurrency whose one run
 #   would take longer than FETCH_LONG_S [10] seconds gets FETCH_LONG_RUNS [1]
 #   run and no warm-up (c=1 at the defaults: 1000 x 50 ms = 50 s a run).
 #   FETCH_OUT [results/fetch]  BIN [bin]
+#   FETCH_CHECK_MODEL [loop]: the model the judged comparisons are about
 # Nothing is pinned: fetchd, the fetcher and measure share the machine's cores.
 set -eu
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin}
+source scripts/lib.sh
 COUNT=${FETCH_COUNT:-1000}
 DELAY=${FETCH_DELAY_MS:-50}
 BYTES=${FETCH_BYTES:-1024}
 CONC=${FETCH_CONC:-1,10,100,1000}
-MODELS=${FETCH_MODELS:-fork,threads,loop}
+MODELS=${FETCH_MODELS-$(models_list | paste -sd , -)}
+CHECK_MODEL=${FETCH_CHECK_MODEL:-loop}
 CURL=${FETCH_CURL:-1}
 RUNS=${FETCH_RUNS:-5}
 WARMUP=${FETCH_WARMUP:-1}
@@ -33,6 +36,7 @@ LONG_S=${FETCH_LONG_S:-10}
 LONG_RUNS=${FETCH_LONG_RUNS:-1}
 OUT=${FETCH_OUT:-results/fetch}
 MODE=${1:-sweep}
+case $MODE in -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 
 die() { echo "bench-fetch: $*" >&2; exit 1; }
 for v in COUNT DELAY BYTES RUNS WARMUP LONG_S LONG_RUNS; do
@@ -44,20 +48,13 @@ for p in fetchd measure; do [ -x "$BIN/$p" ] || die "$BIN/$p is missing: run mak
 
 mkdir -p "$OUT"
 FPID=
-stop_fetchd() { [ -n "$FPID" ] && kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null; FPID=; }
-trap stop_fetchd EXIT
+stop_fetchd() { [ -z "$FPID" ] || stop_server "$FPID"; FPID=; }
+lib_on_exit stop_fetchd
 
 # Start fetchd on a free port; sets PORT.
 start_fetchd() {
-  "$BIN/fetchd" --port 0 >"$OUT/fetchd.out" 2>"$OUT/fetchd.err" &
-  FPID=$!
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$OUT/fetchd.out" 2>/dev/null)
-    [ -n "$PORT" ] && return 0
-    kill -0 "$FPID" 2>/dev/null || break
-    sleep 0.05
-  done
-  die "fetchd did not start: $(cat "$OUT/fetchd.err")"
+  start_server fetchd "$BIN/fetchd" --port 0 || die "$SERR"
+  FPID=$SPID PORT=$SPORT
 }
 
 # ideal_s C DELAY_MS — the wall time if every wave of C requests took exactly the delay.
@@ -68,20 +65,13 @@ curl_config() { # FILE URL
   for _ in $(seq "$COUNT"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$2"; done >"$1"
 }
 
+# write_meta FILE — meta.txt (scripts/meta.sh) with this benchmark's settings
 write_meta() {
-  {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $(scripts/commit.sh)"
-    echo "kernel: $(uname -sr)"
-    echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-    echo "cores: $(nproc)"
-    echo "compiler: $(${CC:-cc} --version | head -n 1)"
-    echo "hyperfine: $(hyperfine --version)"
-    echo "curl: $(curl --version | head -n 1 | cut -d' ' -f1-2)"
-    echo "pinning: none (fetchd, the fetcher and bin/measure share all cores)"
-    echo "workload: $COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS; curl $CURL"
-    echo "runs: $RUNS after $WARMUP warm-up; $LONG_RUNS and none when a run takes over $LONG_S s"
-  } >"$1"
+  scripts/meta.sh "$1" --set pinning="none (fetchd, the fetcher and bin/measure share all cores)" \
+    --set hyperfine="$(hyperfine --version)" --set curl="$(curl --version | head -n 1 | cut -d' ' -f1-2)" \
+    --set workload="$COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS; curl $CURL" \
+    --set runs="$RUNS after $WARMUP warm-up; $LONG_RUNS and none when a run takes over $LONG_S s" \
+    "${@:2}"
 }
 
 # aggregate RAW_CSV SKIP — medians per label (model@c) after the first SKIP
@@ -147,7 +137,9 @@ sweep() {
   echo "bench-fetch: $COUNT x /bytes/$BYTES?delay_ms=$DELAY, concurrency $CONC, $ncmd commands"
   echo "bench-fetch: estimated at least ${total} s (the delays alone; setup and slow models add more)"
   rm -f "$OUT"/raw-*.csv "$OUT"/hyperfine-*.json "$OUT"/curl-*.cfg
-  write_meta "$OUT/meta.txt"
+  write_meta "$OUT/meta.txt" \
+    --command "$BIN/measure --out RAW --label MODEL@C -- $BIN/fetch-MODEL -q -c C -n $COUNT --timeout 60000 URL (under hyperfine; see hyperfine-*.json)" \
+    --command "$BIN/measure --out RAW --label curl@C -- curl -sS --fail --parallel --parallel-max min(C,300) -K CONFIG"
   start_fetchd
   echo "bench-fetch: fetchd pid $FPID on port $PORT"
   [ -z "$short" ] || run_group short "$RUNS" "$WARMUP" "$short" "$DELAY" "$OUT/raw-short.csv"
@@ -158,7 +150,7 @@ sweep() {
     [ ! -f "$OUT/raw-long.csv" ] || aggregate "$OUT/raw-long.csv" 0
     [ ! -f "$OUT/raw-short.csv" ] || aggregate "$OUT/raw-short.csv" "$WARMUP"
   } | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2n; } >"$OUT/summary.csv"
-  echo "commands: see the hyperfine JSON files (\"command\") beside this file" >>"$OUT/meta.txt"
+  scripts/meta.sh --finish "$OUT/meta.txt"
   rm -f "$OUT"/curl-*.cfg # regenerated each run; the commands are in the JSON files
   echo
   column -s, -t <"$OUT/summary.csv"
@@ -167,9 +159,15 @@ sweep() {
 
 charts() {
   [ -f "$OUT/summary.csv" ] || die "$OUT/summary.csv is missing: run the sweep first"
-  local foot
-  foot="$(nproc) cores, $(uname -r), $(sed -n 's/^date: //p' "$OUT/meta.txt" 2>/dev/null); $(sed -n 's/^workload: \([^;]*\);.*/\1/p' "$OUT/meta.txt" 2>/dev/null); medians; nothing pinned"
-  gnuplot -e "summary='$OUT/summary.csv'; outdir='$OUT'; foot='$foot'" scripts/fetch.gp
+  command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
+  local foot m="$OUT/meta.txt" models
+  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
+  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; nothing pinned"
+  models=$(csv_models "$OUT/summary.csv")
+  # shellcheck disable=SC2086
+  gnuplot -e "$(gp_png_term 960 600)" -e "$(gp_palette $models)" \
+    -e "summary=$(gp_str "$OUT/summary.csv"); outdir=$(gp_str "$OUT"); foot=$(gp_str "$foot"); models=$(gp_str "$models")" \
+    scripts/fetch.gp || die "gnuplot failed on scripts/fetch.gp"
   echo "charts: $OUT/fetch-wall.png $OUT/fetch-memory.png $OUT/fetch-cpu.png"
 }
 
@@ -177,43 +175,48 @@ charts() {
 check() {
   local runs=${FETCH_CHECK_RUNS:-5} raw="$OUT/check-raw.csv" url
   rm -f "$raw"
-  write_meta "$OUT/check-meta.txt"
+  local cm=$CHECK_MODEL
+  [ -x "$BIN/fetch-$cm" ] || die "$BIN/fetch-$cm is missing (FETCH_CHECK_MODEL=$cm): run make first"
+  write_meta "$OUT/check-meta.txt" --set check_model="$cm" \
+    --command "hyperfine --warmup 1 --runs $runs: $BIN/fetch-$cm -q -c 1000 -n 1000 URL?delay_ms=100 vs $BIN/fetch-epoll -c 1000 -n 1000 URL?delay_ms=100 (each under $BIN/measure)" \
+    --command "hyperfine --warmup 1 --runs $runs: $BIN/fetch-$cm -q -c 300 -n 1000 URL?delay_ms=50 vs curl -sS --fail --parallel --parallel-max 300 -K CONFIG (each under $BIN/measure)"
   start_fetchd
-  echo "== 1. fetch-loop, 1000 x /bytes/1024?delay_ms=100 at c=1000, vs the ideal 1 x 100 ms ($runs runs)"
+  echo "== 1. fetch-$cm, 1000 x /bytes/1024?delay_ms=100 at c=1000, vs the ideal 1 x 100 ms ($runs runs)"
   echo "   beside it fetch-epoll, the floor: one thread, no coroutines, no parser"
   url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=100"
   hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-1.json" \
-    "$BIN/measure --out $raw --label loop@1000 -- $BIN/fetch-loop -q -c 1000 -n 1000 '$url'" \
+    "$BIN/measure --out $raw --label $cm@1000 -- $BIN/fetch-$cm -q -c 1000 -n 1000 '$url'" \
     "$BIN/measure --out $raw --label epoll@1000 -- $BIN/fetch-epoll -c 1000 -n 1000 '$url'"
-  echo "== 2. fetch-loop vs curl --parallel, 1000 x /bytes/1024?delay_ms=50 at c=300 ($runs runs each)"
+  echo "== 2. fetch-$cm vs curl --parallel, 1000 x /bytes/1024?delay_ms=50 at c=300 ($runs runs each)"
   url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=50"
   COUNT=1000 curl_config "$OUT/check-curl.cfg" "$url"
   hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-2.json" \
-    "$BIN/measure --out $raw --label loop@300 -- $BIN/fetch-loop -q -c 300 -n 1000 '$url'" \
+    "$BIN/measure --out $raw --label $cm@300 -- $BIN/fetch-$cm -q -c 300 -n 1000 '$url'" \
     "$BIN/measure --out $raw --label curl@300 -- curl -sS --fail --parallel --parallel-max 300 -K $OUT/check-curl.cfg"
   stop_fetchd
   # skip the warm-up row of each label; the ideal column differs per check
-  { echo "$SUMMARY_HEADER"; COUNT=1000 DELAY=100 aggregate "$raw" 1 | grep -E '^(loop|epoll),1000,'
+  { echo "$SUMMARY_HEADER"; COUNT=1000 DELAY=100 aggregate "$raw" 1 | grep -E "^($cm|epoll),1000,"
     COUNT=1000 DELAY=50 aggregate "$raw" 1 | grep ',300,'; } >"$OUT/check-summary.csv"
-  awk -F, '
+  awk -F, -v model="$cm" '
     NR == 1 { next }
-    $1 == "loop" && $2 == 1000 { w1 = $5; i1 = $9; f1 = $4 }
+    $1 == model && $2 == 1000 { w1 = $5; i1 = $9; f1 = $4 }
     $1 == "epoll" && $2 == 1000 { we = $5; fe = $4 }
-    $1 == "loop" && $2 == 300 { lw = $5; lm = $7; lc = $6; f2 = $4 }
+    $1 == model && $2 == 300 { lw = $5; lm = $7; lc = $6; f2 = $4 }
     $1 == "curl" && $2 == 300 { cw = $5; cm = $7; cc = $6; f3 = $4 }
     END {
       print ""
-      printf "1. fetch-loop c=1000, 100 ms: median wall %.3f s, ideal %.3f s, ratio %.2fx (goal <= 1.5x): %s\n",
-        w1, i1, w1 / i1, (w1 / i1 <= 1.5 && !f1) ? "OK" : "NOT MET"
+      printf "1. fetch-%s c=1000, 100 ms: median wall %.3f s, ideal %.3f s, ratio %.2fx (goal <= 1.5x): %s\n",
+        model, w1, i1, w1 / i1, (w1 / i1 <= 1.5 && !f1) ? "OK" : "NOT MET"
       if (we) printf "   floor: fetch-epoll (one thread, no coroutines, no parser) median wall %.3f s, ratio %.2fx%s\n",
         we, we / i1, fe ? " (failed runs!)" : ""
       printf "2. c=300, 50 ms (ideal %.3f s):\n", 0.2
-      printf "   fetch-loop       median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", lw, lc, lm
+      printf "   %-16s median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", "fetch-" model, lw, lc, lm
       printf "   curl --parallel  median wall %.3f s, cpu %.3f s, peak PSS %d KiB\n", cw, cc, cm
-      printf "   loop / curl: wall %.2fx, cpu %.2fx, memory %.2fx\n", lw / cw, (cc ? lc / cc : 0), (cm ? lm / cm : 0)
+      printf "   %s / curl: wall %.2fx, cpu %.2fx, memory %.2fx\n", model, lw / cw, (cc ? lc / cc : 0), (cm ? lm / cm : 0)
       if (f1 + f2 + f3 + fe) printf "   (%d runs had failed fetches: see %s)\n", f1 + f2 + f3 + fe, FILENAME
     }' "$OUT/check-summary.csv" | tee "$OUT/check.txt"
   rm -f "$OUT/check-curl.cfg"
+  scripts/meta.sh --finish "$OUT/check-meta.txt"
 }
 
 case "$MODE" in

@@ -7,14 +7,19 @@
 #          per connection; "connect": time to reach N connections vs N, log-log
 #   ntop   the N of the memory chart (the largest every model reached)
 #   rate   the client's pace, connections per second (0: unknown)
-# Colours of the models are those of scripts/style.gp.
+#   models      the models to draw, space-separated (registry order)
+#   model_tics  the memory chart's "set xtics (...)" command: a tic per model
+# Colours and markers of the models: scripts/palette.sh, through scripts/style.gp.
 
 load "scripts/style.gp"
 set output out
 set label 99 foot at screen 0.01, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
 
-model_rgb(m) = m eq "fork" ? 0xD55E00 : m eq "threads" ? 0x0072B2 : m eq "loop" ? 0x009E73 : 0x999999
-model_x(m) = m eq "fork" ? 0 : m eq "threads" ? 1 : m eq "loop" ? 2 : NaN
+if (!exists("models")) models = registry_models
+nm = words(models)
+# model_x(m): the bar position of model m, 0-based in `models` (NaN: not drawn)
+model_x_from(m, i) = i > nm ? NaN : (word(models, i) eq m ? i - 1 : model_x_from(m, i + 1))
+model_x(m) = model_x_from(m, 1)
 pos(x) = (x eq "NaN" || x + 0 < 0) ? 0 : x + 0     # a component measured below zero (noise) draws as 0
 at_top(dummy) = column("conns") == ntop
 # the cumulative height of the stack up to component k (1 = user PSS ... 5 = socket buffers)
@@ -28,10 +33,10 @@ bar_x(dummy) = at_top(0) ? model_x(strcol("model")) : NaN
 if (chart eq "memory") {
     set title sprintf("Memory per idle connection at %d connections: user vs kernel, per model", ntop) font ",14"
     set ylabel "KiB per connection (after − before) / N"
-    set xlabel "bars: /proc/meminfo deltas (machine-wide: both ends of each loopback connection)" offset 0, -1.2
-    set bmargin 7
-    set xtics ("fork\n(process per conn)" 0, "threads\n(thread per conn)" 1, "loop\n(coroutines, 1 thread)" 2) noenhanced
-    set xrange [-0.6 : 2.6]
+    set xlabel "bars: /proc/meminfo deltas (machine-wide: both ends of each loopback connection)" offset 0, -2.2
+    set bmargin 8.5
+    if (exists("model_tics")) { eval model_tics } else { set xtics () ; do for [i = 1:nm] { set xtics add (word(models, i) i - 1) } }
+    set xrange [-0.6 : nm - 0.4]
     set yrange [0 : *]
     set boxwidth 0.5 absolute
     set style fill solid 0.9 border rgb "#333333"
@@ -63,7 +68,7 @@ if (chart eq "connect") {
     set key at graph 0.02, graph 0.98 left top vertical Left reverse noenhanced samplen 3 width 1 box lc rgb "#cccccc" opaque
     pace(n) = rate > 0 ? n / rate : NaN
     m_only(m) = strcol("model") eq m ? column("connect_s") : NaN
-    plot for [m in "fork threads loop"] csv using "conns":(m_only(m)) with linespoints lw 2 ps 1.3 \
-             lc rgb model_colour(m) pt model_point(m) title m, \
+    plot for [m in models] csv using "conns":(m_only(m)) with linespoints lw 2 ps 1.3 \
+             lc rgb model_colour(m) pt model_point(m) dt model_dash(m) title model_title(m), \
          [1:*] pace(x) with lines dt 2 lc rgb "#777777" title sprintf("client pace: N / %d per s (the client opens no faster)", rate)
 }

@@ -12,7 +12,7 @@
 # Environment: BIN (where bench is, default bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-bin}
+source scripts/lib.sh
 dir=${1:-}
 if [ -z "$dir" ] || [ "$dir" = "-h" ] || [ "$dir" = "--help" ]; then
   sed -n '2,12s/^# \{0,1\}//p' "$0"
@@ -27,35 +27,26 @@ mv "$dir/echo-summary.csv.tmp" "$dir/echo-summary.csv"
 summary="$dir/echo-summary.csv"
 [ "$(wc -l <"$summary")" -ge 2 ] || { echo "charts.sh: $dir/echo.csv has no rows to draw" >&2; exit 1; }
 
-# the models in order of appearance, and the connection counts ascending
+# the models in registry order (baselines after), the connection counts ascending
 col() { awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next } { print $c }' "$summary"; }
-models=$(col model | awk '!seen[$0]++' | tr '\n' ' ')
+models=$(csv_models "$summary")
 conns=$(col conns | sort -n -u | tr '\n' ' ')
 
-# the footnote, from meta.txt
-meta() { sed -n "s/^$1: //p" "$dir/meta.txt" 2>/dev/null | head -n 1; }
-matrix=$(meta matrix)
-reps=$(sed -n 's/.*reps=\([0-9]*\).*/\1/p' <<<"$matrix")
-secs=$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' <<<"$matrix")
-bytes=$(sed -n 's/.*msg_bytes=\([0-9]*\).*/\1/p' <<<"$matrix")
-work=$(sed -n 's/.* work=\([0-9]*\).*/\1/p' <<<"$matrix")
-pin=$(meta pinning | cut -d' ' -f1)
-foot="$(meta cpu_model), $(meta cores) cores, Linux $(meta kernel) | $(meta date | cut -c1-10) | commit $(meta commit) | pinning ${pin:-?}"
-foot="$foot | ${reps:-?} reps x ${secs:-?} s, ${bytes:-?}-byte messages, work ${work:-?} | median, bars = min..max"
-gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
-
-# PNG: pngcairo if this gnuplot has it (anti-aliased), else the libgd png one
-terms=$(gnuplot -e 'set terminal' 2>&1 || true)
-if grep -qw pngcairo <<<"$terms"; then
-  png='set terminal pngcairo size 1100,650 font "DejaVu Sans,11" noenhanced'
-else
-  png='set terminal png size 1100,650 font "DejaVuSans,11" noenhanced'
-fi
-svg='set terminal svg size 1100,650 dynamic font "DejaVu Sans,12" noenhanced background "#ffffff"'
+# the footnote, from meta.txt (scripts/meta.sh's keys; older runs: cpu_model, matrix)
+m="$dir/meta.txt"
+setting() { # KEY — from its own line, else from the matrix line
+  local v; v=$(meta_get "$m" "$1")
+  [ -n "$v" ] || v=$(sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$(meta_get "$m" matrix)")
+  echo "${v:-?}"
+}
+pin=$(meta_get "$m" pinning | cut -d' ' -f1)
+foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | pinning ${pin:-?}"
+foot="$foot | $(setting reps) reps x $(setting secs) s, $(setting msg_bytes)-byte messages, work $(setting work) | median, bars = min..max"
 
 for t in png svg; do
-  if [ "$t" = png ]; then term=$png; else term=$svg; fi
-  gnuplot -e "$term" \
+  if [ "$t" = png ]; then term=$(gp_png_term 1100 650); else term=$(gp_svg_term 1100 650); fi
+  # shellcheck disable=SC2086
+  gnuplot -e "$term" -e "$(gp_palette $models)" \
           -e "summary=$(gp_str "$summary"); outdir=$(gp_str "$dir"); ext=\"$t\"" \
           -e "models=$(gp_str "$models"); conns=$(gp_str "$conns"); foot=$(gp_str "$foot")" \
           scripts/echo.gp 2>&1 | { grep -v 'no valid points' || true; } >&2

@@ -1,25 +1,24 @@
 # fetch.gp — the fetch benchmark's three charts, drawn from summary.csv
-# (one row per model x concurrency: medians of the runs).
+# (one row per model x concurrency: medians of the runs), by
+# scripts/bench-fetch.sh with the PNG terminal already set and:
+#   summary  path of summary.csv       outdir  where the charts go
+#   models   the names to draw, space-separated (registry order, curl last)
+#   foot     the footnote
 #
-#   gnuplot -e "summary='results/fetch/summary.csv'; outdir='results/fetch'; foot='...'" scripts/fetch.gp
-#
-# One line per model in the suite's colours; curl --parallel (the reference)
-# dashed; wall time also shows the ideal: ceil(count/C) waves x the delay.
+# One line per model in its colour from scripts/palette.sh; curl --parallel
+# (the reference) grey and dashed by the same code; wall time also shows the
+# ideal: ceil(count/C) waves x the delay.
 
 if (!exists("summary")) summary = "results/fetch/summary.csv"
 if (!exists("outdir")) outdir = "results/fetch"
 if (!exists("foot")) foot = ""
-
-colour(m) = m eq "fork" ? "#D55E00" : m eq "threads" ? "#0072B2" : m eq "loop" ? "#009E73" : \
-            m eq "epoll" ? "#555555" : m eq "curl" ? "#CC79A7" : "#999999"
-point(m)  = m eq "fork" ? 7 : m eq "threads" ? 5 : m eq "loop" ? 9 : m eq "curl" ? 11 : 2
-dash(m)   = m eq "curl" ? 2 : 1
-label(m)  = m eq "curl" ? "curl --parallel (max 300 in flight)" : "fetch-".m
-models = "fork threads loop curl"
+if (!exists("palette_loaded")) load "< scripts/palette.sh --gnuplot"
+if (!exists("models")) models = registry_models . " curl"
+label(m) = m eq "curl" ? "curl --parallel (max 300 in flight)" : \
+           m eq "epoll" ? "fetch-epoll (baseline)" : "fetch-".m
 
 set datafile separator comma
 set datafile columnheaders
-set terminal pngcairo size 960,600 font "sans,11" noenhanced
 set grid xtics ytics lc rgb "#dddddd"
 set border 3 lc rgb "#444444"
 set tics nomirror out
@@ -41,7 +40,7 @@ set logscale y 10
 plot summary using "concurrency":"ideal_s" smooth unique with lines lw 1.5 dt 3 lc rgb "#000000" \
        title "ideal: ceil(count/C) x delay", \
      for [m in models] summary using "concurrency":(pick(m, "wall_s")) with linespoints \
-       lw 2 dt dash(m) pt point(m) ps 1.3 lc rgb colour(m) title label(m)
+       lw 2 dt model_dash(m) pt model_point(m) ps 1.3 lc rgb model_colour(m) title label(m)
 
 # --- memory ------------------------------------------------------------------
 set output outdir."/fetch-memory.png"
@@ -49,7 +48,7 @@ set title "Peak memory of the whole process tree vs concurrency (log-log, lower 
 set ylabel "peak PSS, all processes (MiB), median"
 set key top left
 plot for [m in models] summary using "concurrency":(pick(m, "peak_pss_kib") / 1024.0) with linespoints \
-       lw 2 dt dash(m) pt point(m) ps 1.3 lc rgb colour(m) title label(m)
+       lw 2 dt model_dash(m) pt model_point(m) ps 1.3 lc rgb model_colour(m) title label(m)
 
 # --- CPU ---------------------------------------------------------------------
 set output outdir."/fetch-cpu.png"
@@ -58,4 +57,4 @@ set ylabel "CPU time (s), median"
 unset logscale y
 set yrange [0:*]
 plot for [m in models] summary using "concurrency":(pick(m, "cpu_s")) with linespoints \
-       lw 2 dt dash(m) pt point(m) ps 1.3 lc rgb colour(m) title label(m)
+       lw 2 dt model_dash(m) pt model_point(m) ps 1.3 lc rgb model_colour(m) title label(m)

@@ -1,21 +1,14 @@
 # style.gp — what every c10k-lab chart shares, loaded by the chart scripts.
 #
-# One colour and one point shape per model, the same in every chart, from the
-# Okabe–Ito palette (distinguishable with the common colour-vision
-# deficiencies; the shapes tell the models apart in black and white too).
-#   fork     vermillion      circle
-#   threads  blue            square
-#   loop     bluish green    triangle
-#   epoll    dark grey, dashed diamond   (the hand-written epoll baseline)
-# Any other model gets grey and a cross.
-
-model_colour(m) = m eq "fork"    ? "#D55E00" : \
-                  m eq "threads" ? "#0072B2" : \
-                  m eq "loop"    ? "#009E73" : \
-                  m eq "epoll"   ? "#555555" : "#999999"
-model_point(m)  = m eq "fork" ? 7 : m eq "threads" ? 5 : m eq "loop" ? 9 : m eq "epoll" ? 13 : 2
-model_dash(m)   = m eq "epoll" ? 2 : 1
-model_title(m)  = m eq "epoll" ? "epoll (baseline)" : m
+# One colour, point shape and dash per model, the same in every chart, from
+# ONE place: scripts/palette.sh (keyed by model name; a model not in its
+# table gets a colour and a shape from a hash of its name, so a model added
+# later never repaints the others). It defines model_colour(m), model_rgb(m),
+# model_point(m), model_dash(m), model_title(m) and registry_models (the
+# registry's models, in order). The baselines (epoll, curl) are grey, dashed.
+# A caller that draws other names loads the palette first, with them:
+#   gnuplot -e "$(scripts/palette.sh --gnuplot NAME...)" ...
+if (!exists("palette_loaded")) load "< scripts/palette.sh --gnuplot"
 
 # Plain CSV with a header row; columns are named, never numbered.
 set datafile separator comma

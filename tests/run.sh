@@ -6,11 +6,12 @@
 # FAIL still counts as one failure.
 #
 # Environment: BIN (programs, default bin), TBIN (test programs, default
-# build/tests), MODELS (default "fork threads loop"), SANITIZER (asan|tsan|""),
-# ONLY (a substring: run only the tests whose file name holds it).
+# build/tests), MODELS (default: every model of the registry, as
+# scripts/models.sh lists them), SANITIZER (asan|tsan|""), ONLY (a
+# substring: run only the tests whose file name holds it).
 set -u
 cd "$(dirname "$0")/.."
-export BIN=${BIN:-bin} TBIN=${TBIN:-build/tests} MODELS=${MODELS:-fork threads loop} SANITIZER=${SANITIZER:-}
+export BIN=${BIN:-bin} TBIN=${TBIN:-build/tests} MODELS=${MODELS:-$(scripts/models.sh | paste -sd " " -)} SANITIZER=${SANITIZER:-}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=99:report_signal_unsafe=0}

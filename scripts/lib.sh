@@ -1,0 +1,157 @@
+# scripts/lib.sh — the one shell library of c10k-lab, sourced by the
+# benchmark and demo scripts and (through tests/lib.sh) by every test.
+#
+#   the registry      models_list          the models, in order (scripts/models.sh)
+#                     models_ordered, csv_models   names in registry order, others after
+#   a program         start_server NAME CMD...   start it, wait for its ready line
+#   under test        stop_server PID [SIG]      signal it, wait, SIGKILL if stuck
+#                     children_of PID            the PIDs whose parent is PID
+#   checks (tests)    pass NAME, fail NAME WHY, check NAME CMD...
+#   charts            gp_str, gp_png_term, gp_svg_term, gp_palette (strings, terminals, colours)
+#   metadata          meta_get FILE KEY...   one field of a meta.txt (scripts/meta.sh)
+#
+# Processes are started on port 0 and stopped by the PID we started, never
+# by name. A program that does not get ready, or does not stop, is reported
+# the same way everywhere, on stderr:
+#   NAME: not ready after N s (stderr ends: ...)   or  NAME: not ready: exited with status S (...)
+#   NAME: did not stop on SIGTERM within N s; killed
+# Settings: READY_S (5) and STOP_S (5) seconds. Each sourcing script gets its
+# own temporary folder $TMP, removed on exit with every process still running
+# that start_server started; lib_on_exit CMD adds a command to run first.
+set -u
+C10K_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${BIN:-bin}
+READY_S=${READY_S:-5}
+STOP_S=${STOP_S:-5}
+# Never inherited: TMP is a common environment variable (often /tmp itself).
+TMP=$(mktemp -d)
+_pids=()
+declare -gA _names=()   # PID -> the NAME start_server was given
+_lib_exit_hooks=()
+
+lib_on_exit() { _lib_exit_hooks+=("$*"); }
+lib_cleanup() {
+  local h p
+  for h in "${_lib_exit_hooks[@]}"; do eval "$h" || true; done
+  for p in "${_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap lib_cleanup EXIT
+
+# models_list — the model names, one per line, by their order (scripts/models.sh)
+models_list() { "$C10K_ROOT/scripts/models.sh"; }
+# models_ordered NAME... — the distinct NAMEs on one line: the registry's
+# models first, in the registry's order, then the others (baselines, models
+# of an older run) in the order given. Charts and tables list names this way.
+models_ordered() {
+  { models_list; printf '%s\n' "$@"; } |
+    awk -v given=" $* " 'index(given, " " $0 " ") && !seen[$0]++' | paste -sd ' ' -
+}
+# csv_models FILE [COLUMN] — the distinct values of COLUMN (default model) of
+# a CSV with a header row, ordered as models_ordered does
+csv_models() {
+  # shellcheck disable=SC2046
+  models_ordered $(awk -F, -v name="${2:-model}" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+                   c && $c != "" && !seen[$c]++ { print $c }' "$1")
+}
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: ${2:-}"; }
+# check NAME COMMAND... — pass if the command succeeds
+check() { local n=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then pass "$n"; else fail "$n" "$(tail -n 3 "$TMP/check.out" | tr '\n' ' ')"; fi; }
+
+# _tail_of FILE — the last lines of FILE on one line, for a message
+_tail_of() { tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-200 | sed 's/ *$//'; }
+
+# start_server NAME COMMAND... — start COMMAND (its stdout in $TMP/NAME.out,
+# stderr in $TMP/NAME.err), wait up to READY_S seconds for its ready line
+# "listening on ADDR:PORT"; sets SPID and SPORT. Returns 1, with SERR set to
+# the one-line reason (also printed on stderr), if it exits or never gets ready.
+start_server() {
+  local name=$1; shift
+  local out="$TMP/$name.out" err="$TMP/$name.err" i tries st=0
+  "$@" >"$out" 2>"$err" &
+  SPID=$! SPORT="" SERR=""
+  _pids+=("$SPID") _names[$SPID]=$name
+  tries=$(awk -v s="$READY_S" 'BEGIN { printf "%d", s * 20 }')
+  for ((i = 0; i < tries; i++)); do
+    if grep -q '^listening on ' "$out" 2>/dev/null; then
+      SPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out" | head -n 1)
+      return 0
+    fi
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$SPID" 2>/dev/null; then
+    SERR="$name: not ready after $READY_S s (stderr ends: $(_tail_of "$err"))"
+    kill -KILL "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+  else
+    wait "$SPID" 2>/dev/null || st=$?
+    SERR="$name: not ready: exited with status $st (stderr ends: $(_tail_of "$err"))"
+  fi
+  echo "$SERR" >&2
+  return 1
+}
+
+# stop_server PID [SIGNAL] — signal it (TERM by default), wait up to STOP_S
+# seconds; sets SRC to its exit status, or 124 if it had to be killed (then
+# says so on stderr). PID must be a child of this shell.
+stop_server() {
+  local pid=$1 sig=${2:-TERM} i tries
+  kill -"$sig" "$pid" 2>/dev/null || true
+  tries=$(awk -v s="$STOP_S" 'BEGIN { printf "%d", s * 20 }')
+  for ((i = 0; i < tries; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    SRC=124
+    echo "${_names[$pid]:-pid $pid}: did not stop on SIG$sig within $STOP_S s; killed" >&2
+    return 0
+  fi
+  SRC=0; wait "$pid" 2>/dev/null || SRC=$?
+}
+
+# children_of PID — the PIDs whose parent is PID (zombies included)
+children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
+
+# --- gnuplot ------------------------------------------------------------------
+# gp_str TEXT — TEXT as a gnuplot string literal
+gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
+# gp_png_term W H [enhanced|noenhanced] — the PNG terminal command: pngcairo
+# (anti-aliased) where this gnuplot has it, else the libgd png terminal
+gp_png_term() {
+  local mode=${3:-noenhanced}
+  if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
+    echo "set terminal pngcairo size $1,$2 font \"DejaVu Sans,11\" $mode"
+  else
+    echo "set terminal png size $1,$2 font \"DejaVuSans,11\" $mode"
+  fi
+}
+# gp_svg_term W H [enhanced|noenhanced] — the SVG terminal command
+gp_svg_term() { echo "set terminal svg size $1,$2 dynamic font \"DejaVu Sans,12\" ${3:-noenhanced} background \"#ffffff\""; }
+# gp_palette NAME... — the gnuplot definitions of every model's colour and
+# marker (scripts/palette.sh), covering NAMEs too; pass it with gnuplot -e
+gp_palette() { "$C10K_ROOT/scripts/palette.sh" --gnuplot "$@"; }
+
+# --- metadata -------------------------------------------------------------------
+# meta_get FILE KEY... — the value of the first KEY that FILE holds (meta.txt
+# written by scripts/meta.sh; older files used other names for some keys,
+# e.g. cpu_model for cpu: list both)
+meta_get() {
+  local f=$1 k v; shift
+  for k in "$@"; do
+    v=$(sed -n "s/^$k: //p" "$f" 2>/dev/null | head -n 1)
+    [ -n "$v" ] && { echo "$v"; return 0; }
+  done
+  return 0
+}
+# meta_machine FILE — "CPU, N cores, Linux X" for a chart's footnote
+meta_machine() {
+  local k; k=$(meta_get "$1" kernel)
+  case $k in Linux*|"") ;; *) k="Linux $k" ;; esac
+  echo "$(meta_get "$1" cpu cpu_model), $(meta_get "$1" cores) cores, $k"
+}
