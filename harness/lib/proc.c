@@ -195,16 +195,16 @@ int proc_wait_ready(struct proc *p, int timeout_ms)
     }
 }
 
-int proc_drain(struct proc *p)
+int proc_read(struct proc *p, char *buf, size_t *len, size_t cap)
 {
     if (p->out_fd < 0)
         return 0;
-    char buf[4096];
+    char tmp[4096];
     for (;;) {
         struct pollfd pfd = {p->out_fd, POLLIN, 0};
         if (poll(&pfd, 1, 0) <= 0)
             return 1;
-        ssize_t n = read(p->out_fd, buf, sizeof buf);
+        ssize_t n = read(p->out_fd, tmp, sizeof tmp);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             return 1;
         if (n <= 0) {
@@ -212,7 +212,18 @@ int proc_drain(struct proc *p)
             p->out_fd = -1;
             return 0;
         }
+        if (buf && *len + 1 < cap) {
+            size_t keep = (size_t)n < cap - 1 - *len ? (size_t)n : cap - 1 - *len;
+            memcpy(buf + *len, tmp, keep);
+            *len += keep;
+            buf[*len] = '\0';
+        }
     }
+}
+
+int proc_drain(struct proc *p)
+{
+    return proc_read(p, NULL, NULL, 0);
 }
 
 int proc_wait(struct proc *p, int timeout_ms)

@@ -61,9 +61,12 @@ int proc_spawn(struct proc *p, char *const argv[], const struct proc_opts *o);
  * program closed its output or exited first). Lines before it are skipped. */
 int proc_wait_ready(struct proc *p, int timeout_ms);
 
-/* Read and discard what the program wrote on stdout (so that it never blocks
- * on a full pipe); closes the pipe at end of file. Returns 0 once closed,
- * 1 while open. */
+/* Read what the program wrote on stdout, without waiting, so that it never
+ * blocks on a full pipe: appended to buf (at most cap-1 bytes kept, NUL-
+ * terminated, *len updated; the rest discarded), or discarded when buf is
+ * NULL. Closes the pipe at end of file. Returns 0 once closed, 1 while open. */
+int proc_read(struct proc *p, char *buf, size_t *len, size_t cap);
+/* proc_read without keeping anything. */
 int proc_drain(struct proc *p);
 
 /* Wait up to timeout_ms (-1: no limit) for it to exit and reap it (its
