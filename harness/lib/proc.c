@@ -241,14 +241,7 @@ int proc_wait(struct proc *p, int timeout_ms)
             return -1;
         if (timeout_ms >= 0 && proc_now_ms() >= deadline)
             return 1;
-        if (p->out_fd >= 0) { /* wake on output too, so the caller's pipe keeps moving */
-            struct pollfd pfd = {p->out_fd, POLLIN, 0};
-            poll(&pfd, 1, 10);
-            if (pfd.revents & (POLLHUP | POLLERR))
-                usleep(10000);
-        } else {
-            usleep(10000);
-        }
+        usleep(timeout_ms >= 0 && timeout_ms < 10 ? 1000 : 10000);
     }
 }
 

@@ -119,7 +119,7 @@ static void registry_read(void)
         if (!registry_is_model(models, e->d_name))
             continue;
         struct registry_entry *m = &registry_list[registry_n++];
-        snprintf(m->name, sizeof m->name, "%s", e->d_name);
+        memcpy(m->name, e->d_name, strlen(e->d_name) + 1); /* fits: registry_is_model checked */
         char order[32];
         m->order = registry_about(m->name, "order", order, sizeof order) == 0
                        ? strtol(order, NULL, 10) : 1000;
