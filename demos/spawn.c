@@ -194,10 +194,9 @@ static int spawn_loop(struct spawn_res *r)
 /* --- the report ------------------------------------------------------------ */
 
 /* What one unit of concurrency is, and how to make many. A model's unit is
- * read from its models/NAME/about.txt: the first of these words in its
- * "connection:" line ("a POSIX thread, created for each connection"). */
+ * the one its models/NAME/about.txt names for a connection (registry_unit). */
 struct spawn_kind {
-    const char *word;                 /* the word in about.txt */
+    const char *word;                 /* the unit, as registry_unit() says it */
     const char *unit;                 /* what many units are called */
     int (*run)(struct spawn_res *);   /* creates them */
 };
@@ -208,20 +207,14 @@ static const struct spawn_kind spawn_kinds[] = {
     {"coroutine", "coroutines", spawn_loop},
 };
 
-/* The kind of unit the model `name` gives each connection, or NULL. */
+/* How to create the units of the model `name`, or NULL. */
 static const struct spawn_kind *spawn_kind_of(const char *name)
 {
-    char conn[256];
-    if (registry_about(name, "connection", conn, sizeof conn) < 0)
-        return NULL;
-    const struct spawn_kind *best = NULL;
-    const char *at = NULL;
-    for (size_t i = 0; i < sizeof spawn_kinds / sizeof spawn_kinds[0]; i++) {
-        const char *w = strstr(conn, spawn_kinds[i].word);
-        if (w && (!at || w < at))
-            best = &spawn_kinds[i], at = w;
-    }
-    return best;
+    const char *unit = registry_unit(name);
+    for (size_t i = 0; unit && i < sizeof spawn_kinds / sizeof spawn_kinds[0]; i++)
+        if (strcmp(unit, spawn_kinds[i].word) == 0)
+            return &spawn_kinds[i];
+    return NULL;
 }
 
 static int spawn_one(const char *name, const struct spawn_kind *k)

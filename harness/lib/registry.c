@@ -161,3 +161,28 @@ const char *registry_join(const char *sep, char *buf, size_t cap)
         len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? sep : "", m[i]);
     return buf;
 }
+
+const char *registry_unit(const char *name)
+{
+    static const char *const units[] = {"process", "thread", "coroutine"};
+    char conn[256];
+    if (registry_about(name, "connection", conn, sizeof conn) < 0)
+        return NULL;
+    const char *best = NULL, *at = NULL;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        const char *w = strstr(conn, units[i]);
+        if (w && (!at || w < at))
+            best = units[i], at = w;
+    }
+    return best;
+}
+
+const char *registry_first_with_unit(const char *unit)
+{
+    for (const char *const *m = registry_models(); *m; m++) {
+        const char *u = registry_unit(*m);
+        if (u && strcmp(u, unit) == 0)
+            return *m;
+    }
+    return NULL;
+}

@@ -36,6 +36,16 @@ int registry_has(const char *name);
  * colon skipped). Returns 0, or -1 with errno ENOENT (no such file or key). */
 int registry_about(const char *name, const char *key, char *buf, size_t cap);
 
+/* What the model `name` makes of each connection, read from the
+ * "connection:" line of its about.txt: the first of the words "process",
+ * "thread" and "coroutine" in it; NULL if none (or no such model). The demos
+ * that show one way of switching per unit use it. */
+const char *registry_unit(const char *name);
+
+/* The first registered model (by order, then name) whose unit is `unit`,
+ * or NULL. */
+const char *registry_first_with_unit(const char *unit);
+
 /* The names joined by `sep` into buf ("fork,threads,loop"), cut to fit;
  * returns buf. */
 const char *registry_join(const char *sep, char *buf, size_t cap);
