@@ -70,17 +70,20 @@ int proc_read(struct proc *p, char *buf, size_t *len, size_t cap);
 int proc_drain(struct proc *p);
 
 /* Wait up to timeout_ms (-1: no limit) for it to exit and reap it (its
- * stdout is left alone: drain it meanwhile if it may fill the pipe). Returns 0 once reaped, 1 if it still runs, -1 with errno. */
+ * stdout is left alone: drain it meanwhile if it may fill the pipe).
+ * Returns 0 once reaped, 1 if it still runs, -1 with errno. */
 int proc_wait(struct proc *p, int timeout_ms);
 
-/* Stop it: SIGTERM to the program, up to grace_ms for it to exit, then
- * SIGKILL (to its group, if own_group); reap it. Anything left in its group
- * afterwards is killed and sets p->orphans. Returns 0 if it exited within the
- * grace period, -1 with p->why set if it had to be killed. Closes out_fd. */
+/* Stop it: SIGTERM to the program, up to grace_ms for it to exit (its stdout
+ * drained meanwhile), then SIGKILL (to its group, if own_group); reap it.
+ * Anything left in its group afterwards is killed and sets p->orphans.
+ * Returns 0 if it exited within the grace period (or was reaped already),
+ * -1 with p->why set if it had to be killed or could not be reaped. Closes
+ * out_fd. */
 int proc_stop(struct proc *p, int grace_ms);
 
-/* Kill it and its group with SIGKILL at once, without waiting: for a signal
- * handler (async-signal-safe). */
+/* SIGKILL `pid` (its whole group if own_group) at once, without waiting:
+ * for a signal handler (async-signal-safe). Does nothing for pid <= 0. */
 void proc_kill_now(pid_t pid, int own_group);
 
 /* Its exit as one number, the shell's way: the exit status, 128+N if signal
