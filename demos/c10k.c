@@ -9,17 +9,17 @@
  * works in any terminal, over ssh too. At the end it stops the server with
  * SIGTERM (by its PID) and prints the memory per connection. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include "demo.h"
 #include "flags.h"
+#include "proc.h"
+#include "registry.h"
 
 struct c10k_opts {
     const char *model; /* --model: which echo server */
@@ -38,8 +38,7 @@ struct c10k_sample {
 
 static struct c10k_opts opt = {"loop", 10000, 2000, 2000, 1000, 0};
 static volatile sig_atomic_t c10k_stop; /* set by SIGINT/SIGTERM: wind down */
-static pid_t c10k_server = -1;          /* the echo server we started */
-static int c10k_port;                   /* where it listens */
+static struct proc c10k_server;         /* the echo server we started (harness/lib/proc.c) */
 static int *c10k_fds;                   /* our client sockets */
 static long c10k_open;                  /* how many of them are open */
 static struct c10k_sample *c10k_hist;   /* every sample, for the chart */
@@ -71,7 +70,7 @@ static int c10k_raise_nofile(long need)
 /* Start bin/echo-MODEL --port 0 and read its ready line (5 s at most). */
 static int c10k_start_server(void)
 {
-    char dir[4096], path[4200], line[256];
+    char dir[4096], path[4200];
     if (demo_bin_dir(dir, sizeof dir) < 0)
         snprintf(dir, sizeof dir, "bin");
     snprintf(path, sizeof path, "%s/echo-%s", dir, opt.model);
@@ -79,61 +78,38 @@ static int c10k_start_server(void)
         fprintf(stderr, "demo-c10k: %s not found (run make)\n", path);
         return -1;
     }
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
-    c10k_server = fork();
-    if (c10k_server < 0)
-        return -1;
-    if (c10k_server == 0) {
-        dup2(p[1], STDOUT_FILENO);
-        execl(path, path, "--port", "0", "--backlog", "4096", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t have = 0;
-    struct pollfd pf = {p[0], POLLIN, 0};
-    while (have < sizeof line - 1 && !memchr(line, '\n', have) && poll(&pf, 1, 5000) > 0) {
-        ssize_t n = read(p[0], line + have, sizeof line - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-    }
-    line[have] = '\0';
-    close(p[0]); /* servers ignore SIGPIPE and print nothing more */
-    if (sscanf(line, "listening on %*[^:]:%d", &c10k_port) != 1) {
-        fprintf(stderr, "demo-c10k: %s gave no ready line\n", path);
+    char *argv[] = {path, "--port", "0", "--backlog", "4096", NULL};
+    struct proc_opts o = {.pipe_stdout = 1};
+    if (proc_spawn(&c10k_server, argv, &o) < 0) {
+        fprintf(stderr, "demo-c10k: cannot start %s: %s\n", path, strerror(errno));
         return -1;
     }
-    demo_say("server: %s (pid %d) on 127.0.0.1:%d", path, (int)c10k_server, c10k_port);
+    if (proc_wait_ready(&c10k_server, 5000) < 0) {
+        fprintf(stderr, "demo-c10k: %s\n", c10k_server.why);
+        return -1;
+    }
+    close(c10k_server.out_fd); /* servers ignore SIGPIPE and print nothing more */
+    c10k_server.out_fd = -1;
+    demo_say("server: %s (pid %d) on 127.0.0.1:%d", path, (int)c10k_server.pid, c10k_server.port);
     return 0;
 }
 
-/* SIGTERM the server by PID, wait up to 5 s; returns its exit status or -1. */
+/* SIGTERM the server by PID, wait up to 5 s (then SIGKILL); returns its exit
+ * status (124: it had to be killed) or -1 if it is not running. */
 static int c10k_stop_server(void)
 {
-    if (c10k_server <= 0)
+    if (c10k_server.pid <= 0)
         return -1;
-    kill(c10k_server, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 500; i++) {
-        pid_t r = waitpid(c10k_server, &status, WNOHANG);
-        if (r == c10k_server)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (r < 0)
-            return -1;
-        demo_block_ms(10);
-    }
-    kill(c10k_server, SIGKILL);
-    waitpid(c10k_server, &status, 0);
-    return 124;
+    if (proc_stop(&c10k_server, 5000) < 0)
+        fprintf(stderr, "demo-c10k: %s\n", c10k_server.why);
+    return proc_exit_code(&c10k_server);
 }
 
 /* PSS of the server's whole process tree (models/common/procstat.c), or -1. */
 static long c10k_tree_pss(void)
 {
     struct procstat_tree t;
-    return procstat_tree(c10k_server, &t) == 0 ? t.pss_kib : -1;
+    return procstat_tree(c10k_server.pid, &t) == 0 ? t.pss_kib : -1;
 }
 
 /* --- the chart ------------------------------------------------------------- */
@@ -190,7 +166,7 @@ static void c10k_sample(long long t0)
 /* Open one more idle connection (a non-blocking connect). */
 static int c10k_connect_one(void)
 {
-    int fd = net_connect_start("127.0.0.1", c10k_port);
+    int fd = net_connect_start("127.0.0.1", c10k_server.port);
     if (fd < 0) {
         fprintf(stderr, "demo-c10k: connection #%ld: %s\n", c10k_open + 1, strerror(errno));
         return -1;
@@ -238,8 +214,11 @@ static int c10k_ramp(void)
 
 int main(int argc, char **argv)
 {
+    char models[512], model_help[600];
+    registry_join(", ", models, sizeof models); /* the models of models/NAME/about.txt */
+    snprintf(model_help, sizeof model_help, "echo server to load: %s", models);
     const struct flag flags[] = {
-        {"model", 'm', FLAG_STR, &opt.model, 0, 0, "M", "echo server to load: loop, threads or fork"},
+        {"model", 'm', FLAG_STR, &opt.model, 0, 0, "M", model_help},
         {"conns", 'c', FLAG_INT, &opt.conns, 1, 100000, "N", "idle connections to open"},
         {"rate", 'r', FLAG_INT, &opt.rate, 1, 100000, "N", "new connections per second"},
         {"hold-ms", 0, FLAG_INT, &opt.hold_ms, 0, 600000, "MS", "stay at the top this long"},
@@ -254,8 +233,9 @@ int main(int argc, char **argv)
         "with gnuplot's dumb terminal. Ctrl-C stops early, cleanly.",
         flags, 0};
     flags_parse(&spec, argc, argv);
-    if (strcmp(opt.model, "loop") && strcmp(opt.model, "threads") && strcmp(opt.model, "fork"))
-        flags_die(&spec, "--model: '%s' is not loop, threads or fork", opt.model);
+    if (!registry_has(opt.model))
+        flags_die(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
+                  registry_count() ? models : "none");
 
     int rc = 1;
     struct sigaction sa = {.sa_handler = c10k_on_signal};
@@ -286,13 +266,13 @@ int main(int argc, char **argv)
     rc = ramp < 0 ? 1 : 0; /* Ctrl-C is a clean stop too */
 out:;
     int st = c10k_stop_server();
-    if (c10k_server > 0)
+    if (st >= 0)
         demo_say("server stopped with SIGTERM: exit status %d", st);
     for (long i = 0; i < c10k_open; i++)
         close(c10k_fds[i]);
     free(c10k_fds);
     free(c10k_hist);
-    if (st != 0 && c10k_server > 0)
+    if (st > 0)
         rc = 1;
     return rc;
 }

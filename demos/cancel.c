@@ -109,8 +109,9 @@ static int cancel_run_threads(void)
 int main(int argc, char **argv)
 {
     const char *model = "all";
+    char models_help[512];
     const struct flag flags[] = {
-        {"model", 'm', FLAG_STR, &model, 0, 0, "M", "loop, threads or all"},
+        {"model", 'm', FLAG_STR, &model, 0, 0, "M", demo_models_help(models_help, sizeof models_help)},
         {"every-ms", 0, FLAG_INT, &cancel_every_ms, 10, 10000, "MS", "time between \"working\" lines"},
         {"after-ms", 0, FLAG_INT, &cancel_after_ms, 0, 60000, "MS", "cancel the worker after this long"},
         {0},
@@ -119,17 +120,17 @@ int main(int argc, char **argv)
         "demo-cancel", "[flags]",
         "A worker says \"working\" every second and is cancelled after 3.5 s: in the\n"
         "loop its co_sleep fails with ECANCELED and it cleans up; with threads\n"
-        "pthread_cancel unwinds it through its cleanup handler.",
+        "pthread_cancel unwinds it through its cleanup handler. A model runs the\n"
+        "variant of the unit its about.txt names (coroutine or thread).",
         flags, 0};
     flags_parse(&spec, argc, argv);
-    int all = strcmp(model, "all") == 0;
-    if (!all && strcmp(model, "loop") && strcmp(model, "threads"))
-        flags_die(&spec, "--model: '%s' is not loop, threads or all", model);
+    static const char *const units[] = {"coroutine", "thread", NULL};
+    demo_check_model(&spec, model, units);
 
     int rc = 0;
-    if (all || !strcmp(model, "loop"))
+    if (demo_model_for(model, "coroutine"))
         rc |= cancel_run_loop();
-    if (all || !strcmp(model, "threads"))
+    if (demo_model_for(model, "thread"))
         rc |= cancel_run_threads();
     return rc ? 1 : 0;
 }

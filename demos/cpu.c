@@ -101,7 +101,8 @@ static double cpu_seconds(void)
 }
 
 struct cpu_row {
-    const char *model;  /* loop, threads or fork */
+    const char *unit;   /* the unit of concurrency: coroutine, thread or process */
+    const char *model;  /* the model it runs as (demo_model_for), NULL: skipped */
     int (*run)(void);   /* runs the whole job that way */
     double wall_s;      /* elapsed time */
     double cpu_s;       /* CPU time spent */
@@ -143,8 +144,9 @@ static void cpu_calibrate(void)
 int main(int argc, char **argv)
 {
     const char *model = "all";
+    char models_help[512];
     const struct flag flags[] = {
-        {"model", 'm', FLAG_STR, &model, 0, 0, "M", "loop, threads, fork or all"},
+        {"model", 'm', FLAG_STR, &model, 0, 0, "M", demo_models_help(models_help, sizeof models_help)},
         {"workers", 'n', FLAG_INT, &cpu_workers, 1, 64, "N", "workers the job is split across"},
         {"job-ms", 0, FLAG_INT, &cpu_job_ms, 10, 20000, "MS", "the whole job's length on one core"},
         {0},
@@ -153,19 +155,19 @@ int main(int argc, char **argv)
         "demo-cpu", "[flags]",
         "One CPU-bound job (work_do) split across N workers as coroutines, threads\n"
         "and processes: wall time, CPU time and cores used. Coroutines share one\n"
-        "core; threads and processes use them all.",
+        "core; threads and processes use them all. A model runs the variant of the\n"
+        "unit its about.txt names for a connection.",
         flags, 0};
     flags_parse(&spec, argc, argv);
+    static const char *const units[] = {"coroutine", "thread", "process", NULL};
+    demo_check_model(&spec, model, units);
     struct cpu_row rows[] = {
-        {"loop", cpu_run_loop, 0, 0},
-        {"threads", cpu_run_threads, 0, 0},
-        {"fork", cpu_run_fork, 0, 0},
+        {"coroutine", NULL, cpu_run_loop, 0, 0},
+        {"thread", NULL, cpu_run_threads, 0, 0},
+        {"process", NULL, cpu_run_fork, 0, 0},
     };
-    int all = strcmp(model, "all") == 0, picked = 0;
     for (int i = 0; i < 3; i++)
-        picked |= all || !strcmp(model, rows[i].model);
-    if (!picked)
-        flags_die(&spec, "--model: '%s' is not loop, threads, fork or all", model);
+        rows[i].model = demo_model_for(model, rows[i].unit);
     if (co_init(0) < 0) {
         fprintf(stderr, "demo-cpu: co_init: %s\n", strerror(errno));
         return 1;
@@ -177,12 +179,12 @@ int main(int argc, char **argv)
     fflush(stdout);
     int rc = 0;
     for (int i = 0; i < 3; i++)
-        if (all || !strcmp(model, rows[i].model))
+        if (rows[i].model)
             rc |= cpu_measure(&rows[i]);
 
     printf("\n%-8s %8s %8s %11s\n", "model", "wall_s", "cpu_s", "cores_used");
     for (int i = 0; i < 3; i++)
-        if (all || !strcmp(model, rows[i].model))
+        if (rows[i].model)
             printf("%-8s %8.3f %8.3f %11.2f\n", rows[i].model, rows[i].wall_s, rows[i].cpu_s,
                    rows[i].cpu_s / rows[i].wall_s);
     return rc ? 1 : 0;

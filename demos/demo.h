@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flags.h"
 #include "net.h"
 #include "procstat.h"
+#include "registry.h"
 
 /* Print "HH:MM:SS.micro " + the formatted text + "\n" on stdout, atomically. */
 static inline void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -86,6 +88,44 @@ static inline int demo_bin_dir(char *out, size_t cap)
         return -1;
     *slash = '\0';
     return 0;
+}
+
+/* Some demos show one way of switching per unit of concurrency ("process",
+ * "thread", "coroutine") and take --model: "all", or a model of the registry
+ * (models/NAME/about.txt), whose unit picks the way. The model a variant for
+ * `unit` runs as: with "all", the first registered model of that unit; with
+ * a model, that model if its unit is `unit`. NULL: skip the variant. */
+static inline const char *demo_model_for(const char *arg, const char *unit)
+{
+    if (strcmp(arg, "all") == 0)
+        return registry_first_with_unit(unit);
+    const char *u = registry_unit(arg);
+    return u && strcmp(u, unit) == 0 ? arg : NULL;
+}
+
+/* Check --model against the registry and the units[] (NULL-terminated) the
+ * demo shows; one line and exit 2 if it is neither "all" nor such a model. */
+static inline void demo_check_model(const struct flags_spec *spec, const char *arg, const char *const units[])
+{
+    char models[512];
+    if (strcmp(arg, "all") == 0)
+        return;
+    if (!registry_has(arg))
+        flags_die(spec, "--model: '%s' is not %s or all", arg, registry_join(", ", models, sizeof models));
+    for (int i = 0; units[i]; i++)
+        if (demo_model_for(arg, units[i]))
+            return;
+    const char *unit = registry_unit(arg);
+    flags_die(spec, "--model: '%s' gives each connection %s %s; this demo has no such variant", arg,
+              unit ? "a" : "no", unit ? unit : "process, thread or coroutine");
+}
+
+/* "MODEL, MODEL or all" for --help: the registered models. */
+static inline const char *demo_models_help(char *buf, size_t cap)
+{
+    char models[480];
+    snprintf(buf, cap, "%s or all", registry_join(", ", models, sizeof models));
+    return buf;
 }
 
 #endif

@@ -132,8 +132,9 @@ static int sched_loop_concurrent(struct sched_job *j) { return sched_run_loop(sc
 int main(int argc, char **argv)
 {
     const char *model = "all";
+    char models_help[512];
     const struct flag flags[] = {
-        {"model", 'm', FLAG_STR, &model, 0, 0, "M", "loop, threads, fork or all"},
+        {"model", 'm', FLAG_STR, &model, 0, 0, "M", demo_models_help(models_help, sizeof models_help)},
         {"unit-ms", 0, FLAG_INT, &sched_unit_ms, 1, 10000, "MS", "the '1 s' of the lesson, in milliseconds"},
         {0},
     };
@@ -141,12 +142,12 @@ int main(int argc, char **argv)
         "demo-schedule", "[flags]",
         "Say \"Hello!\" after 1 s and \"Hi!\" after 2 s: first one after the other\n"
         "(3 s in total), then concurrently (2 s) with coroutines, threads and\n"
-        "processes. Every line carries the wall clock: the timing is the lesson.",
+        "processes. Every line carries the wall clock: the timing is the lesson.\n"
+        "A model runs the variant of the unit its about.txt names for a connection.",
         flags, 0};
     flags_parse(&spec, argc, argv);
-    int all = strcmp(model, "all") == 0;
-    if (!all && strcmp(model, "loop") && strcmp(model, "threads") && strcmp(model, "fork"))
-        flags_die(&spec, "--model: '%s' is not loop, threads, fork or all", model);
+    static const char *const units[] = {"coroutine", "thread", "process", NULL};
+    demo_check_model(&spec, model, units);
 
     struct sched_job jobs[2] = {{1 * sched_unit_ms, "Hello!"}, {2 * sched_unit_ms, "Hi!"}};
     if (co_init(0) < 0) {
@@ -154,17 +155,25 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (all || !strcmp(model, "loop"))
-        rc |= sched_variant("sequential: one coroutine awaits say_after(1 s), then say_after(2 s)",
-                            "sequential loop", sched_loop_sequential, jobs);
-    if (all || !strcmp(model, "loop"))
-        rc |= sched_variant("concurrent, loop: two coroutines on one thread, co_sleep",
-                            "concurrent loop", sched_loop_concurrent, jobs);
-    if (all || !strcmp(model, "threads"))
-        rc |= sched_variant("concurrent, threads: two pthreads, blocking nanosleep",
-                            "concurrent threads", sched_run_threads, jobs);
-    if (all || !strcmp(model, "fork"))
-        rc |= sched_variant("concurrent, fork: two child processes, blocking nanosleep",
-                            "concurrent fork", sched_run_fork, jobs);
+    char title[160], tag[80];
+    const char *m;
+    if ((m = demo_model_for(model, "coroutine"))) {
+        snprintf(tag, sizeof tag, "sequential %s", m);
+        rc |= sched_variant("sequential: one coroutine awaits say_after(1 s), then say_after(2 s)", tag,
+                            sched_loop_sequential, jobs);
+        snprintf(title, sizeof title, "concurrent, %s: two coroutines on one thread, co_sleep", m);
+        snprintf(tag, sizeof tag, "concurrent %s", m);
+        rc |= sched_variant(title, tag, sched_loop_concurrent, jobs);
+    }
+    if ((m = demo_model_for(model, "thread"))) {
+        snprintf(title, sizeof title, "concurrent, %s: two pthreads, blocking nanosleep", m);
+        snprintf(tag, sizeof tag, "concurrent %s", m);
+        rc |= sched_variant(title, tag, sched_run_threads, jobs);
+    }
+    if ((m = demo_model_for(model, "process"))) {
+        snprintf(title, sizeof title, "concurrent, %s: two child processes, blocking nanosleep", m);
+        snprintf(tag, sizeof tag, "concurrent %s", m);
+        rc |= sched_variant(title, tag, sched_run_fork, jobs);
+    }
     return rc ? 1 : 0;
 }

@@ -17,6 +17,7 @@
 #include "coro.h"
 #include "demo.h"
 #include "flags.h"
+#include "registry.h"
 
 struct spawn_res {
     long made;         /* units actually created */
@@ -192,38 +193,53 @@ static int spawn_loop(struct spawn_res *r)
 
 /* --- the report ------------------------------------------------------------ */
 
+/* What one unit of concurrency is, and how to make many. A model's unit is
+ * the one its models/NAME/about.txt names for a connection (registry_unit). */
 struct spawn_kind {
-    const char *name;                 /* --kind value */
-    const char *unit;                 /* what one unit is called */
+    const char *word;                 /* the unit, as registry_unit() says it */
+    const char *unit;                 /* what many units are called */
     int (*run)(struct spawn_res *);   /* creates them */
 };
 
 static const struct spawn_kind spawn_kinds[] = {
-    {"fork", "processes", spawn_fork},
-    {"threads", "threads", spawn_threads},
-    {"loop", "coroutines", spawn_loop},
+    {"process", "processes", spawn_fork},
+    {"thread", "threads", spawn_threads},
+    {"coroutine", "coroutines", spawn_loop},
 };
 
-static int spawn_one(const struct spawn_kind *k)
+/* How to create the units of the model `name`, or NULL. */
+static const struct spawn_kind *spawn_kind_of(const char *name)
+{
+    const char *unit = registry_unit(name);
+    for (size_t i = 0; unit && i < sizeof spawn_kinds / sizeof spawn_kinds[0]; i++)
+        if (strcmp(unit, spawn_kinds[i].word) == 0)
+            return &spawn_kinds[i];
+    return NULL;
+}
+
+static int spawn_one(const char *name, const struct spawn_kind *k)
 {
     struct spawn_res r = {0, 0, 0, 0, 0};
-    demo_say("%s: creating %ld %s...", k->name, spawn_count, k->unit);
+    demo_say("%s: creating %ld %s...", name, spawn_count, k->unit);
     int rc = k->run(&r);
     if (r.made == 0)
         return -1;
-    demo_say("%s: %ld %s created and finished in %.3f s = %.1f us each", k->name, r.made, k->unit,
+    demo_say("%s: %ld %s created and finished in %.3f s = %.1f us each", name, r.made, k->unit,
              r.seconds, r.seconds * 1e6 / (double)r.made);
     if (!spawn_nomem)
         demo_say("%s: all alive: PSS +%.1f KiB each (user space); MemAvailable drop %.1f KiB each (with kernel; machine-wide, noisy)",
-                 k->name, (double)r.user_kib / (double)r.made, (double)r.total_kib / (double)r.made);
+                 name, (double)r.user_kib / (double)r.made, (double)r.total_kib / (double)r.made);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
     const char *kind = "all";
+    char models[512], kind_help[600];
+    registry_join(", ", models, sizeof models); /* the models of models/NAME/about.txt */
+    snprintf(kind_help, sizeof kind_help, "%s or all", models);
     const struct flag flags[] = {
-        {"kind", 'k', FLAG_STR, &kind, 0, 0, "K", "fork, threads, loop or all"},
+        {"kind", 'k', FLAG_STR, &kind, 0, 0, "K", kind_help},
         {"count", 'n', FLAG_INT, &spawn_count, 1, 20000, "N", "units to create"},
         {"no-mem", 0, FLAG_BOOL, &spawn_nomem, 0, 0, NULL, "do not hold the units alive to measure memory (for timing)"},
         {0},
@@ -231,22 +247,29 @@ int main(int argc, char **argv)
     const struct flags_spec spec = {
         "demo-spawn", "[flags]",
         "Create N processes, threads or coroutines that do nothing and finish:\n"
-        "time per unit, and memory per unit while all of them are alive.\n"
+        "time per unit, and memory per unit while all of them are alive. A model's\n"
+        "unit is the one its models/NAME/about.txt names for a connection.\n"
         "MemAvailable is machine-wide: other programs running at once blur it.",
         flags, 0};
     flags_parse(&spec, argc, argv);
-    int all = strcmp(kind, "all") == 0, picked = 0;
-    for (int i = 0; i < 3; i++)
-        picked |= all || !strcmp(kind, spawn_kinds[i].name);
-    if (!picked)
-        flags_die(&spec, "--kind: '%s' is not fork, threads, loop or all", kind);
+    int all = strcmp(kind, "all") == 0;
+    if (!all && !registry_has(kind))
+        flags_die(&spec, "--kind: '%s' is not %s or all", kind, models);
+    if (!all && !spawn_kind_of(kind))
+        flags_die(&spec, "--kind: model '%s' gives a connection no process, thread or coroutine", kind);
     if (co_init(0) < 0) {
         fprintf(stderr, "demo-spawn: co_init: %s\n", strerror(errno));
         return 1;
     }
     int rc = 0;
-    for (int i = 0; i < 3; i++)
-        if (all || !strcmp(kind, spawn_kinds[i].name))
-            rc |= spawn_one(&spawn_kinds[i]);
+    for (const char *const *m = registry_models(); *m; m++) {
+        const struct spawn_kind *k = spawn_kind_of(*m);
+        if (!all && strcmp(kind, *m) != 0)
+            continue;
+        if (k)
+            rc |= spawn_one(*m, k);
+        else
+            demo_say("%s: skipped: its connection is no process, thread or coroutine", *m);
+    }
     return rc ? 1 : 0;
 }

@@ -8,17 +8,16 @@
  * on port 0; without it, a slow peer written here runs as a coroutine in the
  * same loop — the client's wait does not stop it from serving. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
 
 #include "coro.h"
 #include "demo.h"
 #include "flags.h"
+#include "proc.h"
 
 struct tmo_opts {
     long slow_ms;       /* --slow-ms: server delay of the request that times out */
@@ -30,7 +29,7 @@ struct tmo_opts {
 
 static struct tmo_opts tmo = {3000, 200, 1000, 100, "auto"};
 static int tmo_port;            /* where the slow server listens */
-static pid_t tmo_fetchd = -1;   /* the fetchd child, if we started one */
+static struct proc tmo_fetchd;  /* the fetchd child, if we started one (harness/lib/proc.c) */
 
 /* --- the client: one request under one deadline -------------------------- */
 
@@ -163,45 +162,28 @@ static int tmo_start_local(void)
 /* Start `path` --port 0 and read its ready line (5 s at most). */
 static int tmo_start_fetchd(const char *path)
 {
-    int p[2];
-    if (pipe(p) < 0)
-        return -1;
-    tmo_fetchd = fork();
-    if (tmo_fetchd < 0)
-        return -1;
-    if (tmo_fetchd == 0) {
-        dup2(p[1], STDOUT_FILENO);
-        close(p[0]);
-        close(p[1]);
-        execl(path, path, "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    char line[256];
-    size_t have = 0;
-    struct pollfd pf = {p[0], POLLIN, 0};
-    while (have < sizeof line - 1 && !memchr(line, '\n', have) && poll(&pf, 1, 5000) > 0) {
-        ssize_t n = read(p[0], line + have, sizeof line - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-    }
-    line[have] = '\0';
-    close(p[0]); /* servers ignore SIGPIPE; fetchd prints nothing more */
-    if (sscanf(line, "listening on %*[^:]:%d", &tmo_port) != 1) {
-        fprintf(stderr, "demo-timeout: %s gave no ready line\n", path);
+    char *argv[] = {(char *)path, "--port", "0", NULL};
+    struct proc_opts o = {.pipe_stdout = 1};
+    if (proc_spawn(&tmo_fetchd, argv, &o) < 0) {
+        fprintf(stderr, "demo-timeout: cannot start %s: %s\n", path, strerror(errno));
         return -1;
     }
-    demo_say("server: %s (pid %d) on 127.0.0.1:%d", path, (int)tmo_fetchd, tmo_port);
+    if (proc_wait_ready(&tmo_fetchd, 5000) < 0) {
+        fprintf(stderr, "demo-timeout: %s\n", tmo_fetchd.why);
+        return -1;
+    }
+    close(tmo_fetchd.out_fd); /* servers ignore SIGPIPE; fetchd prints nothing more */
+    tmo_fetchd.out_fd = -1;
+    tmo_port = tmo_fetchd.port;
+    demo_say("server: %s (pid %d) on 127.0.0.1:%d", path, (int)tmo_fetchd.pid, tmo_port);
     return 0;
 }
 
+/* SIGTERM fetchd, SIGKILL if it has not stopped within 5 s. */
 static void tmo_stop_fetchd(void)
 {
-    if (tmo_fetchd <= 0)
-        return;
-    kill(tmo_fetchd, SIGTERM);
-    waitpid(tmo_fetchd, NULL, 0);
+    if (tmo_fetchd.pid > 0 && proc_stop(&tmo_fetchd, 5000) < 0)
+        fprintf(stderr, "demo-timeout: %s\n", tmo_fetchd.why);
 }
 
 static int tmo_start_server(void)

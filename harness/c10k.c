@@ -19,9 +19,13 @@
  *            the kernel objects it allocated); our own cgroup measures the client
  *            side, which is subtracted from the meminfo figure to compare the two.
  * docs/c10k.md says what each figure includes. One CSV row per N and repetition. */
+#include "c10k_conns.h"
+#include "cgroup.h"
 #include "flags.h"
 #include "net.h"
+#include "proc.h"
 #include "procstat.h"
+#include "registry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,10 +54,6 @@ enum {
     C10K_READY_MS = 5000,  /* how long a server may take to print its ready line */
     C10K_STOP_MS = 30000,  /* how long it may take to exit after SIGTERM (10,000 children) */
 };
-
-/* The probe each connection echoes: small, and recognisable. */
-static const char c10k_msg[] = "c10k-ok\n";
-#define C10K_MSG_LEN (sizeof c10k_msg - 1)
 
 struct c10k_opts {
     const char *model;   /* --model: which echo server, bin/echo-MODEL */
@@ -92,287 +92,67 @@ static void c10k_sleep_ms(long ms)
     }
 }
 
-/* ==== memory cgroups: the server's alone, and ours ============================== */
+/* The memory cgroups (harness/lib/cgroup.c): where ours are, or why none. */
+static struct cgroup_env c10k_cg;
 
-/* Where our cgroups live and which interface the kernel offers. */
-struct cg {
-    int version;            /* 1 or 2; 0 = no writable memory cgroup: figures skipped */
-    char base[PATH_MAX];    /* our own memory cgroup's directory: new groups go inside it */
-    char note[256];         /* why cgroups are off, for the progress lines and docs */
-};
-
-/* One reading of a cgroup's counters, in bytes; -1 if unknown. */
-struct cg_reading {
-    long long total;  /* v1 memory.usage_in_bytes (user + kernel, no TCP buffers); v2 memory.current (all) */
-    long long kmem;   /* v1 memory.kmem.usage_in_bytes; v2 memory.stat kernel + sock */
-    long long tcp;    /* v1 memory.kmem.tcp.usage_in_bytes; v2 memory.stat sock */
-};
-
-static struct cg c10k_cg;
-
-static int cg_write(const char *dir, const char *file, const char *text)
+/* Remove a group we made; say so if it stays. */
+static void c10k_cg_remove(const char *dir)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    int err = errno;
-    close(fd);
-    errno = err;
-    return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* Our memory cgroup's path inside its hierarchy, from /proc/self/cgroup:
- * "4:memory:/a/b" (v1) or "0::/a/b" (v2). Returns 1 for v1, 2 for v2, 0. */
-static int cg_self_path(char *out, size_t cap)
-{
-    FILE *f = fopen("/proc/self/cgroup", "re");
-    if (!f)
-        return 0;
-    char line[PATH_MAX + 64];
-    int version = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (!c2)
-            continue;
-        *c2 = '\0';
-        const char *ctrls = c1 + 1, *path = c2 + 1;
-        if (strstr(ctrls, "memory")) { /* a v1 memory hierarchy wins */
-            snprintf(out, cap, "%s", path);
-            version = 1;
-            break;
-        }
-        if (*ctrls == '\0' && line[0] == '0') {
-            snprintf(out, cap, "%s", path);
-            version = 2;
-        }
-    }
-    fclose(f);
-    return version;
-}
-
-/* Find a memory cgroup we may create groups in: inside our own, so that
- * whatever limits we run under still apply to the server. */
-static void cg_init(void)
-{
-    struct cg *c = &c10k_cg;
-    char self[PATH_MAX];
-    c->version = cg_self_path(self, sizeof self);
-    if (strcmp(self, "/") == 0)
-        self[0] = '\0';
-    if (c->version == 1) {
-        snprintf(c->base, sizeof c->base, "/sys/fs/cgroup/memory%s", self);
-    } else if (c->version == 2) {
-        const char *mnt = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup"
-                                                                                : "/sys/fs/cgroup/unified";
-        snprintf(c->base, sizeof c->base, "%s%s", mnt, self);
-        char sub[PATH_MAX + 32], ctl[256] = "";
-        snprintf(sub, sizeof sub, "%s/cgroup.subtree_control", c->base);
-        FILE *f = fopen(sub, "re");
-        if (f) {
-            if (!fgets(ctl, sizeof ctl, f))
-                ctl[0] = '\0';
-            fclose(f);
-        }
-        /* v2 forbids processes in a group that hands controllers to its children,
-         * so only a group with memory already delegated (the root, typically) works. */
-        if (!strstr(ctl, "memory")) {
-            snprintf(c->note, sizeof c->note,
-                     "cgroup v2: memory is not enabled in %s/cgroup.subtree_control; cgroup figures skipped",
-                     c->base);
-            c->version = 0;
-        }
-    } else {
-        snprintf(c->note, sizeof c->note, "no memory cgroup in /proc/self/cgroup; cgroup figures skipped");
-    }
-    if (c->version && access(c->base, W_OK) != 0) {
-        snprintf(c->note, sizeof c->note, "%s is not writable (%s; root needed); cgroup figures skipped",
-                 c->base, strerror(errno));
-        c->version = 0;
-    }
-}
-
-/* Make a new group `name` inside ours; its directory goes to out. */
-static int cg_create(const char *name, char *out, size_t cap)
-{
-    if (!c10k_cg.version)
-        return -1;
-    snprintf(out, cap, "%s/%s", c10k_cg.base, name);
-    if (mkdir(out, 0755) < 0 && errno != EEXIST) {
-        snprintf(c10k_cg.note, sizeof c10k_cg.note, "cannot create %s: %s; cgroup figures skipped", out,
-                 strerror(errno));
-        c10k_cg.version = 0;
-        return -1;
-    }
-    /* v1 counts TCP buffer memory only once a TCP limit has been set: set it
-     * to "unlimited", which switches the counting on and limits nothing. */
-    if (c10k_cg.version == 1)
-        cg_write(out, "memory.kmem.tcp.limit_in_bytes", "-1");
-    return 0;
-}
-
-/* Move process `pid` (0: the caller) into the group at dir. */
-static int cg_join(const char *dir, pid_t pid)
-{
-    char text[32];
-    snprintf(text, sizeof text, "%d\n", (int)(pid ? pid : getpid()));
-    return cg_write(dir, "cgroup.procs", text);
-}
-
-/* A "name value" line of a v2 memory.stat, or -1. */
-static long long cg_stat(const char *dir, const char *name)
-{
-    char path[PATH_MAX + 32], line[256];
-    snprintf(path, sizeof path, "%s/memory.stat", dir);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    long long v = -1;
-    size_t len = strlen(name);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, name, len) == 0 && line[len] == ' ') {
-            v = strtoll(line + len + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
-static long long cg_file(const char *dir, const char *file)
-{
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    return procstat_read_ll(path);
-}
-
-static void cg_read(const char *dir, struct cg_reading *r)
-{
-    r->total = r->kmem = r->tcp = -1;
-    if (!dir[0] || !c10k_cg.version)
-        return;
-    if (c10k_cg.version == 1) {
-        r->total = cg_file(dir, "memory.usage_in_bytes");
-        r->kmem = cg_file(dir, "memory.kmem.usage_in_bytes");
-        r->tcp = cg_file(dir, "memory.kmem.tcp.usage_in_bytes");
-        return;
-    }
-    r->total = cg_file(dir, "memory.current");
-    r->tcp = cg_stat(dir, "sock");
-    long long kernel = cg_stat(dir, "kernel");
-    r->kmem = kernel >= 0 && r->tcp >= 0 ? kernel + r->tcp : -1;
-}
-
-/* What the group holds in all, user and kernel, TCP buffers included:
- * v1 keeps TCP buffers outside usage_in_bytes, v2 inside memory.current. */
-static long long cg_all(const struct cg_reading *r)
-{
-    if (r->total < 0)
-        return -1;
-    return c10k_cg.version == 1 && r->tcp > 0 ? r->total + r->tcp : r->total;
-}
-
-/* Remove an empty group; the kernel may need a moment after its last task exits. */
-static void cg_remove(const char *dir)
-{
-    for (int i = 0; dir[0] && i < 50; i++) {
-        if (rmdir(dir) == 0 || errno == ENOENT)
-            return;
-        c10k_sleep_ms(100);
-    }
-    c10k_say("warning: could not remove cgroup %s: %s", dir, strerror(errno));
+    if (cgroup_remove(dir) < 0)
+        c10k_say("warning: could not remove cgroup %s: %s", dir, strerror(errno));
 }
 
 /* ==== the server ================================================================ */
 
 /* One echo server we started. */
 struct c10k_server {
-    pid_t pid;            /* its PID, 0 when not running */
-    int port;             /* where it listens */
+    struct proc p;        /* the process (harness/lib/proc.c): pid, port, exit */
     int err_fd;           /* a temporary file that receives its stderr */
     char cgroup[PATH_MAX];/* its cgroup's directory, "" if none */
 };
 
-/* Fork, put the child into the cgroup, exec bin/echo-MODEL --port 0, read its
- * ready line. Returns 0, or -1 with a message. */
+/* In the child, before exec: join the server's cgroup BEFORE it can accept anything. */
+static int c10k_join_cgroup(void *dir)
+{
+    return cgroup_join(dir, 0);
+}
+
+/* Start bin/echo-MODEL --port 0 in the server's cgroup and read its ready
+ * line. Returns 0, or -1 with a message. */
 static int c10k_server_start(struct c10k_server *s, const char *path)
 {
     char errname[] = "/tmp/c10k-server-err-XXXXXX";
-    int p[2] = {-1, -1};
     s->err_fd = mkostemp(errname, O_CLOEXEC);
-    if (s->err_fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
-        c10k_say("cannot make a pipe or temporary file: %s", strerror(errno));
-        goto fail;
+    if (s->err_fd < 0) {
+        c10k_say("cannot make a temporary file: %s", strerror(errno));
+        return -1;
     }
     unlink(errname); /* we keep the descriptor; the name goes away */
-    s->pid = fork();
-    if (s->pid < 0) {
-        c10k_say("fork: %s", strerror(errno));
-        s->pid = 0;
-        goto fail;
-    }
-    if (s->pid == 0) { /* the child: join the cgroup BEFORE it can accept anything */
-        if (s->cgroup[0] && cg_join(s->cgroup, 0) < 0)
-            _exit(126);
-        dup2(p[1], STDOUT_FILENO);
-        dup2(s->err_fd, STDERR_FILENO);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGPIPE, SIG_DFL);
-        execl(path, path, "--port", "0", "--backlog", "4096", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    p[1] = -1;
-    char line[256];
-    size_t have = 0;
-    struct pollfd pf = {p[0], POLLIN, 0};
-    while (have < sizeof line - 1 && !memchr(line, '\n', have) && poll(&pf, 1, C10K_READY_MS) > 0) {
-        ssize_t n = read(p[0], line + have, sizeof line - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-    }
-    line[have] = '\0';
-    close(p[0]); /* a server prints nothing after its ready line */
-    if (sscanf(line, "listening on %*[^:]:%d", &s->port) != 1) {
-        c10k_say("%s gave no ready line within %d ms", path, C10K_READY_MS);
+    char *argv[] = {(char *)path, "--port", "0", "--backlog", "4096", NULL};
+    struct proc_opts o = {.pipe_stdout = 1, .err_fd = s->err_fd,
+                          .before_exec = s->cgroup[0] ? c10k_join_cgroup : NULL, .arg = s->cgroup};
+    if (proc_spawn(&s->p, argv, &o) < 0) {
+        c10k_say("cannot start %s: %s", path, strerror(errno));
         return -1;
     }
+    if (proc_wait_ready(&s->p, C10K_READY_MS) < 0) {
+        c10k_say("%s", s->p.why);
+        return -1;
+    }
+    close(s->p.out_fd); /* a server prints nothing after its ready line */
+    s->p.out_fd = -1;
     return 0;
-fail:
-    if (p[0] >= 0)
-        close(p[0]);
-    if (p[1] >= 0)
-        close(p[1]);
-    return -1;
 }
 
-/* SIGTERM the server by PID and wait for it; returns its exit status,
- * 128+signal if a signal ended it, 124 if it had to be killed, -1 if none. */
+/* SIGTERM the server by PID and reap it; returns its exit status, 128+signal
+ * if a signal ended it, 124 if it had to be killed, -1 if none. */
 static int c10k_server_stop(struct c10k_server *s)
 {
-    if (s->pid <= 0)
+    if (s->p.pid <= 0)
         return -1;
-    kill(s->pid, SIGTERM);
-    int status = 0;
-    for (int waited = 0; waited < C10K_STOP_MS; waited += 10) {
-        pid_t r = waitpid(s->pid, &status, WNOHANG);
-        if (r == s->pid) {
-            s->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        if (r < 0)
-            return -1;
-        struct timespec ts = {0, 10000000L};
-        nanosleep(&ts, NULL);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, &status, 0);
-    s->pid = 0;
-    return 124;
+    if (proc_stop(&s->p, C10K_STOP_MS) < 0)
+        c10k_say("%s", s->p.why);
+    return proc_exit_code(&s->p);
 }
 
 /* The last line the server wrote on stderr ("" if none), for stop reasons. */
@@ -392,207 +172,14 @@ static void c10k_server_last_line(const struct c10k_server *s, char *out, size_t
     snprintf(out, cap, "%s", last ? last + 1 : buf);
 }
 
-/* ==== the clients ================================================================ */
-
-enum c10k_state {
-    C10K_IDLE,        /* not started in this step */
-    C10K_CONNECTING,  /* connect() in progress: waiting to become writable */
-    C10K_WAITING,     /* probe sent: waiting for its echo */
-    C10K_DONE,        /* echo received in full */
-    C10K_FAILED,      /* an error: counted, socket closed */
-};
-
-/* One client connection. */
-struct c10k_conn {
-    int fd;               /* its socket, -1 before it has one */
-    unsigned char state;  /* an enum c10k_state */
-    unsigned char got;    /* bytes of the echo received so far */
-};
-
-/* A step drives every connection through one round: OPEN connects and echoes
- * once; ECHO echoes once more on connections already open. */
-enum c10k_mode { C10K_OPEN, C10K_ECHO };
-
-/* The state of one step. */
-struct c10k_step {
-    struct c10k_conn *conns;  /* all connections of the run */
-    long n;                   /* how many this step must handle */
-    enum c10k_mode mode;      /* what it does to each */
-    int port;                 /* server port */
-    long next;                /* next connection to start */
-    long *active;             /* indices of connections in flight */
-    long nactive;             /* how many */
-    long done, failed;        /* connections finished well, and badly */
-    int stopping;             /* OPEN: a failure was seen, start no more */
-    int first_err;            /* errno of the first failure (0: EOF from the server) */
-    char first_what[64];      /* what failed first: "socket", "connect", "echo" */
-    long first_index;         /* which connection (1-based) */
-};
-
-static void c10k_fail(struct c10k_step *st, struct c10k_conn *c, long idx, const char *what, int err)
-{
-    if (st->failed++ == 0) {
-        st->first_err = err;
-        st->first_index = idx + 1;
-        snprintf(st->first_what, sizeof st->first_what, "%s", what);
-    }
-    if (st->mode == C10K_OPEN)
-        st->stopping = 1; /* N cannot be reached: finish what is in flight, no more */
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-    c->state = C10K_FAILED;
-}
-
-/* Send the probe; on a fresh loopback socket 8 bytes always fit at once. */
-static void c10k_send(struct c10k_step *st, struct c10k_conn *c, long idx)
-{
-    ssize_t n = send(c->fd, c10k_msg, C10K_MSG_LEN, MSG_NOSIGNAL);
-    if (n != (ssize_t)C10K_MSG_LEN) {
-        c10k_fail(st, c, idx, "send", n < 0 ? errno : EAGAIN);
-        return;
-    }
-    c->got = 0;
-    c->state = C10K_WAITING;
-}
-
-/* Begin work on connection idx: connect (OPEN) or send (ECHO). */
-static void c10k_begin(struct c10k_step *st, long idx)
-{
-    struct c10k_conn *c = &st->conns[idx];
-    if (st->mode == C10K_ECHO) {
-        if (c->state != C10K_DONE) /* it failed in an earlier step: nothing to echo on */
-            return;
-        c10k_send(st, c, idx);
-        return;
-    }
-    c->fd = net_connect_start("127.0.0.1", st->port);
-    if (c->fd < 0) {
-        c10k_fail(st, c, idx, "socket/connect", errno);
-        return;
-    }
-    c->state = C10K_CONNECTING;
-}
-
-/* The socket of connection idx is ready: advance it. */
-static void c10k_advance(struct c10k_step *st, long idx, short revents)
-{
-    struct c10k_conn *c = &st->conns[idx];
-    if (c->state == C10K_CONNECTING) {
-        int err = net_connect_result(c->fd);
-        if (err) {
-            c10k_fail(st, c, idx, "connect", err);
-            return;
-        }
-        c10k_send(st, c, idx);
-        return;
-    }
-    char buf[C10K_MSG_LEN];
-    ssize_t n = recv(c->fd, buf, C10K_MSG_LEN - c->got, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) { /* 0: the server closed it; <0: reset */
-        c10k_fail(st, c, idx, "echo", n < 0 ? errno : 0);
-        return;
-    }
-    if (memcmp(buf, c10k_msg + c->got, (size_t)n) != 0) {
-        c10k_fail(st, c, idx, "echo (wrong bytes)", EBADMSG);
-        return;
-    }
-    c->got += (unsigned char)n;
-    if (c->got == C10K_MSG_LEN)
-        c->state = C10K_DONE;
-}
-
-/* Start connections while the pace and the in-flight cap allow. */
-static void c10k_start_due(struct c10k_step *st, long long t0)
-{
-    double elapsed = (double)(net_now_ns() - t0) / 1e9;
-    long due = st->mode == C10K_OPEN ? (long)(elapsed * (double)opt.rate) + 1 : st->n;
-    while (!st->stopping && st->next < st->n && st->next < due && st->nactive < opt.inflight) {
-        long idx = st->next++;
-        c10k_begin(st, idx);
-        unsigned char s = st->conns[idx].state;
-        if (s == C10K_CONNECTING || s == C10K_WAITING)
-            st->active[st->nactive++] = idx;
-    }
-}
-
-/* Poll the connections in flight once (up to 100 ms) and advance them; drop
- * the finished ones from the active list. */
-static void c10k_poll_active(struct c10k_step *st, struct pollfd *pfd)
-{
-    for (long i = 0; i < st->nactive; i++) {
-        struct c10k_conn *c = &st->conns[st->active[i]];
-        pfd[i] = (struct pollfd){c->fd, c->state == C10K_CONNECTING ? POLLOUT : POLLIN, 0};
-    }
-    /* more to start: wake within 1 ms to keep the pace; else wait for sockets */
-    int more = st->mode == C10K_OPEN && !st->stopping && st->next < st->n;
-    int timeout = more ? 1 : 100;
-    if (poll(pfd, (nfds_t)st->nactive, timeout) <= 0)
-        return;
-    long kept = 0;
-    for (long i = 0; i < st->nactive; i++) {
-        long idx = st->active[i];
-        if (pfd[i].revents)
-            c10k_advance(st, idx, pfd[i].revents);
-        unsigned char s = st->conns[idx].state;
-        if (s == C10K_DONE)
-            st->done++;
-        else if (s != C10K_FAILED)
-            st->active[kept++] = idx;
-    }
-    st->nactive = kept;
-}
-
-/* Run one step until every connection is done or failed, or `limit_s` passes.
- * Returns 0 if all n are done, -1 otherwise (st says why). */
-static int c10k_step_run(struct c10k_step *st, long limit_s)
-{
-    struct pollfd *pfd = calloc((size_t)opt.inflight, sizeof *pfd);
-    st->active = calloc((size_t)opt.inflight, sizeof *st->active);
-    int rc = -1;
-    if (!pfd || !st->active) {
-        c10k_say("out of memory");
-        goto out;
-    }
-    long long t0 = net_now_ns(), deadline = t0 + limit_s * 1000000000LL;
-    while (!c10k_interrupted && net_now_ns() < deadline) {
-        c10k_start_due(st, t0);
-        if (st->nactive == 0 && (st->stopping || st->next == st->n))
-            break;
-        c10k_poll_active(st, pfd);
-    }
-    rc = st->done == st->n ? 0 : -1;
-out:
-    free(pfd);
-    free(st->active);
-    st->active = NULL;
-    return rc;
-}
-
-/* Close every client socket with an immediate reset (SO_LINGER 0): no
- * TIME_WAIT sockets linger for a minute in the slab to blur the next run. */
-static void c10k_close_all(struct c10k_conn *conns, long n)
-{
-    struct linger lg = {1, 0};
-    for (long i = 0; i < n; i++) {
-        if (conns[i].fd < 0)
-            continue;
-        setsockopt(conns[i].fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        close(conns[i].fd);
-        conns[i].fd = -1;
-    }
-}
-
 /* ==== one run: N connections, before/after readings ============================ */
 
 /* Everything read at one moment. */
 struct c10k_snap {
     struct procstat_mem mem;    /* machine-wide kernel memory */
     struct procstat_tree tree;  /* the server's process tree */
-    struct cg_reading srv;      /* the server's cgroup */
-    struct cg_reading cli;      /* our own (client) cgroup */
+    struct cgroup_reading srv;      /* the server's cgroup */
+    struct cgroup_reading cli;      /* our own (client) cgroup */
 };
 
 /* The figures of one run, per connection in KiB (NAN: unknown). */
@@ -620,8 +207,8 @@ static void c10k_snap(pid_t server, const char *srv_cg, struct c10k_snap *s)
     memset(s, 0, sizeof *s);
     procstat_meminfo(&s->mem);
     procstat_tree(server, &s->tree);
-    cg_read(srv_cg, &s->srv);
-    cg_read(c10k_client_cg, &s->cli);
+    cgroup_read(&c10k_cg, srv_cg, &s->srv);
+    cgroup_read(&c10k_cg, c10k_client_cg, &s->cli);
 }
 
 /* (after - before) / n, in KiB, from KiB or (bytes != 0) bytes; NAN if unknown. */
@@ -648,7 +235,7 @@ static void c10k_compute(struct c10k_result *r, const struct c10k_snap *b, const
     r->cg_total = c10k_per(b->srv.total, a->srv.total, n, 1);
     r->cg_kmem = c10k_per(b->srv.kmem, a->srv.kmem, n, 1);
     r->cg_tcp = c10k_per(b->srv.tcp, a->srv.tcp, n, 1);
-    r->cg_server = c10k_per(cg_all(&b->srv), cg_all(&a->srv), n, 1);
+    r->cg_server = c10k_per(cgroup_all(&c10k_cg, &b->srv), cgroup_all(&c10k_cg, &a->srv), n, 1);
     double cli_k = c10k_per(b->cli.kmem, a->cli.kmem, n, 1);
     /* v1 counts TCP buffers apart from kmem; v2's kmem figure holds them already */
     double cli_t = c10k_cg.version == 1 ? c10k_per(b->cli.tcp, a->cli.tcp, n, 1) : 0;
@@ -677,20 +264,32 @@ static const char *c10k_errno_in(const char *text)
     return NULL;
 }
 
+/* One step of the clients (harness/lib/c10k_conns.c) at --rate and
+ * --inflight, within --step-s, until interrupted. */
+static int c10k_step(struct c10k_step *st)
+{
+    st->rate = opt.rate;
+    st->inflight = opt.inflight;
+    st->stop = &c10k_interrupted;
+    int rc = c10k_step_run(st, opt.step_s);
+    if (st->oom)
+        c10k_say("out of memory");
+    return rc;
+}
+
 /* Why the connections stopped short of N, in one CSV-safe cell. */
-static void c10k_stop_reason(struct c10k_result *r, const struct c10k_step *st, const struct c10k_server *s)
+static void c10k_stop_reason(struct c10k_result *r, const struct c10k_step *st, struct c10k_server *s)
 {
     char last[160];
     c10k_server_last_line(s, last, sizeof last);
     const char *server_errno = c10k_errno_in(last);
     const char *name = st->first_err ? strerrorname_np(st->first_err) : "EOF";
-    int status;
     if (c10k_interrupted)
         snprintf(r->stop, sizeof r->stop, "interrupted after %ld of %ld connections", r->reached, r->n);
-    else if (s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == s->pid)
+    else if (s->p.pid > 0 && proc_wait(&s->p, 0) == 0)
         snprintf(r->stop, sizeof r->stop, "server died (%s %d) at connection %ld: %s",
-                 WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-                 r->reached, last);
+                 WIFEXITED(s->p.status) ? "exit" : "signal",
+                 WIFEXITED(s->p.status) ? WEXITSTATUS(s->p.status) : WTERMSIG(s->p.status), r->reached, last);
     else if (st->failed == 0)
         snprintf(r->stop, sizeof r->stop, "timeout: %ld of %ld connections after %ld s", r->reached, r->n, opt.step_s);
     else if (st->first_err == EMFILE && strcmp(st->first_what, "socket/connect") == 0) {
@@ -759,21 +358,21 @@ static int c10k_run(const char *path, long n, int rep, struct c10k_result *r)
         conns[i] = (struct c10k_conn){-1, C10K_IDLE, 0};
     char name[96];
     snprintf(name, sizeof name, "c10k-%d-%ld-%d", (int)getpid(), n, rep);
-    if (c10k_cg.version && cg_create(name, s.cgroup, sizeof s.cgroup) < 0)
+    if (c10k_cg.version && cgroup_create(&c10k_cg, name, s.cgroup, sizeof s.cgroup) < 0)
         s.cgroup[0] = '\0';
     if (c10k_server_start(&s, path) < 0) {
         snprintf(r->stop, sizeof r->stop, "server did not start");
         goto out;
     }
-    c10k_say("%s: server pid %d on port %d%s%s", tag, (int)s.pid, s.port, s.cgroup[0] ? ", cgroup " : "",
+    c10k_say("%s: server pid %d on port %d%s%s", tag, (int)s.p.pid, s.p.port, s.cgroup[0] ? ", cgroup " : "",
              s.cgroup[0] ? s.cgroup : "");
     struct c10k_snap before, after;
     c10k_sleep_ms(opt.settle_ms);
-    c10k_snap(s.pid, s.cgroup, &before);
+    c10k_snap(s.p.pid, s.cgroup, &before);
 
-    struct c10k_step open_step = {.conns = conns, .n = n, .mode = C10K_OPEN, .port = s.port};
+    struct c10k_step open_step = {.conns = conns, .n = n, .mode = C10K_OPEN, .port = s.p.port};
     long long t0 = net_now_ns();
-    int reached_all = c10k_step_run(&open_step, opt.step_s) == 0;
+    int reached_all = c10k_step(&open_step) == 0;
     r->connect_s = (double)(net_now_ns() - t0) / 1e9;
     r->reached = open_step.done;
     if (!reached_all)
@@ -782,13 +381,13 @@ static int c10k_run(const char *path, long n, int rep, struct c10k_result *r)
              r->stop[0] ? "; stopped: " : "", r->stop);
 
     c10k_sleep_ms(opt.settle_ms);
-    c10k_snap(s.pid, s.cgroup, &after);
+    c10k_snap(s.p.pid, s.cgroup, &after);
     c10k_compute(r, &before, &after);
     if (r->reached > 0)
         c10k_report(tag, r);
 
-    struct c10k_step echo_step = {.conns = conns, .n = open_step.next, .mode = C10K_ECHO, .port = s.port};
-    c10k_step_run(&echo_step, opt.step_s);
+    struct c10k_step echo_step = {.conns = conns, .n = open_step.next, .mode = C10K_ECHO, .port = s.p.port};
+    c10k_step(&echo_step);
     r->errors = open_step.failed + (r->reached - echo_step.done);
     c10k_close_all(conns, n);
     r->server_exit = c10k_server_stop(&s);
@@ -801,11 +400,11 @@ static int c10k_run(const char *path, long n, int rep, struct c10k_result *r)
     }
 out:
     c10k_close_all(conns, n);
-    if (s.pid > 0)
+    if (s.p.pid > 0)
         r->server_exit = c10k_server_stop(&s);
     if (s.err_fd >= 0)
         close(s.err_fd);
-    cg_remove(s.cgroup);
+    c10k_cg_remove(s.cgroup);
     free(conns);
     return r->reached == n && r->errors == 0 && r->server_exit == 0 ? 0 : -1;
 }
@@ -889,19 +488,10 @@ static int c10k_server_path(char *out, size_t cap)
     snprintf(out, cap, "%s/echo-%s", dir, opt.model);
     if (access(out, X_OK) == 0)
         return 0;
-    c10k_say("%s: no such program (%s); --model names bin/echo-MODEL: fork, threads, loop (run make)", out,
-             strerror(errno));
+    char models[512];
+    c10k_say("%s: no such program (%s); --model names bin/echo-MODEL: %s (run make)", out, strerror(errno),
+             registry_join(", ", models, sizeof models));
     return -1;
-}
-
-/* Raise the soft open-files limit to the hard one: every connection is a descriptor. */
-static void c10k_raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
 }
 
 /* Put this process (the client side) into a cgroup of its own, to measure it. */
@@ -909,11 +499,12 @@ static void c10k_client_cgroup(void)
 {
     char name[64];
     snprintf(name, sizeof name, "c10k-%d-client", (int)getpid());
-    if (cg_create(name, c10k_client_cg, sizeof c10k_client_cg) < 0 || cg_join(c10k_client_cg, 0) < 0) {
+    if (cgroup_create(&c10k_cg, name, c10k_client_cg, sizeof c10k_client_cg) < 0 ||
+        cgroup_join(c10k_client_cg, 0) < 0) {
         if (c10k_cg.version)
             snprintf(c10k_cg.note, sizeof c10k_cg.note, "cannot join %s: %s; cgroup figures skipped", c10k_client_cg,
                      strerror(errno));
-        cg_remove(c10k_client_cg);
+        c10k_cg_remove(c10k_client_cg);
         c10k_client_cg[0] = '\0';
         c10k_cg.version = 0;
     }
@@ -924,15 +515,18 @@ static void c10k_client_cgroup_leave(void)
 {
     if (!c10k_client_cg[0])
         return;
-    cg_join(c10k_cg.base, 0);
-    cg_remove(c10k_client_cg);
+    cgroup_join(c10k_cg.base, 0);
+    c10k_cg_remove(c10k_client_cg);
 }
 
 int main(int argc, char **argv)
 {
     long first_rep = 1;
+    char models[512], model_help[600];
+    registry_join(", ", models, sizeof models);
+    snprintf(model_help, sizeof model_help, "echo server to measure: bin/echo-M (%s)", models);
     const struct flag flags[] = {
-        {"model", 'm', FLAG_STR, &opt.model, 0, 0, "M", "echo server to measure: bin/echo-M (fork, threads, loop)"},
+        {"model", 'm', FLAG_STR, &opt.model, 0, 0, "M", model_help},
         {"conns", 'c', FLAG_STR, &opt.conns, 0, 0, "LIST", "connection counts, comma-separated (default 1,10,100,1000,5000,10000)"},
         {"reps", 'r', FLAG_INT, &opt.reps, 1, 100, "N", "repetitions of each count (default 3)"},
         {"first-rep", 0, FLAG_INT, &first_rep, 1, 1000, "R", "number the repetitions from R (for interleaved sweeps)"},
@@ -960,8 +554,9 @@ int main(int argc, char **argv)
     int ncounts = flags_int_list(opt.conns, counts, C10K_MAX_COUNTS, 1, 1000000);
     if (ncounts <= 0)
         flags_die(&spec, "--conns: '%s' is not a list of counts from 1 to 1000000", opt.conns);
-    if (!opt.model[0] || strchr(opt.model, '/'))
-        flags_die(&spec, "--model: '%s' is not a model name", opt.model);
+    if (!registry_has(opt.model))
+        flags_die(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
+                  registry_count() ? models : "none");
     char path[PATH_MAX + 64];
     if (c10k_server_path(path, sizeof path) < 0)
         return 1;
@@ -970,11 +565,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    c10k_raise_nofile();
+    net_raise_nofile(); /* every connection is a descriptor */
     if (opt.no_cgroup)
         snprintf(c10k_cg.note, sizeof c10k_cg.note, "--no-cgroup: cgroup figures skipped");
     else
-        cg_init();
+        cgroup_init(&c10k_cg);
     c10k_client_cgroup();
     c10k_say("%s", c10k_cg.version ? "memory cgroups: server and client each in a group of their own" : c10k_cg.note);
 

@@ -549,16 +549,6 @@ static void lg_parse(struct lg_opts *o, int argc, char **argv)
         o->threads = o->conns;
 }
 
-/* Room for 10000 sockets: raise the soft descriptor limit to the hard one. */
-static void lg_raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 static int lg_thread_init(struct lg_thread *t, struct lg_run *r, struct lg_conn *cs, long n)
 {
     t->run = r;
@@ -629,7 +619,7 @@ int main(int argc, char **argv)
                         .threads = 1, .connect_rate = 2000, .connect_inflight = 256};
     lg_parse(&o, argc, argv);
     signal(SIGPIPE, SIG_IGN);
-    lg_raise_nofile();
+    net_raise_nofile(); /* room for 10000 sockets */
 
     int rc = 1, first_err = 0;
     struct lg_run r = {.o = &o, .len = (size_t)o.msg_bytes};

@@ -12,7 +12,6 @@
  * its descendants from /proc/PID/smaps_rollup, and records the peak. PSS sums
  * honestly: pages shared after fork() are not counted twice.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,126 +26,17 @@
 
 #include "flags.h"
 #include "net.h"
+#include "proc.h"
+#include "procstat.h"
 
 static const char *prog = "measure";
 
-/* A snapshot of the process table: who is whose parent. */
-struct measure_procs {
-    int *pid;        /* process ids */
-    int *ppid;       /* their parents */
-    size_t n, cap;   /* how many, room for how many */
-    char *in_tree;   /* in_tree[pid]: pid is the command or one of its descendants */
-    size_t max_pid;  /* size of in_tree */
-};
-
-/* Read a small /proc file into buf (NUL-terminated). Returns its length or -1. */
-static ssize_t measure_slurp(const char *path, char *buf, size_t cap)
+/* PSS of `root` and all its descendants, in KiB (models/common/procstat.c),
+ * 0 once it is gone. */
+static long measure_tree_pss(pid_t root)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t len = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + len, cap - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        if (len == cap - 1)
-            break;
-    }
-    close(fd);
-    buf[len] = '\0';
-    return (ssize_t)len;
-}
-
-/* The parent of pid from /proc/pid/stat: "pid (comm) S ppid ...", where comm
- * may itself hold spaces and parentheses, so we look after the last ')'. */
-static int measure_ppid(int pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (measure_slurp(path, buf, sizeof buf) < 0)
-        return -1;
-    char *close_paren = strrchr(buf, ')');
-    int ppid;
-    if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-        return -1;
-    return ppid;
-}
-
-static void measure_scan(struct measure_procs *p)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    p->n = 0;
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0 || (size_t)pid >= p->max_pid)
-            continue;
-        int ppid = measure_ppid((int)pid);
-        if (ppid < 0)
-            continue; /* it exited meanwhile */
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 1024;
-            int *a = realloc(p->pid, cap * sizeof *a), *b;
-            if (!a)
-                break;
-            p->pid = a;
-            b = realloc(p->ppid, cap * sizeof *b);
-            if (!b)
-                break;
-            p->ppid = b;
-            p->cap = cap;
-        }
-        p->pid[p->n] = (int)pid;
-        p->ppid[p->n++] = ppid;
-    }
-    closedir(d);
-}
-
-/* PSS of one process in KiB, 0 if it is gone. */
-static long measure_pss(int pid)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
-    if (measure_slurp(path, buf, sizeof buf) < 0)
-        return 0;
-    char *s = strstr(buf, "\nPss:");
-    return s ? strtol(s + 5, NULL, 10) : 0;
-}
-
-/* Sum the PSS of root and all its descendants, in KiB. */
-static long measure_tree_pss(struct measure_procs *p, int root)
-{
-    long sum = 0;
-    int grew = 1;
-    measure_scan(p);
-    memset(p->in_tree, 0, p->max_pid);
-    p->in_tree[root] = 1;
-    while (grew) { /* add children of members until nothing changes */
-        grew = 0;
-        for (size_t i = 0; i < p->n; i++)
-            if (!p->in_tree[p->pid[i]] && p->ppid[i] > 0 && (size_t)p->ppid[i] < p->max_pid &&
-                p->in_tree[p->ppid[i]]) {
-                p->in_tree[p->pid[i]] = 1;
-                grew = 1;
-            }
-    }
-    for (size_t i = 0; i < p->n; i++)
-        if (p->in_tree[p->pid[i]])
-            sum += measure_pss(p->pid[i]);
-    return sum;
-}
-
-static size_t measure_pid_max(void)
-{
-    char buf[32];
-    if (measure_slurp("/proc/sys/kernel/pid_max", buf, sizeof buf) < 0)
-        return 4194305;
-    return (size_t)strtoul(buf, NULL, 10) + 1;
+    struct procstat_tree t;
+    return procstat_tree(root, &t) == 0 ? t.pss_kib : 0;
 }
 
 /* Append the CSV line, with the header first if the file is new or empty. */
@@ -207,45 +97,32 @@ int main(int argc, char **argv)
     if (!label)
         label = argv[1];
 
-    struct measure_procs procs = {.max_pid = measure_pid_max()};
-    procs.in_tree = calloc(procs.max_pid, 1);
-    if (!procs.in_tree) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return 125;
-    }
-    sigset_t set, old;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, &old);
+    sigprocmask(SIG_BLOCK, &set, NULL);
 
     long long start = net_now_ns();
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
-        return 125;
-    }
-    if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        execvp(argv[1], &argv[1]);
+    struct proc p;
+    struct proc_opts po = {.search_path = 1};
+    if (proc_spawn(&p, &argv[1], &po) < 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
-        _exit(127);
+        p.status = 127 << 8; /* as a shell says it: the command could not be run */
     }
 
     long peak_pss = 0, samples = 0;
-    int status = 0;
-    struct rusage ru;
     for (;;) {
-        pid_t r = wait4(pid, &status, WNOHANG, &ru);
-        if (r == pid)
+        int w = p.pid > 0 ? proc_wait(&p, 0) : 0;
+        if (w == 0)
             break;
-        if (r < 0 && errno != EINTR) {
+        if (w < 0) {
             fprintf(stderr, "%s: wait4: %s\n", prog, strerror(errno));
             return 125;
         }
         long long t0 = net_now_ns();
-        long pss = measure_tree_pss(&procs, pid);
+        long pss = measure_tree_pss(p.pid);
         if (pss > peak_pss)
             peak_pss = pss;
         samples++;
@@ -255,18 +132,16 @@ int main(int argc, char **argv)
         struct timespec ts = {.tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
-            kill(pid, sig); /* pass it on; we report when the command ends */
+            kill(p.pid, sig); /* pass it on; we report when the command ends */
     }
     double wall = (double)(net_now_ns() - start) / 1e9;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int code = proc_exit_code(&p);
+    struct rusage ru = p.ru;
     char line[512];
     snprintf(line, sizeof line, "%s,%d,%.4f,%.4f,%.4f,%ld,%ld,%ld\n", label, code, wall,
              measure_tv(ru.ru_utime), measure_tv(ru.ru_stime), ru.ru_maxrss, peak_pss,
              samples);
     int wr = measure_write(out, line);
-    free(procs.in_tree);
-    free(procs.pid);
-    free(procs.ppid);
     if (wr < 0 && code == 0)
         return 125;
     return code;

@@ -37,6 +37,7 @@
 
 #include "coro.h"
 #include "flags.h"
+#include "procstat.h"
 
 enum { UC_MAX_REPS = 100, UC_NKERN = 3 };
 
@@ -138,40 +139,11 @@ static long uc_warmup(long n)
     return n / 10 < 1000 ? n / 10 : 1000;
 }
 
-/* The "Key:  N kB" value of a /proc file, or -1 if it cannot be read. */
-static long uc_proc_kib(const char *path, const char *key)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    size_t klen = strlen(key);
-    long v = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            v = strtol(line + klen + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
-/* PSS of one process (0 = this one), KiB. */
-static long uc_pss_kib(pid_t pid)
-{
-    char path[64];
-    if (pid == 0)
-        snprintf(path, sizeof path, "/proc/self/smaps_rollup");
-    else
-        snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
-    return uc_proc_kib(path, "Pss");
-}
-
 /* The kernel-side fields of /proc/meminfo; 0, or -1 if one is missing. */
 static int uc_meminfo(long out[UC_NKERN])
 {
     for (int i = 0; i < UC_NKERN; i++)
-        if ((out[i] = uc_proc_kib("/proc/meminfo", uc_kern_key[i])) < 0)
+        if ((out[i] = procstat_field("/proc/meminfo", uc_kern_key[i])) < 0)
             return -1;
     return 0;
 }
@@ -359,7 +331,7 @@ static int uc_live_process(long n, struct uc_mem *m)
     pid_t *pids = calloc((size_t)n, sizeof *pids);
     if (!pids || uc_gate_open(&g) < 0)
         goto out;
-    if (uc_meminfo(k0) < 0 || (pss0 = uc_pss_kib(0)) < 0)
+    if (uc_meminfo(k0) < 0 || (pss0 = procstat_pss_kib(getpid())) < 0)
         goto out;
     for (; made < n; made++) {
         pid_t pid = fork();
@@ -373,10 +345,10 @@ static int uc_live_process(long n, struct uc_mem *m)
         pids[made] = pid;
     }
     uc_close(&g.ready[1]); /* only the children write: EOF if they all die */
-    if (uc_gate_ready(&g, n) < 0 || uc_meminfo(k1) < 0 || (pss1 = uc_pss_kib(0)) < 0)
+    if (uc_gate_ready(&g, n) < 0 || uc_meminfo(k1) < 0 || (pss1 = procstat_pss_kib(getpid())) < 0)
         goto out;
     for (long i = 0; i < n; i++) {
-        long p = uc_pss_kib(pids[i]);
+        long p = procstat_pss_kib(pids[i]);
         if (p < 0)
             goto out;
         pss1 += p;
@@ -410,7 +382,7 @@ static int uc_live_thread(long n, struct uc_mem *m)
     pthread_t *tids = calloc((size_t)n, sizeof *tids);
     if (!tids || uc_gate_open(&g) < 0)
         goto out;
-    if (uc_meminfo(k0) < 0 || (pss0 = uc_pss_kib(0)) < 0)
+    if (uc_meminfo(k0) < 0 || (pss0 = procstat_pss_kib(getpid())) < 0)
         goto out;
     for (; made < n; made++) {
         int e = pthread_create(&tids[made], NULL, uc_live_thread_fn, &g);
@@ -419,7 +391,7 @@ static int uc_live_thread(long n, struct uc_mem *m)
             goto out;
         }
     }
-    if (uc_gate_ready(&g, n) < 0 || uc_meminfo(k1) < 0 || (pss1 = uc_pss_kib(0)) < 0)
+    if (uc_gate_ready(&g, n) < 0 || uc_meminfo(k1) < 0 || (pss1 = procstat_pss_kib(getpid())) < 0)
         goto out;
     m->pss_kib = (double)(pss1 - pss0);
     uc_kern_delta(m, k0, k1);
@@ -456,7 +428,7 @@ static void uc_co_live_driver(void *arg)
 {
     struct uc_co_live *L = arg;
     long k0[UC_NKERN], k1[UC_NKERN], pss0, pss1;
-    if (uc_meminfo(k0) < 0 || (pss0 = uc_pss_kib(0)) < 0)
+    if (uc_meminfo(k0) < 0 || (pss0 = procstat_pss_kib(getpid())) < 0)
         goto fail;
     for (long i = 0; i < L->n; i++)
         if (co_go(uc_co_live_unit, L) < 0)
@@ -464,7 +436,7 @@ static void uc_co_live_driver(void *arg)
     while (L->ready < L->n) /* each yield lets every new coroutine run once */
         if (co_yield() < 0)
             goto fail;
-    if (uc_meminfo(k1) < 0 || (pss1 = uc_pss_kib(0)) < 0)
+    if (uc_meminfo(k1) < 0 || (pss1 = procstat_pss_kib(getpid())) < 0)
         goto fail;
     L->m->pss_kib = (double)(pss1 - pss0);
     uc_kern_delta(L->m, k0, k1);

@@ -17,11 +17,40 @@ for bad in "--frobnicate" "--reps x" "--reps 0" "--pin sideways" "--conns 1,,2" 
   else fail "bad flag '$bad' -> exit 2" "exit $rc: $(head -c 200 "$TMP/bad.out")"; fi
 done
 
-# --- a model without a program: a clear error at once -------------------------
+# --- a name that is not a registered model: one line naming --models, exit 2 ----------
 timeout 10 "$BIN/bench" --bin "$BIN" --models nosuchmodel --conns 2 --secs 1 --reps 1 \
+  --out "$TMP/unknown" >"$TMP/unknown.out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/unknown.out")" -eq 1 ] && grep -q -- "--models: 'nosuchmodel'" "$TMP/unknown.out"; then
+  pass "unregistered model: one line naming --models, exit 2"
+else
+  fail "unregistered model: one line naming --models, exit 2" "exit $rc: $(head -c 200 "$TMP/unknown.out")"
+fi
+
+# --help lists the registered models; the default --models is all of them, in order
+registered=$(scripts/models.sh | paste -sd, -)
+"$BIN/bench" --help >"$TMP/help.out" 2>&1
+if grep -q "Models (models/NAME/about.txt): $(scripts/models.sh | paste -sd, - | sed 's/,/, /g')\." "$TMP/help.out" &&
+   grep -q "(default $registered)" "$TMP/help.out"; then pass "--help lists the registered models, the default is all of them"
+else fail "--help lists the registered models, the default is all of them" "$(grep -i models "$TMP/help.out" | tr '\n' ' ')"; fi
+
+# A source tree of our own (C10K_ROOT): models/ghost and models/broken are
+# registered there; ghost has no program, broken's echo server dies before
+# its ready line. scripts/ is the real one (meta.sh).
+root="$TMP/root"
+for m in ghost broken; do
+  mkdir -p "$root/models/$m"
+  printf 'connection: a test\nswitches: nobody\norder: 5\n' >"$root/models/$m/about.txt"
+  touch "$root/models/$m/echo.c" "$root/models/$m/fetch.c"
+done
+touch "$root/Makefile"
+ln -s "$(pwd)/scripts" "$root/scripts"
+
+# --- a registered model without a program: a clear error at once -------------------------
+C10K_ROOT=$root timeout 10 "$BIN/bench" --bin "$BIN" --models ghost --conns 2 --secs 1 --reps 1 \
   --out "$TMP/missing" >"$TMP/missing.out" 2>&1
 rc=$?
-if [ "$rc" -eq 1 ] && grep -q "nosuchmodel" "$TMP/missing.out" && grep -q "echo-nosuchmodel" "$TMP/missing.out"; then
+if [ "$rc" -eq 1 ] && grep -q "ghost" "$TMP/missing.out" && grep -q "echo-ghost" "$TMP/missing.out"; then
   pass "missing model program: clear error"
 else
   fail "missing model program: clear error" "exit $rc: $(head -c 200 "$TMP/missing.out")"
@@ -33,10 +62,11 @@ ln -s "$(cd "$BIN" && pwd)/loadgen" "$TMP/fakebin/loadgen"
 printf '#!/bin/sh\necho "about to fail" >&2\nexit 3\n' >"$TMP/fakebin/echo-broken"
 chmod +x "$TMP/fakebin/echo-broken"
 start=$SECONDS
-timeout 60 "$BIN/bench" --bin "$TMP/fakebin" --models broken --conns 2 --secs 1 --reps 1 \
+C10K_ROOT=$root timeout 60 "$BIN/bench" --bin "$TMP/fakebin" --models broken --conns 2 --secs 1 --reps 1 \
   --out "$TMP/broken" >"$TMP/broken.out" 2>&1
 rc=$?
-if [ "$rc" -eq 1 ] && grep -q "ready line" "$TMP/broken.out" && grep -q "1 failed" "$TMP/broken.out"; then
+if [ "$rc" -eq 1 ] && grep -q "echo-broken (pid [0-9]*) did not get ready: exited with status 3 before its ready line" "$TMP/broken.out" &&
+   grep -q "1 failed" "$TMP/broken.out"; then
   pass "server that never starts: reported, exit 1 ($((SECONDS - start)) s)"
 else
   fail "server that never starts: reported, exit 1" "exit $rc: $(tail -n 3 "$TMP/broken.out" | tr '\n' ' ')"
@@ -90,10 +120,14 @@ for m in "${models[@]}"; do
   esac
 done
 
-for key in commit kernel cpu_model cores compiler cflags date pinning command matrix; do
-  grep -q "^$key: ." "$out/meta.txt" 2>/dev/null || { fail "meta.txt has every key" "no '$key'"; key=; break; }
-done
-[ -n "$key" ] && pass "meta.txt has every key"
+# meta.txt: scripts/meta.sh's keys in its order, then bench's own, the command, the end
+keys=$(sed -n 's/^\([a-z_0-9]*\): .*/\1/p' "$out/meta.txt" 2>/dev/null | paste -sd ' ' -)
+want="commit dirty date kernel cpu cores memory_kib compiler flags pinning load_start workload models conns reps secs msg_bytes work loadgen_threads stack_kib command load_end duration_s runs"
+if [ "$keys" = "$want" ]; then pass "meta.txt has every key, in meta.sh's order"
+else fail "meta.txt has every key, in meta.sh's order" "got: $keys"; fi
+if grep -q "^models: $list\$" "$out/meta.txt" && grep -q "^command: .*bench --bin" "$out/meta.txt" &&
+   grep -q "^runs: ${#models[@]} (0 failed, 0 marked" "$out/meta.txt"; then pass "meta.txt says the matrix, the command and the runs"
+else fail "meta.txt says the matrix, the command and the runs" "$(grep -E '^(models|command|runs):' "$out/meta.txt" | tr '\n' ' ')"; fi
 n_srv=$(grep -c '^  server: ' "$out/commands.txt" 2>/dev/null)
 n_lg=$(grep -c '^  loadgen: ' "$out/commands.txt" 2>/dev/null)
 if [ "${n_srv:-0}" -eq ${#models[@]} ] && [ "${n_lg:-0}" -eq ${#models[@]} ]; then pass "commands.txt has every command"

@@ -22,9 +22,21 @@ check c10k_help "$prog" --help
 "$prog" --conns 10,x >/dev/null 2>"$TMP/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q -- '--conns' "$TMP/e" && pass c10k_bad_conns || fail c10k_bad_conns "rc=$rc"
 
-# a model whose program does not exist: a clear error naming it, no CSV, exit 1
+# a name that is not a registered model: one line naming --model, exit 2
 timeout 20 "$prog" --model nosuch --conns 10 >"$TMP/o" 2>"$TMP/e"; rc=$?
-if [ "$rc" -eq 1 ] && grep -q 'echo-nosuch' "$TMP/e" && [ ! -s "$TMP/o" ]; then pass c10k_missing_model
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q -- "--model: 'nosuch'" "$TMP/e" && [ ! -s "$TMP/o" ]; then
+  pass c10k_unregistered_model
+else fail c10k_unregistered_model "rc=$rc stderr=$(head -c 200 "$TMP/e")"; fi
+"$prog" --help >"$TMP/h" 2>&1
+grep -q "bin/echo-M ($(scripts/models.sh | paste -sd, - | sed 's/,/, /g'))" "$TMP/h" && pass c10k_help_lists_models \
+  || fail c10k_help_lists_models "$(grep -- --model "$TMP/h")"
+
+# a registered model whose program does not exist (a source tree of our own,
+# C10K_ROOT, registers 'ghost'): a clear error naming it, no CSV, exit 1
+mkdir -p "$TMP/root/models/ghost" && touch "$TMP/root/Makefile" "$TMP/root/models/ghost/"{echo.c,fetch.c}
+printf 'connection: a test\nswitches: nobody\norder: 5\n' >"$TMP/root/models/ghost/about.txt"
+C10K_ROOT=$TMP/root timeout 20 "$prog" --model ghost --conns 10 >"$TMP/o" 2>"$TMP/e"; rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'echo-ghost' "$TMP/e" && [ ! -s "$TMP/o" ]; then pass c10k_missing_model
 else fail c10k_missing_model "rc=$rc stderr=$(head -c 200 "$TMP/e")"; fi
 
 for m in $MODELS; do

@@ -76,36 +76,26 @@ static uint64_t hist_clamp(const struct hist *h, uint64_t v)
 
 struct hist *hist_new(void)
 {
-    struct hist *h = malloc(sizeof *h);
+    struct hist *h = calloc(1, sizeof *h);
     if (h)
-        hist_reset(h);
+        h->min = UINT64_MAX;
     return h;
 }
 
 void hist_free(struct hist *h) { free(h); }
 
-void hist_reset(struct hist *h)
+void hist_record(struct hist *h, uint64_t ns)
 {
-    memset(h, 0, sizeof *h);
-    h->min = UINT64_MAX;
-}
-
-void hist_record_n(struct hist *h, uint64_t ns, uint64_t n)
-{
-    if (n == 0)
-        return;
     if (ns > HIST_MAX_VALUE)
         ns = HIST_MAX_VALUE;
-    h->counts[hist_index(ns)] += n;
-    h->total += n;
-    h->sum += (double)ns * (double)n;
+    h->counts[hist_index(ns)]++;
+    h->total++;
+    h->sum += (double)ns;
     if (ns < h->min)
         h->min = ns;
     if (ns > h->max)
         h->max = ns;
 }
-
-void hist_record(struct hist *h, uint64_t ns) { hist_record_n(h, ns, 1); }
 
 void hist_merge(struct hist *dst, const struct hist *src)
 {
@@ -121,10 +111,10 @@ void hist_merge(struct hist *dst, const struct hist *src)
         dst->max = src->max;
 }
 
-uint64_t hist_count(const struct hist *h) { return h->total; }
-uint64_t hist_min(const struct hist *h) { return h->total ? h->min : 0; }
 uint64_t hist_max(const struct hist *h) { return h->max; }
-double hist_mean(const struct hist *h) { return h->total ? h->sum / (double)h->total : 0; }
+
+/* The mean, for the footer of the percentile text. */
+static double hist_mean(const struct hist *h) { return h->total ? h->sum / (double)h->total : 0; }
 
 uint64_t hist_percentile(const struct hist *h, double p)
 {

@@ -13,20 +13,16 @@ struct hist;
 
 struct hist *hist_new(void);                          /* NULL if out of memory */
 void     hist_free(struct hist *h);
-void     hist_reset(struct hist *h);
 void     hist_record(struct hist *h, uint64_t ns);    /* one value; larger than the range: clamped to the top */
-void     hist_record_n(struct hist *h, uint64_t ns, uint64_t n); /* the same value n times */
 void     hist_merge(struct hist *dst, const struct hist *src);
-uint64_t hist_count(const struct hist *h);
-uint64_t hist_min(const struct hist *h);              /* exact; 0 if empty */
 uint64_t hist_max(const struct hist *h);              /* exact; 0 if empty */
-double   hist_mean(const struct hist *h);
 /* The value at percentile p (0..100): the smallest recorded value v such that
  * at least p% of the values are <= v, to within 0.1%. 0 if empty. */
 uint64_t hist_percentile(const struct hist *h, double p);
 /* Write the full percentile spectrum in HdrHistogram's text layout
  * ("Value Percentile TotalCount 1/(1-Percentile)", values divided by
- * `unit_ns`, e.g. 1000 for microseconds). Returns 0 or -1. */
+ * `unit_ns`, e.g. 1000 for microseconds), with its footer: mean, standard
+ * deviation, max and the count of values. Returns 0 or -1. */
 int      hist_write_percentiles(const struct hist *h, FILE *f, double unit_ns);
 
 #endif

@@ -1,0 +1,60 @@
+/* bench_run.h — one run of bin/bench (harness/bench.c): start a model's echo
+ * server, drive it with bin/loadgen while sampling the server's process tree
+ * from /proc, stop it, and append one row to echo.csv. */
+#ifndef BENCH_RUN_H
+#define BENCH_RUN_H
+
+#include <stdio.h>
+
+enum {
+    BENCH_MAX_MODELS = 16,  /* --models entries */
+    BENCH_MAX_CONNS = 32,   /* --conns entries */
+};
+
+/* The columns of echo.csv, in order. The summary and the charts find columns
+ * by these names. */
+extern const char *const bench_columns;
+
+/* bin/bench's flags. */
+struct bench_opts {
+    const char *models;     /* comma-separated model names (--models) */
+    const char *conns;      /* comma-separated connection counts (--conns) */
+    double secs;            /* seconds loadgen drives each run (--secs) */
+    long reps;              /* repetitions of the whole matrix (--reps) */
+    long msg_bytes;         /* bytes per echo message (--msg-bytes) */
+    long work;              /* CPU work units per message, passed to the server (--work) */
+    const char *out;        /* results folder (--out) */
+    const char *bin;        /* folder holding echo-MODEL and loadgen (--bin) */
+    const char *pin;        /* "none" or "split" (--pin) */
+    long lg_threads;        /* loadgen threads (--loadgen-threads) */
+    long stack_kib;         /* per-connection stack for the server, 0 = its default (--stack-kib) */
+    const char *summarize;  /* print the summary of this CSV and exit (--summarize) */
+};
+
+/* The matrix, parsed from the options. */
+struct bench_matrix {
+    char *model[BENCH_MAX_MODELS]; /* model names, in the order given */
+    int nmodels;                   /* how many */
+    long conns[BENCH_MAX_CONNS];   /* connection counts, in the order given */
+    int nconns;                    /* how many */
+    int cpu_server, cpu_loadgen;   /* CPU to pin each to, -1 for no pinning */
+};
+
+/* Result of one run for the progress line. */
+struct bench_result {
+    int ok;            /* a row was written */
+    int clean;         /* ... and the server exited 0 and loadgen saw no errors */
+    char brief[128];   /* "41234 msgs/s  p99 812 us  PSS/conn 9.1 KiB" */
+};
+
+/* Start the echo server of `model`, drive it with `conns` connections, stop
+ * it, write the row to csv and the commands to cmds (run number `index`).
+ * Says on stderr what went wrong; res says how it went. */
+void bench_one(const struct bench_opts *o, const struct bench_matrix *m, const char *model, long conns,
+               long rep, FILE *csv, FILE *cmds, int index, struct bench_result *res);
+
+/* Kill the server and loadgen of the run under way, if any, with SIGKILL:
+ * for a signal handler (async-signal-safe). */
+void bench_kill_live(void);
+
+#endif

@@ -1,0 +1,53 @@
+/* registry.h — the list of models, read from the folders.
+ *
+ * A model is a folder models/NAME/ holding echo.c, fetch.c and about.txt,
+ * three "key: value" lines (connection, switches, order); its programs are
+ * bin/echo-NAME and bin/fetch-NAME. Models are listed by `order`, then by
+ * name. This is the C side of scripts/models.sh: the same folders, the same
+ * rule, the same order. Nothing else in the C code spells the list out. */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <stddef.h>
+
+enum {
+    REGISTRY_MAX = 64,      /* models read at most */
+    REGISTRY_NAME_MAX = 64, /* bytes in a model's name, NUL included */
+};
+
+/* The source tree's root into buf: $C10K_ROOT if set; else the first
+ * directory holding models/ and a Makefile, walking up from the directory of
+ * this program (/proc/self/exe); else ".". Returns 0, or -1 with errno
+ * ENAMETOOLONG if it does not fit. */
+int registry_root(char *buf, size_t cap);
+
+/* The registered models' names, by order then name, ending with NULL. Read
+ * once, on the first call; an empty list (only the NULL) when the root holds
+ * no model. Never NULL. */
+const char *const *registry_models(void);
+
+/* How many models registry_models() lists. */
+int registry_count(void);
+
+/* 1 if `name` is a registered model, else 0. */
+int registry_has(const char *name);
+
+/* The value of `key` in models/NAME/about.txt into buf (spaces after the
+ * colon skipped). Returns 0, or -1 with errno ENOENT (no such file or key). */
+int registry_about(const char *name, const char *key, char *buf, size_t cap);
+
+/* What the model `name` makes of each connection, read from the
+ * "connection:" line of its about.txt: the first of the words "process",
+ * "thread" and "coroutine" in it; NULL if none (or no such model). The demos
+ * that show one way of switching per unit use it. */
+const char *registry_unit(const char *name);
+
+/* The first registered model (by order, then name) whose unit is `unit`,
+ * or NULL. */
+const char *registry_first_with_unit(const char *unit);
+
+/* The names joined by `sep` into buf ("fork,threads,loop"), cut to fit;
+ * returns buf. */
+const char *registry_join(const char *sep, char *buf, size_t cap);
+
+#endif
