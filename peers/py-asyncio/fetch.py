@@ -37,7 +37,9 @@ async def fetch_one(session, sem, run, t):
             reason = ("truncated body: %d of %d bytes" % (check.off, length)
                       if length is not None and length >= 0 else "truncated body: %s" % e)
         except aiohttp.ClientResponseError as e:  # a malformed status line or header
-            reason = "malformed response: %s" % e.message
+            reason = ("malformed status line" if "status line" in e.message
+                      else "malformed Content-Length" if "Content-Length" in e.message
+                      else "malformed response: %s" % e.message)
         except (aiohttp.ClientError, OSError) as e:
             reason = peer.errno_reason(e, run.opt["timeout"])
         run.record(t, reason is None, check.off, time.monotonic() - start, reason)
