@@ -59,7 +59,7 @@ $(BIN)/fetch-node: peers/node/fetch.js peers/node/peer.js
 # Go: the standard library only, built offline; the build cache stays in build/.
 PEERS_GO_ENV := GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path \
                 GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on CGO_ENABLED=0
-$(BIN)/echo-go $(BIN)/fetch-go: $(BIN)/%-go: $(wildcard peers/go/*/*.go) peers/go/go.mod
+$(BIN)/echo-go $(BIN)/fetch-go: $(BIN)/%-go: $(shell find peers/go -name "*.go" 2>/dev/null) peers/go/go.mod
 	@mkdir -p $(dir $@)
 	cd peers/go && $(PEERS_GO_ENV) go build -trimpath -o $(CURDIR)/$@ ./$*
 

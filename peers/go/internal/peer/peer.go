@@ -28,13 +28,14 @@ func Die(prog, format string, a ...any) {
 type Flags struct {
 	Prog, Usage, About string
 	Set                *flag.FlagSet
-	ranges             []func()
+	ranges             []func()          // range checks, run after parsing
+	short              map[string]string // long name -> its one-letter alias
 }
 
 func NewFlags(prog, usage, about string) *Flags {
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return &Flags{Prog: prog, Usage: usage, About: about, Set: fs}
+	return &Flags{Prog: prog, Usage: usage, About: about, Set: fs, short: map[string]string{}}
 }
 
 // Int defines --name (and -short, if not empty) with a range check.
@@ -42,6 +43,7 @@ func (f *Flags) Int(name, short string, def, min, max int, help string) *int {
 	p := f.Set.Int(name, def, help)
 	if short != "" {
 		f.Set.IntVar(p, short, def, "same as --"+name)
+		f.short[name] = short
 	}
 	f.ranges = append(f.ranges, func() {
 		if *p < min || *p > max {
@@ -55,6 +57,7 @@ func (f *Flags) String(name, short, def, help string) *string {
 	p := f.Set.String(name, def, help)
 	if short != "" {
 		f.Set.StringVar(p, short, def, "same as --"+name)
+		f.short[name] = short
 	}
 	return p
 }
@@ -63,6 +66,7 @@ func (f *Flags) Bool(name, short string, help string) *bool {
 	p := f.Set.Bool(name, false, help)
 	if short != "" {
 		f.Set.BoolVar(p, short, false, "same as --"+name)
+		f.short[name] = short
 	}
 	return p
 }
@@ -100,7 +104,11 @@ func (f *Flags) help() {
 		if strings.HasPrefix(fl.Usage, "same as --") {
 			return
 		}
-		fmt.Printf("  --%-22s %s (default %s)\n", fl.Name, fl.Usage, fl.DefValue)
+		left := "    --" + fl.Name
+		if sh := f.short[fl.Name]; sh != "" {
+			left = "-" + sh + ", --" + fl.Name
+		}
+		fmt.Printf("  %-24s %s (default %q)\n", left, fl.Usage, fl.DefValue)
 	})
 	fmt.Printf("  %-24s %s\n", "-h, --help", "print this help and exit")
 }
