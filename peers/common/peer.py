@@ -101,7 +101,28 @@ SERVER_FLAGS = [
     Flag("port", "p", "int", 0, 0, 65535, "PORT", "TCP port; 0 asks the kernel for a free one"),
     Flag("bind", "b", "str", "127.0.0.1", arg="ADDR", help="IPv4 address to listen on"),
     Flag("backlog", "", "int", 4096, 1, 1 << 20, "N", "listen backlog (the kernel caps it at net.core.somaxconn)"),
+    Flag("work", "w", "int", 0, 0, 100000000, "N", "units of CPU work per message (models/common/work.c, in Python)"),
 ]
+
+M64 = (1 << 64) - 1
+
+
+def work_do(units, msg):
+    """models/common/work.c's work_do(), line for line, in Python: `units`
+    times 64 rounds of a splitmix64-style mixer seeded by the message. The
+    same arithmetic costs far more here than in C — that is the point: it is
+    the interpreter's work per message, and it holds the GIL while it runs."""
+    if units <= 0:
+        return 0
+    x = 0x9E3779B97F4A7C15 ^ len(msg)
+    k = min(len(msg), 8)  # memcpy(&x, msg, k): the low k bytes (little-endian) come from msg
+    x = (x & ~((1 << (8 * k)) - 1) & M64) | int.from_bytes(msg[:k], "little")
+    for _ in range(units * 64):
+        x = (x + 0x9E3779B97F4A7C15) & M64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+        x ^= x >> 31
+    return x
 
 
 def server_flags(prog, about, argv):

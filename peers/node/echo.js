@@ -16,7 +16,16 @@ const { vals: opts } = peer.parse(prog, '[flags]',
 
 const server = net.createServer((socket) => {
   socket.on('error', () => socket.destroy()); // a reset: drop this one, serve the rest
-  socket.pipe(socket);
+  if (opts.work === 0) {
+    socket.pipe(socket);
+    return;
+  }
+  // --work: the same flow by hand, with the work on each piece read.
+  socket.on('data', (data) => {
+    peer.workDo(opts.work, data);
+    if (!socket.write(data)) socket.pause(); // resume once the write buffer drains
+  });
+  socket.on('drain', () => socket.resume());
 });
 
 let lastComplaint = 0;

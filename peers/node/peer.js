@@ -53,7 +53,27 @@ const SERVER_FLAGS = {
   port: { short: 'p', type: 'int', default: 0, min: 0, max: 65535, arg: 'PORT', help: 'TCP port; 0 asks the kernel for a free one' },
   bind: { short: 'b', type: 'string', default: '127.0.0.1', arg: 'ADDR', help: 'IPv4 address to listen on' },
   backlog: { type: 'int', default: 4096, min: 1, max: 1 << 20, arg: 'N', help: 'listen backlog (the kernel caps it at net.core.somaxconn)' },
+  work: { short: 'w', type: 'int', default: 0, min: 0, max: 100000000, arg: 'N', help: 'units of CPU work per message (models/common/work.c, with BigInt)' },
 };
+
+// models/common/work.c's work_do(), line for line: units times 64 rounds of a
+// splitmix64-style mixer seeded by the message. JavaScript has no 64-bit
+// integer but BigInt, so that is what the same arithmetic costs here.
+const M64 = (1n << 64n) - 1n;
+function workDo(units, msg) {
+  if (units <= 0) return 0n;
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(0x9e3779b97f4a7c15n ^ BigInt(msg.length));
+  msg.copy(b, 0, 0, Math.min(msg.length, 8)); // memcpy(&x, msg, min(len, 8))
+  let x = b.readBigUInt64LE();
+  for (let i = 0; i < units * 64; i++) {
+    x = (x + 0x9e3779b97f4a7c15n) & M64;
+    x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+    x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M64;
+    x ^= x >> 31n;
+  }
+  return x;
+}
 
 const FETCH_FLAGS = {
   concurrency: { short: 'c', type: 'int', default: 10, min: 1, max: 100000, arg: 'C', help: 'most requests in flight at once' },
@@ -132,4 +152,4 @@ function percentile(sorted, p) {
   return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p * sorted.length) / 100) - 1))];
 }
 
-module.exports = { die, parse, SERVER_FLAGS, FETCH_FLAGS, checkUrl, BodyCheck, percentile };
+module.exports = { die, parse, SERVER_FLAGS, workDo, FETCH_FLAGS, checkUrl, BodyCheck, percentile };

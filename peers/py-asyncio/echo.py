@@ -16,6 +16,9 @@ import peer  # noqa: E402
 BUF = 16384  # read at most this much at a time, like the C models (SERVER_BUF)
 
 
+WORK = 0  # --work: units of CPU work per message
+
+
 async def handle(reader, writer):
     """One connection's whole life: echo until the peer closes or fails."""
     try:
@@ -23,6 +26,7 @@ async def handle(reader, writer):
             data = await reader.read(BUF)
             if not data:  # the peer closed its side: all it sent was echoed
                 break
+            peer.work_do(WORK, data)
             writer.write(data)
             await writer.drain()  # wait while the kernel's send buffer is full
     except OSError:  # reset by the peer
@@ -48,9 +52,11 @@ async def serve(prog, opts):
 
 
 def main(prog="echo-py-asyncio", loop_factory=None, what="asyncio"):
+    global WORK
     opts = peer.server_flags(prog, (
         "An echo server on Python's %s: one task per connection (asyncio streams),\n"
         "all on one thread. SIGINT or SIGTERM stops it." % what), sys.argv[1:])
+    WORK = opts["work"]
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(serve(prog, opts))
     return 0

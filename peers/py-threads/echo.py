@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import peer  # noqa: E402
 
 BUF = 16384  # read at most this much at a time, like the C models (SERVER_BUF)
+WORK = 0  # --work: units of CPU work per message
 
 
 class Echo(socketserver.BaseRequestHandler):
@@ -27,6 +28,7 @@ class Echo(socketserver.BaseRequestHandler):
                 data = s.recv(BUF)
                 if not data:  # the peer closed its side: all it sent was echoed
                     return
+                peer.work_do(WORK, data)
                 s.sendall(data)
         except OSError:  # reset by the peer
             pass
@@ -61,8 +63,10 @@ def make_server(base, opts):
 
 def main(prog="echo-py-threads", base=socketserver.ThreadingTCPServer,
          what="a thread per connection (socketserver.ThreadingTCPServer)"):
+    global WORK
     opts = peer.server_flags(prog, "An echo server in Python with %s.\n"
                              "SIGINT or SIGTERM stops it." % what, sys.argv[1:])
+    WORK = opts["work"]
     try:
         server = make_server(base, opts)
     except OSError as e:

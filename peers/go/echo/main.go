@@ -22,10 +22,28 @@ import (
 
 const prog = "echo-go"
 
+var work int // --work: units of CPU work per message
+
 // serve is one connection's whole life: echo until the peer closes or fails.
 func serve(c net.Conn) {
 	defer c.Close()
-	io.Copy(c, c) // returns at the peer's EOF (all it sent was echoed) or on an error
+	if work == 0 {
+		io.Copy(c, c) // returns at the peer's EOF (all it sent was echoed) or on an error
+		return
+	}
+	buf := make([]byte, 16384) // SERVER_BUF, like the C models
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			peer.WorkDo(work, buf[:n])
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // acceptLoop accepts until the listener is closed. Out of descriptors, it
@@ -62,7 +80,9 @@ func main() {
 		"An echo server in Go: a goroutine per connection, io.Copy(conn, conn).\nSIGINT or SIGTERM stops it.")
 	port := f.Int("port", "p", 0, 0, 65535, "TCP port; 0 asks the kernel for a free one")
 	bind := f.String("bind", "b", "127.0.0.1", "IPv4 address to listen on")
+	w := f.Int("work", "w", 0, 0, 100000000, "units of CPU work per message (models/common/work.c, in Go; a read/write loop instead of io.Copy)")
 	f.Parse(os.Args[1:], false)
+	work = *w
 
 	ln, err := net.Listen("tcp4", net.JoinHostPort(*bind, strconv.Itoa(*port)))
 	if err != nil {
