@@ -10,9 +10,58 @@
 #
 #   peers/measure.sh [SERVER...]    default: echo-epoll echo-loop + every built peer
 #   env: REPS (3) SECS (3) CONNS (100) BIN (bin) OUT (results/peers)
+#
+#   peers/measure.sh --fetch [FETCHER...]   the fetchers instead: each fetches
+#       N copies of URL_PATH from one bin/fetchd at -c C, interleaved the same
+#       way; records wall time and CPU (user+system of the fetcher and the
+#       children it reaped, from bash's `time`). Default: fetch-loop,
+#       fetch-threads, fetch-fork + every built peer.
+#       env: REPS (3) N (1000) C (100) URL_PATH (/bytes/1024?delay_ms=50)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-bin} REPS=${REPS:-3} SECS=${SECS:-3} CONNS=${CONNS:-100} OUT=${OUT:-results/peers}
+median() { sort -n | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+if [ "${1:-}" = --fetch ]; then
+  shift
+  N=${N:-1000} C=${C:-100} URL_PATH=${URL_PATH:-/bytes/1024?delay_ms=50}
+  fetchers=("$@")
+  if [ ${#fetchers[@]} -eq 0 ]; then
+    fetchers=(fetch-loop fetch-threads fetch-fork)
+    for p in $(peers/list.sh 2>/dev/null); do [ -x "$BIN/fetch-$p" ] && fetchers+=("fetch-$p"); done
+  fi
+  for f in "${fetchers[@]}" fetchd; do [ -x "$BIN/$f" ] || { echo "measure.sh: $BIN/$f is not built" >&2; exit 2; }; done
+  mkdir -p "$OUT"
+  csv=$OUT/fetch.csv tmp=$(mktemp -d)
+  "$BIN/fetchd" --port 0 >"$tmp/fd" 2>/dev/null & fpid=$!
+  trap 'kill "$fpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+  for _ in $(seq 100); do grep -q '^listening on ' "$tmp/fd" && break; sleep 0.05; done
+  url="http://$(sed -n 's/^listening on //p' "$tmp/fd")$URL_PATH"
+  { echo "# peers/measure.sh --fetch REPS=$REPS N=$N C=$C URL_PATH=$URL_PATH on $(nproc) cores, $(uname -sr), $(date -u +%FT%TZ)"
+    echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "rep,fetcher,n,c,fetched,failed,wall_s,cpu_s"; } >"$csv"
+  n=${#fetchers[@]}
+  for rep in $(seq 1 "$REPS"); do
+    for i in $(seq 0 $((n - 1))); do
+      f=${fetchers[$(((i + rep - 1) % n))]}
+      TIMEFORMAT='%3R %3U %3S'
+      { time "$BIN/$f" -c "$C" -n "$N" "$url" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"
+      read -r wall u s <"$tmp/time"
+      ok=$(sed -n 's/.*fetched \([0-9]*\), failed \([0-9]*\),.*/\1,\2/p' "$tmp/out" | head -n 1)
+      echo "$rep,$f,$N,$C,${ok:-0,$N},$wall,$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')" | tee -a "$csv"
+    done
+  done
+  echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$csv"
+  col() { grep -v '^#' "$csv" | awk -F, -v f="$1" -v k="$2" '$2 == f { print $k }'; }
+  loop=$(col fetch-loop 7 | median)
+  echo
+  echo "fetcher,median_wall_s,median_cpu_s,failed_total,wall_vs_fetch_loop"
+  for f in "${fetchers[@]}"; do
+    w=$(col "$f" 7 | median)
+    echo "$f,$w,$(col "$f" 8 | median),$(col "$f" 6 | awk '{ t += $1 } END { print t + 0 }'),$(awk -v w="$w" -v l="${loop:-0}" 'BEGIN { if (l > 0) printf "%.2f", w / l }')"
+  done
+  exit 0
+fi
 servers=("$@")
 if [ ${#servers[@]} -eq 0 ]; then
   servers=(echo-epoll echo-loop)
@@ -59,7 +108,6 @@ done
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$csv"
 
 # Medians per server, and the ratio to echo-loop's median throughput.
-median() { sort -n | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { grep -v '^#' "$csv" | awk -F, -v s="$1" -v k="$2" '$2 == s { print $k }'; }
 loop=$(col echo-loop 4 | median)
 echo
