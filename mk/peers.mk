@@ -61,7 +61,7 @@ PEERS_GO_ENV := GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path 
                 GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on CGO_ENABLED=0
 $(BIN)/echo-go $(BIN)/fetch-go: $(BIN)/%-go: $(shell find peers/go -name "*.go" 2>/dev/null) peers/go/go.mod
 	@mkdir -p $(dir $@)
-	cd peers/go && $(PEERS_GO_ENV) go build -trimpath -o $(CURDIR)/$@ ./$*
+	cd peers/go && $(PEERS_GO_ENV) go build -trimpath -o $(abspath $@) ./$*
 
 # libuv: C like the models, linked with Debian's libuv and models/common
 # (flags, the ready line's format, the HTTP codec, the fetchers' summary).
