@@ -1,0 +1,70 @@
+# mk/peers.mk — the peers: the same echo server and fetcher in other runtimes
+# (peers/NAME/: Python asyncio, uvloop, threads, processes; Node; Go; libuv),
+# run by the same tests and, later, the same benchmarks. docs/peers.md is the lesson.
+#
+#   make peers        build bin/echo-PEER and bin/fetch-PEER for every peer whose
+#                     toolchain is present (Debian packages installed first when
+#                     root); a peer that cannot be built is skipped with one line
+#   make test-peers   the end-to-end tests of the peers (tests/t_peers.sh)
+#
+# Not part of `make` or `make test`: the C suite never waits for, or fails
+# because of, another language's toolchain.
+
+PEERS_ALL := $(shell peers/list.sh --all 2>/dev/null)
+PEERS_PY  := $(filter py-%,$(PEERS_ALL))
+PEERS_OUT := build/peers
+
+.PHONY: peers peers-deps test-peers
+
+# Install what is missing (root only), then build the peers list.sh finds.
+# `peers` never fails because of a peer: each one that cannot be built says so.
+peers: peers-deps
+	@ok=$$(peers/list.sh 2>$(PEERS_OUT)/skipped); sed 's/^skipped: /peers: skipped /' $(PEERS_OUT)/skipped; \
+	for p in $$ok; do \
+	  if $(MAKE) --no-print-directory $(BIN)/echo-$$p $(BIN)/fetch-$$p >$(PEERS_OUT)/$$p.log 2>&1; then \
+	    echo "peers: $$p built ($$(peers/list.sh --runtime $$p | tee $(PEERS_OUT)/$$p.runtime))"; \
+	  else echo "peers: skipped $$p (its build failed: see $(PEERS_OUT)/$$p.log)"; fi; \
+	done
+
+# scripts/deps.sh checks commands; a peer needs modules and headers too, so
+# peers/list.sh --missing names the packages and deps.sh is handed each under
+# a command name that never exists ("peer-needs-PKG"), which makes it install
+# that package as root or print the apt-get line otherwise.
+peers-deps:
+	@mkdir -p $(PEERS_OUT)
+	@for p in $(PEERS_ALL); do peers/list.sh --missing $$p; done | tr ' ' '\n' | sort -u | sed '/^$$/d' >$(PEERS_OUT)/missing
+	@[ ! -s $(PEERS_OUT)/missing ] || scripts/deps.sh $$(sed 's/.*/peer-needs-&:&/' $(PEERS_OUT)/missing) || \
+	  echo "peers: could not install $$(tr '\n' ' ' <$(PEERS_OUT)/missing)— the peers needing them are skipped"
+
+test-peers:
+	@BIN=$(BIN) TBIN=$(TBIN) tests/t_peers.sh
+
+# Python and Node peers: a launcher that execs the interpreter on the source
+# (exec: the server's PID is the interpreter's, so signals reach it).
+define peer_launcher
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\n# launcher written by mk/peers.mk\nexec %s "%s" "$$@"\n' '$(1)' '$(CURDIR)/$<' >$@
+	@chmod +x $@
+endef
+
+$(PEERS_PY:%=$(BIN)/echo-%): $(BIN)/echo-%: peers/%/echo.py peers/common/peer.py
+	$(call peer_launcher,/usr/bin/python3)
+$(PEERS_PY:%=$(BIN)/fetch-%): $(BIN)/fetch-%: peers/%/fetch.py peers/common/peer.py
+	$(call peer_launcher,/usr/bin/python3)
+$(BIN)/echo-node: peers/node/echo.js peers/node/peer.js
+	$(call peer_launcher,$(shell command -v node || echo node))
+$(BIN)/fetch-node: peers/node/fetch.js peers/node/peer.js
+	$(call peer_launcher,$(shell command -v node || echo node))
+
+# Go: the standard library only, built offline; the build cache stays in build/.
+PEERS_GO_ENV := GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path \
+                GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on CGO_ENABLED=0
+$(BIN)/echo-go $(BIN)/fetch-go: $(BIN)/%-go: $(shell find peers/go -name "*.go" 2>/dev/null) peers/go/go.mod
+	@mkdir -p $(dir $@)
+	cd peers/go && $(PEERS_GO_ENV) go build -trimpath -o $(abspath $@) ./$*
+
+# libuv: C like the models, linked with Debian's libuv and models/common
+# (flags, the ready line's format, the HTTP codec, the fetchers' summary).
+$(BIN)/echo-libuv $(BIN)/fetch-libuv: $(BIN)/%-libuv: peers/libuv/%.c $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $$(pkg-config --cflags libuv) -o $@ $< $(LIBCOMMON) $$(pkg-config --libs libuv) $(LDLIBS_ALL)

@@ -1,0 +1,3 @@
+module c10k-lab/peers/go
+
+go 1.19

@@ -1,0 +1,268 @@
+// Package peer holds what the Go peers share with the C programs' contract:
+// the flags (the standard flag package, with the C programs' one-line errors
+// and exit status 2), the ready line, the URL rules, the /bytes/N pattern check
+// and the fetcher's summary (models/common/{flags,server,fetch}.c say the same).
+package peer
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Die prints "prog: message (try --help)" and exits 2, like flags_die().
+func Die(prog, format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "%s: %s (try --help)\n", prog, fmt.Sprintf(format, a...))
+	os.Exit(2)
+}
+
+// Flags wraps a flag.FlagSet: errors become one line, --help goes to stdout,
+// and positional arguments may stand between flags (as in the C programs).
+type Flags struct {
+	Prog, Usage, About string
+	Set                *flag.FlagSet
+	ranges             []func()          // range checks, run after parsing
+	short              map[string]string // long name -> its one-letter alias
+}
+
+func NewFlags(prog, usage, about string) *Flags {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return &Flags{Prog: prog, Usage: usage, About: about, Set: fs, short: map[string]string{}}
+}
+
+// Int defines --name (and -short, if not empty) with a range check.
+func (f *Flags) Int(name, short string, def, min, max int, help string) *int {
+	p := f.Set.Int(name, def, help)
+	if short != "" {
+		f.Set.IntVar(p, short, def, "same as --"+name)
+		f.short[name] = short
+	}
+	f.ranges = append(f.ranges, func() {
+		if *p < min || *p > max {
+			Die(f.Prog, "--%s: %d is out of range %d..%d", name, *p, min, max)
+		}
+	})
+	return p
+}
+
+func (f *Flags) String(name, short, def, help string) *string {
+	p := f.Set.String(name, def, help)
+	if short != "" {
+		f.Set.StringVar(p, short, def, "same as --"+name)
+		f.short[name] = short
+	}
+	return p
+}
+
+func (f *Flags) Bool(name, short string, help string) *bool {
+	p := f.Set.Bool(name, false, help)
+	if short != "" {
+		f.Set.BoolVar(p, short, false, "same as --"+name)
+		f.short[name] = short
+	}
+	return p
+}
+
+// Parse parses args; returns the positional arguments (none allowed unless positional).
+func (f *Flags) Parse(args []string, positional bool) []string {
+	var pos []string
+	for {
+		if err := f.Set.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				f.help()
+				os.Exit(0)
+			}
+			Die(f.Prog, "%s", err.Error())
+		}
+		args = f.Set.Args()
+		if len(args) == 0 {
+			break
+		}
+		if !positional {
+			Die(f.Prog, "unexpected argument '%s'", args[0])
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	for _, check := range f.ranges {
+		check()
+	}
+	return pos
+}
+
+func (f *Flags) help() {
+	fmt.Printf("usage: %s %s\n\n%s\n\nflags:\n", f.Prog, f.Usage, f.About)
+	f.Set.VisitAll(func(fl *flag.Flag) {
+		if strings.HasPrefix(fl.Usage, "same as --") {
+			return
+		}
+		left := "    --" + fl.Name
+		if sh := f.short[fl.Name]; sh != "" {
+			left = "-" + sh + ", --" + fl.Name
+		}
+		fmt.Printf("  %-24s %s (default %q)\n", left, fl.Usage, fl.DefValue)
+	})
+	fmt.Printf("  %-24s %s\n", "-h, --help", "print this help and exit")
+}
+
+var ipv4 = regexp.MustCompile(`^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$`)
+var urlRe = regexp.MustCompile(`(?i)^http://([^:/?#]*)(?::([^/]*))?(.*)$`)
+var bytesPath = regexp.MustCompile(`^/bytes/(\d+)(\?|$)`)
+
+// CheckURL applies http_url_parse()'s rules (http://IPv4-or-localhost[:port]/path)
+// and returns the body length a /bytes/N path promises, -1 for any other path.
+func CheckURL(prog, text string) int64 {
+	t := text
+	if len(t) > 200 {
+		t = t[:200]
+	}
+	m := urlRe.FindStringSubmatch(text)
+	if m == nil {
+		Die(prog, "'%s': only http:// URLs are supported", t)
+	}
+	host, port, path := m[1], m[2], m[3]
+	if host == "" || len(host) >= 256 {
+		Die(prog, "'%s': missing or too long host", t)
+	}
+	if host != "localhost" {
+		parts := ipv4.FindStringSubmatch(host)
+		ok := parts != nil
+		for i := 1; ok && i <= 4; i++ {
+			n, _ := strconv.Atoi(parts[i])
+			ok = n <= 255
+		}
+		if !ok {
+			Die(prog, "'%s': host must be a dotted IPv4 address or localhost", t)
+		}
+	}
+	if strings.Contains(text[7+len(host):], ":") && strings.HasPrefix(text[7+len(host):], ":") {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			Die(prog, "'%s': bad port", t)
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	if path[0] != '/' {
+		Die(prog, "'%s': path must start with /", t)
+	}
+	if strings.IndexFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		Die(prog, "'%s': space or control character in the path", t)
+	}
+	if b := bytesPath.FindStringSubmatch(path); b != nil {
+		n, _ := strconv.ParseInt(b[1], 10, 64)
+		return n
+	}
+	return -1
+}
+
+// The /bytes/N pattern (models/common/pattern.h); it repeats every 26 lines of 64.
+const period = 26 * 64
+const piece = 1 << 16
+
+func PatternByte(i int64) byte {
+	if i%64 == 63 {
+		return '\n'
+	}
+	return byte('a' + (i/64+i%64)%26)
+}
+
+var pattern = func() []byte {
+	b := make([]byte, period+piece)
+	for i := range b {
+		b[i] = PatternByte(int64(i))
+	}
+	return b
+}()
+
+// Target is one distinct URL.
+type Target struct {
+	Text   string // the URL as written
+	Expect int64  // body length we require, -1 if unknown
+	Verify bool   // check body bytes against the pattern
+}
+
+// BodyCheck checks a body fed in pieces; Reason is set at the first fault.
+type BodyCheck struct {
+	T      *Target
+	Off    int64
+	Reason string
+}
+
+func (c *BodyCheck) Feed(data []byte) bool {
+	if c.T.Expect >= 0 && c.Off+int64(len(data)) > c.T.Expect {
+		c.Reason = fmt.Sprintf("body longer than the %d bytes expected", c.T.Expect)
+		return false
+	}
+	if c.T.Verify {
+		for k := 0; k < len(data); k += piece {
+			p := data[k:min(k+piece, len(data))]
+			start := (c.Off + int64(k)) % period
+			if !bytes.Equal(p, pattern[start:start+int64(len(p))]) {
+				j := 0
+				for p[j] == PatternByte(c.Off+int64(k+j)) {
+					j++
+				}
+				c.Reason = fmt.Sprintf("pattern mismatch at byte %d", c.Off+int64(k+j))
+				return false
+			}
+		}
+	}
+	c.Off += int64(len(data))
+	return true
+}
+
+// Judge: the whole response arrived; "" if it is what we asked for (fetch_judge).
+func (c *BodyCheck) Judge(status int, announced int64) string {
+	if c.Reason != "" {
+		return c.Reason
+	}
+	want := c.T.Expect
+	if announced >= 0 {
+		want = announced
+	}
+	if want >= 0 && c.Off < want {
+		return fmt.Sprintf("truncated body: %d of %d bytes", c.Off, want)
+	}
+	if status < 200 || status > 299 {
+		return fmt.Sprintf("HTTP status %d", status)
+	}
+	if c.T.Expect >= 0 && c.Off != c.T.Expect {
+		return fmt.Sprintf("truncated body: %d of %d bytes", c.Off, c.T.Expect)
+	}
+	return ""
+}
+
+func min(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// Percentile is the nearest-rank percentile of ascending values; 0 if empty.
+func Percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int((p*float64(len(sorted))+99)/100) - 1
+	if k < 0 {
+		k = 0
+	}
+	if k >= len(sorted) {
+		k = len(sorted) - 1
+	}
+	return sorted[k]
+}
+
+// Sort sorts latencies in place and returns them.
+func Sort(v []float64) []float64 { sort.Float64s(v); return v }

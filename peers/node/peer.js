@@ -1,0 +1,155 @@
+// peer.js — what the Node peers share with the C programs' contract: the
+// flags (util.parseArgs, with the C programs' one-line errors and exit 2),
+// the ready line, the URL rules, the /bytes/N pattern check and the
+// fetcher's summary (models/common/{flags,server,fetch}.c say the same).
+'use strict';
+const { parseArgs } = require('node:util');
+
+// Print "prog: message (try --help)" and exit 2, like flags_die().
+function die(prog, msg) {
+  process.stderr.write(`${prog}: ${msg} (try --help)\n`);
+  process.exit(2);
+}
+
+// table: {name: {short, type: 'int'|'string'|'boolean', default, min, max, arg, help}}
+function parse(prog, usage, about, table, argv, positionals) {
+  const options = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, f] of Object.entries(table)) {
+    options[name] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
+    if (f.short) options[name].short = f.short;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    die(prog, e.message.split('.')[0]); // the first sentence names the flag
+  }
+  if (parsed.values.help) {
+    const lines = [`usage: ${prog} ${usage}`, '', about, '', 'flags:'];
+    for (const [name, f] of Object.entries(table)) {
+      const left = (f.short ? `-${f.short}, ` : '    ') + `--${name}` + (f.type === 'boolean' ? '' : ` ${f.arg}`);
+      const dflt = f.type === 'boolean' || f.default == null ? '' : ` (default ${f.default})`;
+      lines.push(`  ${left.padEnd(24)} ${f.help}${dflt}`);
+    }
+    lines.push(`  ${'-h, --help'.padEnd(24)} print this help and exit`);
+    process.stdout.write(lines.join('\n') + '\n');
+    process.exit(0);
+  }
+  if (!positionals && parsed.positionals.length) die(prog, `unexpected argument '${parsed.positionals[0]}'`);
+  const vals = {};
+  for (const [name, f] of Object.entries(table)) {
+    const v = parsed.values[name];
+    if (v === undefined) { vals[name] = f.default; continue; }
+    if (f.type !== 'int') { vals[name] = v; continue; }
+    if (!/^[+-]?\d+$/.test(v)) die(prog, `--${name}: '${v}' is not a whole number`);
+    const x = Number(v);
+    if (x < f.min || x > f.max) die(prog, `--${name}: ${x} is out of range ${f.min}..${f.max}`);
+    vals[name] = x;
+  }
+  return { vals, args: parsed.positionals };
+}
+
+const SERVER_FLAGS = {
+  port: { short: 'p', type: 'int', default: 0, min: 0, max: 65535, arg: 'PORT', help: 'TCP port; 0 asks the kernel for a free one' },
+  bind: { short: 'b', type: 'string', default: '127.0.0.1', arg: 'ADDR', help: 'IPv4 address to listen on' },
+  backlog: { type: 'int', default: 4096, min: 1, max: 1 << 20, arg: 'N', help: 'listen backlog (the kernel caps it at net.core.somaxconn)' },
+  work: { short: 'w', type: 'int', default: 0, min: 0, max: 100000000, arg: 'N', help: 'units of CPU work per message (models/common/work.c, with BigInt)' },
+};
+
+// models/common/work.c's work_do(), line for line: units times 64 rounds of a
+// splitmix64-style mixer seeded by the message. JavaScript has no 64-bit
+// integer but BigInt, so that is what the same arithmetic costs here.
+const M64 = (1n << 64n) - 1n;
+function workDo(units, msg) {
+  if (units <= 0) return 0n;
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(0x9e3779b97f4a7c15n ^ BigInt(msg.length));
+  msg.copy(b, 0, 0, Math.min(msg.length, 8)); // memcpy(&x, msg, min(len, 8))
+  let x = b.readBigUInt64LE();
+  for (let i = 0; i < units * 64; i++) {
+    x = (x + 0x9e3779b97f4a7c15n) & M64;
+    x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+    x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M64;
+    x ^= x >> 31n;
+  }
+  return x;
+}
+
+const FETCH_FLAGS = {
+  concurrency: { short: 'c', type: 'int', default: 10, min: 1, max: 100000, arg: 'C', help: 'most requests in flight at once' },
+  count: { short: 'n', type: 'int', default: 1, min: 1, max: 100000000, arg: 'COUNT', help: 'fetch every URL COUNT times' },
+  input: { short: 'i', type: 'string', default: null, arg: 'FILE', help: "read URLs from FILE, one per line ('-' for stdin)" },
+  timeout: { type: 'int', default: 10000, min: 1, max: 86400000, arg: 'MS', help: 'deadline of one request, connect to last byte, in milliseconds' },
+  keepalive: { type: 'boolean', default: false, help: 'reuse connections between requests' },
+  verify: { type: 'string', default: 'auto', arg: 'MODE', help: "auto|on|off: check body bytes against fetchd's pattern (auto: for /bytes/N)" },
+  quiet: { short: 'q', type: 'boolean', default: false, help: 'print nothing unless a fetch failed' },
+};
+
+// The URL rules of http_url_parse(): http://IPv4-or-localhost[:port]/path.
+function checkUrl(prog, text) {
+  const t = text.slice(0, 200);
+  const m = /^http:\/\/([^:/?#]*)(?::([^/]*))?(.*)$/i.exec(text);
+  if (!m) die(prog, `'${t}': only http:// URLs are supported`);
+  const [, host, port, rest] = m;
+  if (!host || host.length >= 256) die(prog, `'${t}': missing or too long host`);
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (host !== 'localhost' && !(ipv4 && ipv4.slice(1).every((p) => Number(p) <= 255)))
+    die(prog, `'${t}': host must be a dotted IPv4 address or localhost`);
+  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+    die(prog, `'${t}': bad port`);
+  const path = rest || '/';
+  if (path[0] !== '/') die(prog, `'${t}': path must start with /`);
+  if (/[\x00-\x20\x7f]/.test(path)) die(prog, `'${t}': space or control character in the path`);
+  const b = /^\/bytes\/(\d+)(\?|$)/.exec(path);
+  return b ? Number(b[1]) : -1; // the body length a /bytes/N path promises
+}
+
+// The /bytes/N pattern (models/common/pattern.h); it repeats every 26 lines of 64.
+const PERIOD = 26 * 64;
+const patternByte = (i) => (i % 64 === 63 ? 10 : 97 + ((Math.floor(i / 64) + (i % 64)) % 26));
+const PIECE = 1 << 16;
+const PATTERN = Buffer.alloc(PERIOD + PIECE);
+for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = patternByte(i);
+
+// Checks a body fed in pieces: the pattern (compared with Buffer.equals, so the
+// work per byte is native code) and the expected length. reason: the first fault.
+class BodyCheck {
+  constructor(target) { this.t = target; this.off = 0; this.reason = null; }
+  feed(data) {
+    const { t, off } = this;
+    if (t.expect >= 0 && off + data.length > t.expect) {
+      this.reason = `body longer than the ${t.expect} bytes expected`;
+      return false;
+    }
+    if (t.verify) {
+      for (let k = 0; k < data.length; k += PIECE) {
+        const piece = data.subarray(k, k + PIECE);
+        const start = (off + k) % PERIOD;
+        if (!Buffer.from(piece.buffer, piece.byteOffset, piece.length).equals(PATTERN.subarray(start, start + piece.length))) {
+          let j = 0;
+          while (piece[j] === patternByte(off + k + j)) j++;
+          this.reason = `pattern mismatch at byte ${off + k + j}`;
+          return false;
+        }
+      }
+    }
+    this.off += data.length;
+    return true;
+  }
+  judge(status, announced) {
+    if (this.reason) return this.reason;
+    const want = announced >= 0 ? announced : this.t.expect;
+    if (want >= 0 && this.off < want) return `truncated body: ${this.off} of ${want} bytes`;
+    if (status < 200 || status > 299) return `HTTP status ${status}`;
+    if (this.t.expect >= 0 && this.off !== this.t.expect) return `truncated body: ${this.off} of ${this.t.expect} bytes`;
+    return null;
+  }
+}
+
+// Nearest-rank percentile of an ascending array.
+function percentile(sorted, p) {
+  if (!sorted.length) return 0;
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p * sorted.length) / 100) - 1))];
+}
+
+module.exports = { die, parse, SERVER_FLAGS, workDo, FETCH_FLAGS, checkUrl, BodyCheck, percentile };
