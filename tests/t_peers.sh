@@ -16,7 +16,8 @@ for p in $all; do
   for k in connection switches order like lang packages check runtime; do
     [ -n "$(peers/list.sh --about "$p" "$k")" ] || bad="$bad $p:no-$k"
   done
-  case "$(peers/list.sh --about "$p" like)" in loop|threads|fork|own) ;; *) bad="$bad $p:like" ;; esac
+  like=$(peers/list.sh --about "$p" like) # a model of the registry, or "own"
+  [ "$like" = own ] || models_list | grep -qxF -- "$like" || bad="$bad $p:like"
 done
 avail=$(peers/list.sh 2>"$TMP/skipped")
 listed=$( (echo "$avail"; sed -n 's/^skipped: \([^ ]*\) .*/\1/p' "$TMP/skipped") | sed '/^$/d' | sort | tr '\n' ' ')
