@@ -154,6 +154,14 @@ for kind in nofile tasks as; do
     if grep -q "$WHAT" "$TMP/$p-$kind.err" || grep -q ' 20 ok, 0 failed' "$TMP/new.out"; then
       pass "$name: refuses newcomers with a message, or serves them all ($(grep -c . "$TMP/$p-$kind.err") lines on stderr; $(sed 's/^echo_check: //' "$TMP/new.out"))"
     else fail "$name: refuses newcomers with a message, or serves them all" "$(cat "$TMP/new.out") stderr: $(tail -n 2 "$TMP/$p-$kind.err")"; fi
+    # Complaints go through the rate-limited logger: ~20 refusals in ~2 s make
+    # a line or two, and a line after held-back ones says how many.
+    if [ $kind = nofile ]; then
+      lines=$(grep -c "$WHAT" "$TMP/$p-$kind.err")
+      if [ "$lines" -ge 1 ] && [ "$lines" -le 4 ] && { [ "$lines" -eq 1 ] || grep -q 'more held back)$' "$TMP/$p-$kind.err"; }; then
+        pass "$name: at most one complaint a second ($lines lines: $(tail -n 1 "$TMP/$p-$kind.err"))"
+      else fail "$name: at most one complaint a second" "$lines lines: $(head -n 5 "$TMP/$p-$kind.err" | tr '\n' '|')"; fi
+    fi
     limit_off $kind "$SPID" 2>/dev/null
     wait "$hold"; hrc=$?
     [ $hrc -eq 0 ] && pass "$name: the connections it had keep their round trips ($(sed 's/^echo_hostile: probe: //' "$TMP/hold.out" | tail -n 1))" \
