@@ -156,6 +156,7 @@ int main(int argc, char **argv)
     int status = 0, ev;
     while ((ev = wait_for_work(lfd, sigfd)) == SERVER_READY) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        /* r: 0 served; 1 out of something, the newcomer refused: pause; -1 stop */
         int r = fd >= 0 ? start_child(fd, lfd, sigfd) : server_accept_failed(lfd, errno, prog);
         if (r < 0) {
             status = 1;

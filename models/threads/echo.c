@@ -140,6 +140,7 @@ int main(int argc, char **argv)
     int status = 0, ev;
     while ((ev = server_wait(lfd, sigfd, prog)) == SERVER_READY) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        /* r: 0 served; 1 out of something, the newcomer refused: pause; -1 stop */
         int r = fd >= 0 ? start_thread(fd, &attr) : server_accept_failed(lfd, errno, prog);
         if (r < 0) {
             status = 1;
