@@ -3,10 +3,14 @@
  * tests/t_hostile_echo.sh).
  *
  *   --mode never-read  N connections send as fast as the server takes bytes
- *                      and never read: the server must stop taking them (its
- *                      writes back block) instead of buffering without bound.
+ *                      and never read. The summary gives the most bytes one
+ *                      connection got to send: a server that stops reading
+ *                      once its writes back block takes no more than the
+ *                      socket buffers hold; one that buffers takes without end.
  *   --mode slow-read   the same, but each connection reads --read-bytes every
  *                      --read-ms and checks they are the bytes it sent.
+ *                      In both, a connection the server closes or resets (it
+ *                      is stopping) just ends: counted, not a failure.
  *   --mode probe       N connections do round trips of --msg-bytes, one after
  *                      the other, --gap-ms apart: each must come back whole
  *                      within --max-rtt-ms, and each connection must make at
