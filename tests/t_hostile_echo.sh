@@ -106,9 +106,14 @@ limit_on() {
       prlimit --pid "$2" --nofile="$(ls "/proc/$2/fd" | sort -n | awk '$1 == n { n++ } END { print n + 0 }'):" || return 1
       WHAT='Too many open files' ;;
     tasks)
-      [ -w /sys/fs/cgroup/pids ] || return 1
-      CG=/sys/fs/cgroup/pids/hostile-echo-$$ # not c10k-*: t_c10k looks for its own leftovers by that name
-      mkdir -p "$CG" && echo "$2" >"$CG/cgroup.procs" && cat "$CG/pids.current" >"$CG/pids.max" || return 1
+      # cgroup v1 has a pids hierarchy of its own; under cgroup v2 the root
+      # must hand the pids controller down (systemd does). Named hostile-echo-*,
+      # not c10k-*: t_c10k looks for its own leftovers by that name.
+      if [ -w /sys/fs/cgroup/pids ]; then CG=/sys/fs/cgroup/pids/hostile-echo-$$
+      elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then CG=/sys/fs/cgroup/hostile-echo-$$
+      else return 1; fi
+      mkdir -p "$CG" 2>/dev/null && [ -f "$CG/pids.max" ] && echo "$2" >"$CG/cgroup.procs" &&
+        cat "$CG/pids.current" >"$CG/pids.max" || return 1
       WHAT='Resource temporarily unavailable' ;;
     as)
       prlimit --pid "$2" --as="$(($(awk '/^VmSize:/ {print $2}' "/proc/$2/status") * 1024)):" || return 1
@@ -138,7 +143,7 @@ for kind in nofile tasks as; do
     quit=$!; _pids+=("$quit")
     wait_line "$TMP/hold.out" '^connected' && wait_line "$TMP/quit.out" '^connected'
     if ! limit_on $kind "$SPID"; then
-      echo "SKIP $name: this machine cannot limit $kind"; end "$hold" "$quit"; stop_server "$SPID"; continue
+      echo "SKIP $name: this machine cannot limit $kind"; end "$hold" "$quit"; stop_server "$SPID"; cg_remove; CG=""; continue
     fi
     # Newcomers while the limit holds: most are refused, the server pauses
     # 100 ms after each refusal, so 20 of them keep it pausing ~2 s.
