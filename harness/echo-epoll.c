@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -184,25 +183,15 @@ static int ee_run(struct ee_server *s)
     }
 }
 
-/* Room for 10000 clients: raise the soft descriptor limit to the hard one. */
-static void ee_raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 int main(int argc, char **argv)
 {
     static struct ee_server s; /* static: holds a 16 KiB buffer */
     struct server_opts o = {.bind = "127.0.0.1", .port = 0, .backlog = 4096};
     server_parse(&o, PROG, "The baseline echo server: one thread, level-triggered epoll, one read()\n"
-                 "and one write() per readiness event. --stack-kib is accepted and ignored.",
+                 "and one write() per readiness event. --stack-kib is ignored (checked as the models do).",
                  argc, argv);
     int rc = 1;
-    ee_raise_nofile();
+    net_raise_nofile(); /* room for 10000 clients: the soft descriptor limit up to the hard one */
     s.work = o.work;
     s.sigfd = server_signals(0);
     s.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -210,7 +199,12 @@ int main(int argc, char **argv)
         perror(PROG ": setup");
         return 1;
     }
-    s.lfd = server_listen(&o, PROG);
+    char why[160];
+    s.lfd = server_listen(&o, why, sizeof why);
+    if (s.lfd < 0) {
+        fprintf(stderr, PROG ": %s\n", why);
+        goto out;
+    }
     net_set_nonblock(s.lfd);
     if (ee_watch(&s, EPOLL_CTL_ADD, s.lfd, EPOLLIN) < 0 ||
         ee_watch(&s, EPOLL_CTL_ADD, s.sigfd, EPOLLIN) < 0) {

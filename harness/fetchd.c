@@ -270,12 +270,8 @@ static long long ms_ns(long ms) { return (long long)ms * 1000000LL; }
 /* Say something on stderr at most once a second, so floods stay readable. */
 static void complain(const char *what)
 {
-    static time_t last;
-    time_t t = time(NULL);
-    if (t == last)
-        return;
-    last = t;
-    fprintf(stderr, PROG ": %s\n", what);
+    static struct ratelog rl; /* models/common/ratelog.h, through server.h */
+    ratelog(&rl, PROG ": %s", what);
 }
 
 /* --- the timer heap ----------------------------------------------------------- */
@@ -1051,7 +1047,12 @@ static int srv_setup(void)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_signal};
     epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.sigfd, &ev);
     struct server_opts so = {.bind = opt.bind, .port = opt.port, .backlog = opt.backlog};
-    srv.lfd = server_listen(&so, PROG); /* prints the ready line; exits 1 if it cannot */
+    char why[160];
+    srv.lfd = server_listen(&so, why, sizeof why); /* prints the ready line */
+    if (srv.lfd < 0) {
+        fprintf(stderr, PROG ": %s\n", why);
+        return -1;
+    }
     net_set_nonblock(srv.lfd);
     srv_watch_listen(1);
     return 0;

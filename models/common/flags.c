@@ -60,7 +60,8 @@ static const struct flag *find_short(const struct flags_spec *spec, char c)
     return NULL;
 }
 
-/* Store text as the flag's value; returns 0, or exits 2 naming the flag. */
+/* Store text as the flag's value. Returns only if the value is good: a
+ * malformed or out-of-range one exits 2 with a line naming the flag. */
 static void set_value(const struct flags_spec *spec, const struct flag *f, const char *v)
 {
     char *end;

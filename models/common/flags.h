@@ -1,8 +1,9 @@
 /* flags.h — every program's command line, from one table.
  *
- * Accepts --name VALUE, --name=VALUE, -x VALUE and --help. Anything else gets
- * one line on stderr that names the flag, and exit status 2. Positional
- * arguments (a fetcher's URLs) may stand between flags; "--" ends the flags.
+ * Accepts --name VALUE, --name=VALUE, -x VALUE, and -h or --help. Anything
+ * else gets one line on stderr that names the flag (or the unexpected
+ * argument), and exit status 2. Positional arguments (a fetcher's URLs) may
+ * stand between flags; "--" ends the flags.
  */
 #ifndef FLAGS_H
 #define FLAGS_H

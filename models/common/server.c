@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 void server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
                   char **argv)
 {
@@ -21,11 +24,18 @@ void server_parse(struct server_opts *o, const char *prog, const char *about, in
         {"bind", 'b', FLAG_STR, &o->bind, 0, 0, "ADDR", "IPv4 address to listen on"},
         {"backlog", 0, FLAG_INT, &o->backlog, 1, 1 << 20, "N", "listen backlog (the kernel caps it at net.core.somaxconn)"},
         {"work", 'w', FLAG_INT, &o->work, 0, 100000000, "N", "units of CPU work per message (see docs/methodology.md)"},
-        {"stack-kib", 0, FLAG_INT, &o->stack_kib, 0, 1 << 20, "KIB", "stack per connection for threads and coroutines; 0 = model default"},
+        {"stack-kib", 0, FLAG_INT, &o->stack_kib, 0, 1 << 20, "KIB",
+         "stack per connection for threads and coroutines: 0 = model default, else at least "
+         STR(SERVER_STACK_MIN_KIB)},
         {0},
     };
     const struct flags_spec spec = {prog, "[flags]", about, flags, 0};
     flags_parse(&spec, argc, argv);
+    /* serve() keeps a SERVER_BUF buffer on its stack (see server.h): refuse
+     * at start a stack it would overflow on the first connection. */
+    if (o->stack_kib != 0 && o->stack_kib < SERVER_STACK_MIN_KIB)
+        flags_die(&spec, "--stack-kib: %ld is too small for a connection's %d KiB buffer; at least %d",
+                  o->stack_kib, SERVER_BUF / 1024, SERVER_STACK_MIN_KIB);
 }
 
 /* One descriptor kept in reserve from the start: when the process runs out,
@@ -33,16 +43,17 @@ void server_parse(struct server_opts *o, const char *prog, const char *about, in
  * so the client is refused instead of waiting in the backlog. */
 static int spare_fd = -1;
 
-int server_listen(const struct server_opts *o, const char *prog)
+int server_listen(const struct server_opts *o, char *why, size_t len)
 {
     spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int port = 0;
     signal(SIGPIPE, SIG_IGN);
     int fd = net_listen(o->bind, (int)o->port, (int)o->backlog, &port);
     if (fd < 0) {
-        fprintf(stderr, "%s: cannot listen on %s:%ld: %s\n", prog, o->bind, o->port,
-                strerror(errno));
-        _exit(1);
+        int err = errno;
+        snprintf(why, len, "cannot listen on %s:%ld: %s", o->bind, o->port, strerror(err));
+        errno = err;
+        return -1;
     }
     printf("listening on %s:%d\n", o->bind, port);
     fflush(stdout);
@@ -78,21 +89,35 @@ void server_signals_reset(int sigfd)
     close(sigfd);
 }
 
+/* Read every signal waiting on sigfd: SERVER_STOP if SIGINT or SIGTERM was
+ * among them, else SERVER_CHILD if SIGCHLD was, else 0. Everything is read,
+ * so that a waiting SIGCHLD cannot hide a stop signal behind it. */
+static int signals_drain(int sigfd)
+{
+    int sig, seen = 0;
+    while ((sig = server_signal_read(sigfd)) != 0) {
+        if (sig == SIGINT || sig == SIGTERM)
+            seen = SERVER_STOP;
+        else if (sig == SIGCHLD && seen == 0)
+            seen = SERVER_CHILD;
+    }
+    return seen;
+}
+
+static struct ratelog complaints; /* all of a server's complaints share one line a second */
+
 void server_complain(const char *prog, const char *what, int err)
 {
-    static time_t last;
-    time_t now = time(NULL);
-    if (now == last)
-        return;
-    last = now;
-    fprintf(stderr, "%s: %s: %s; refusing new connections for a moment\n", prog, what,
+    ratelog(&complaints, "%s: %s: %s; refusing new connections for a moment", prog, what,
             strerror(err));
 }
 
 int server_accept_failed(int listen_fd, int err, const char *prog)
 {
     switch (err) {
-    case EINTR: case EAGAIN: case ECONNABORTED: case EPROTO: case EPERM:
+    case EINTR: case EAGAIN: case ECONNABORTED: case EPERM:
+    case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET:
+    case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
         return 0;
     case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
         server_complain(prog, "accept", err);
@@ -112,21 +137,39 @@ int server_accept_failed(int listen_fd, int err, const char *prog)
 
 int server_pause(int sigfd, int ms)
 {
+    long long end = net_now_ns() + (long long)ms * 1000000;
     struct pollfd p = {.fd = sigfd, .events = POLLIN};
-    return poll(&p, 1, ms) > 0;
+    for (;;) {
+        long long left = end - net_now_ns();
+        if (left <= 0)
+            return 0;
+        int n = poll(&p, 1, (int)((left + 999999) / 1000000));
+        if (n < 0 && errno != EINTR) { /* cannot watch sigfd: sleep; a signal stays queued */
+            struct timespec ts = {left / 1000000000, left % 1000000000};
+            nanosleep(&ts, NULL);
+            return 0;
+        }
+        if (n > 0 && signals_drain(sigfd) == SERVER_STOP)
+            return 1;
+    }
 }
 
-int server_wait(int fd, int sigfd, int timeout_ms)
+int server_wait(int fd, int sigfd, const char *prog)
 {
     struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
     for (;;) {
-        int n = poll(p, 2, timeout_ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (p[1].revents)
-            return 0;
-        return n == 0 ? 2 : 1;
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = errno;
+            fprintf(stderr, "%s: poll: %s\n", prog, strerror(err));
+            errno = err;
+            return SERVER_FAILED;
+        }
+        int sig = p[1].revents ? signals_drain(sigfd) : 0;
+        if (sig)
+            return sig;
+        if (p[0].revents)
+            return SERVER_READY;
     }
 }

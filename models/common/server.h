@@ -1,10 +1,37 @@
-/* server.h — what the three echo servers share, so that only the concurrency
- * model differs between them: the flags, the ready line, the stop signals and
- * what to do when the process runs out of file descriptors. */
+/* server.h — what the echo servers share, so that only the concurrency model
+ * differs between them: the flags, the ready line, the stop signals and what
+ * to do when the process runs out of file descriptors, processes or threads.
+ *
+ * One rule runs through it: only SIGINT and SIGTERM stop a server. Running
+ * out of something makes it refuse new connections for a moment and go on
+ * serving the ones it has; it never exits on its own. */
 #ifndef SERVER_H
 #define SERVER_H
 
 #include "flags.h"
+#include "ratelog.h" /* server_complain() is one; fetchd uses it through here too */
+
+#include <stddef.h>
+
+/* Message buffer size: every model reads at most this much per read().
+ *
+ * Each serve() keeps its buffer on its own stack, `char buf[SERVER_BUF]`: the
+ * plainest code, the same line in every model, and a connection's memory is
+ * where the lesson says it is (its thread's or coroutine's stack). The price
+ * is a floor under --stack-kib, SERVER_STACK_MIN_KIB below: on a smaller stack
+ * the buffer would reach past the stack's one guard page and crash the server
+ * on its first connection. Moving the buffer to the heap would lift the floor
+ * but put an allocation, its failure path and a free() into every serve() for
+ * no gain: the default stacks (64 KiB for a coroutine, 8 MiB for a thread) are
+ * far above it, and untouched stack pages cost no memory. */
+enum { SERVER_BUF = 16384 };
+
+/* The smallest --stack-kib accepted (besides 0, the model's default): the
+ * 16 KiB buffer, and as much again for the calls serve() makes and what glibc
+ * keeps at the top of a thread's stack (its thread-local storage). Measured on
+ * x86-64 with glibc 2.36, with and without ASan/TSan: a full echo session
+ * needs 24 KiB in echo-threads and 20 KiB in echo-loop. */
+#define SERVER_STACK_MIN_KIB 32
 
 struct server_opts {
     const char *bind;  /* address to listen on (--bind) */
@@ -14,19 +41,22 @@ struct server_opts {
     long stack_kib;    /* per-connection stack: coroutine or thread; 0 = model default */
 };
 
-/* Parse the echo servers' common flags; exits 2 on bad input, 0 after --help. */
+/* Parse the echo servers' common flags; exits 2 on bad input (a --stack-kib
+ * below SERVER_STACK_MIN_KIB included), 0 after --help. */
 void server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
                   char **argv);
 
 /* Listen as the options say and print the ready line
- * "listening on 127.0.0.1:PORT" on stdout. Exits 1 with one line on stderr if
- * it cannot (port in use, bad address). Also ignores SIGPIPE: a peer that
- * vanishes makes write() fail with EPIPE instead of killing the server. */
-int server_listen(const struct server_opts *o, const char *prog);
+ * "listening on 127.0.0.1:PORT" on stdout. Returns the listening socket, or
+ * -1 with errno set and a one-line reason in why[len] ("cannot listen on
+ * 127.0.0.1:80: Permission denied") for main to print. Also ignores SIGPIPE:
+ * a peer that vanishes makes write() fail with EPIPE instead of killing the
+ * server. */
+int server_listen(const struct server_opts *o, char *why, size_t len);
 
 /* Block SIGINT and SIGTERM (and SIGCHLD if `with_sigchld`) and return a
  * signalfd that becomes readable when one arrives: the server waits on it
- * beside the listening socket and stops cleanly. */
+ * beside the listening socket and stops cleanly. -1 with errno on failure. */
 int server_signals(int with_sigchld);
 
 /* Read one signal from the signalfd; returns its number, 0 if none. */
@@ -35,29 +65,42 @@ int server_signal_read(int sigfd);
 /* Undo server_signals() in a forked child: default mask, sigfd closed. */
 void server_signals_reset(int sigfd);
 
-/* accept() failed with `err`: if the process is out of descriptors or memory,
- * refuse one pending connection (so clients see a close, not a hang), say so
- * on stderr at most once a second, and return 1: the caller pauses a moment
- * and goes on serving. Returns 0 for errors that need no action (EINTR,
- * EAGAIN, ECONNABORTED), -1 for errors that should stop the server. */
+/* accept() failed with `err`. If the process is out of descriptors or memory,
+ * refuse one pending connection (so its client sees a close, not a hang), say
+ * so on stderr at most once a second, and return 1: the caller pauses a
+ * moment (server_pause) and goes on serving. Returns 0 for the errors that
+ * need no action: EINTR, EAGAIN (nothing pending), ECONNABORTED (the client
+ * left first), EPERM (a firewall rule), and the network errors that Linux
+ * reports from accept() for the new connection (EPROTO, ENETDOWN, ENOPROTOOPT,
+ * EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH; accept(2) says to
+ * treat them like EAGAIN). Returns -1, after one line on stderr, for the rest:
+ * they mean a bug (EBADF, EINVAL...), and the server stops. */
 int server_accept_failed(int listen_fd, int err, const char *prog);
 
 /* Say on stderr that `what` failed with `err` and new connections are refused
- * for a moment — at most once a second, so a flood of failures stays readable.
- * For a failed fork() or pthread_create(): close the connection, complain,
- * pause, go on serving the others. */
+ * for a moment, through a ratelog: at most one line a second, so a flood of
+ * failures stays readable. For a failed fork() or pthread_create(): close the
+ * connection, complain, pause, go on serving the others. */
 void server_complain(const char *prog, const char *what, int err);
 
-/* Pause `ms` milliseconds unless a stop signal arrives on sigfd first;
- * returns 1 if one did (the caller stops), 0 otherwise. */
+/* Pause `ms` milliseconds unless SIGINT or SIGTERM arrives on sigfd first;
+ * returns 1 if one did (the caller stops), 0 after the pause. Any other
+ * signal read meanwhile (SIGCHLD) does not end the pause: a server that asked
+ * for SIGCHLD reaps its children after it. */
 int server_pause(int sigfd, int ms);
 
-/* Wait until `fd` is readable or a stop signal arrives on `sigfd`, for the
- * blocking models. Returns 1 if fd is readable, 0 if sigfd is, 2 on timeout,
- * -1 on error. */
-int server_wait(int fd, int sigfd, int timeout_ms);
+/* What server_wait() saw. */
+enum server_event {
+    SERVER_FAILED = -1, /* poll() failed: said so on stderr; errno holds why */
+    SERVER_READY = 1,   /* fd is readable: accept */
+    SERVER_STOP = 2,    /* SIGINT or SIGTERM arrived: stop serving */
+    SERVER_CHILD = 3,   /* SIGCHLD, and no stop signal: reap, then wait again */
+};
 
-/* Message buffer size: every model reads at most this much per read(). */
-enum { SERVER_BUF = 16384 };
+/* Wait, for the blocking models, until `fd` is readable or a signal arrives
+ * on `sigfd`, reading every signal waiting there. Only SIGINT and SIGTERM
+ * give SERVER_STOP; SERVER_CHILD comes only to a server that asked for
+ * SIGCHLD. */
+int server_wait(int fd, int sigfd, const char *prog);
 
 #endif

@@ -1,6 +1,8 @@
 /* work.c — see work.h. One unit is 64 rounds of a splitmix64-style mixer: a
  * dependency chain of multiplies, so its cost is steady across models and
- * runs. `make calibrate` prints what a unit costs on this machine. */
+ * runs. What a unit costs depends on the CPU; no target prints it alone.
+ * demos/cpu.c (cpu_calibrate) shows how to measure it: time work_do() with
+ * the thread's CPU clock. */
 #include "work.h"
 
 #include <string.h>

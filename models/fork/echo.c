@@ -78,8 +78,10 @@ static void serve(int fd)
 }
 
 /* Fork a child for the connection. The parent closes its copy of the socket
- * at once: the child's copy is the one that lives. */
-static void start_child(int fd, int lfd, int sigfd)
+ * at once: the child's copy is the one that lives. Returns 0, or 1 if fork()
+ * failed (EAGAIN: out of processes or memory): the connection is refused and
+ * the caller pauses a moment, keeping the children it has. */
+static int start_child(int fd, int lfd, int sigfd)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -90,15 +92,15 @@ static void start_child(int fd, int lfd, int sigfd)
         _exit(0);
     }
     close(fd);
-    if (pid < 0) { /* EAGAIN: out of processes or memory; refuse it, keep the rest */
+    if (pid < 0) {
         server_complain(prog, "fork", errno);
-        server_pause(sigfd, 100);
-        return;
+        return 1;
     }
     if (kids_add(pid) < 0) { /* cannot keep track of it: do not leave it behind */
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
     }
+    return 0;
 }
 
 /* End every child and wait for each, so the server leaves no zombie. */
@@ -116,21 +118,24 @@ static void stop_all(void)
     }
 }
 
-/* Wait for a connection or a signal; returns 1 to accept, 0 to stop. */
+/* Wait for a connection, reaping the children that SIGCHLD says have exited
+ * meanwhile. Returns SERVER_READY, SERVER_STOP or SERVER_FAILED. */
 static int wait_for_work(int lfd, int sigfd)
 {
-    for (;;) {
-        int r = server_wait(lfd, sigfd, -1);
-        if (r != 0)
-            return r == 1;
-        int sig, stop = 0;
-        while ((sig = server_signal_read(sigfd)) != 0)
-            if (sig != SIGCHLD)
-                stop = 1;
-        reap(); /* a SIGCHLD may hide behind a stop signal: reap either way */
-        if (stop)
-            return 0;
-    }
+    int ev;
+    while ((ev = server_wait(lfd, sigfd, prog)) == SERVER_CHILD)
+        reap();
+    return ev;
+}
+
+/* Refuse new connections for a moment (out of descriptors or processes).
+ * Returns 1 if SIGINT or SIGTERM came meanwhile. A SIGCHLD does not end the
+ * pause (only the stop signals may stop a server), so reap after it. */
+static int pause_a_moment(int sigfd)
+{
+    int stop = server_pause(sigfd, 100);
+    reap();
+    return stop;
 }
 
 int main(int argc, char **argv)
@@ -140,24 +145,28 @@ int main(int argc, char **argv)
                  "sent back byte for byte. SIGINT or SIGTERM stops it and its children cleanly.",
                  argc, argv);
     int sigfd = server_signals(1); /* SIGCHLD too: a child exited, reap it */
-    int lfd = server_listen(&opts, prog);
+    char why[160];
+    int lfd = server_listen(&opts, why, sizeof why);
+    if (lfd < 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return 1;
+    }
     net_set_nonblock(lfd);         /* a connection reset before accept() must not block us */
 
-    int status = 0;
-    while (wait_for_work(lfd, sigfd)) {
+    int status = 0, ev;
+    while ((ev = wait_for_work(lfd, sigfd)) == SERVER_READY) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            start_child(fd, lfd, sigfd);
-            continue;
-        }
-        int r = server_accept_failed(lfd, errno, prog);
+        /* r: 0 served; 1 out of something, the newcomer refused: pause; -1 stop */
+        int r = fd >= 0 ? start_child(fd, lfd, sigfd) : server_accept_failed(lfd, errno, prog);
         if (r < 0) {
             status = 1;
             break;
         }
-        if (r > 0 && server_pause(sigfd, 100))
+        if (r > 0 && pause_a_moment(sigfd))
             break;
     }
+    if (ev == SERVER_FAILED)
+        status = 1;
     stop_all();
     close(lfd);
     return status;

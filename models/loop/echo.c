@@ -77,7 +77,12 @@ int main(int argc, char **argv)
                  "epoll: whatever arrives is sent back byte for byte. SIGINT or SIGTERM stops it.",
                  argc, argv);
     sigfd = server_signals(0);
-    lfd = server_listen(&opts, prog);
+    char why[160];
+    lfd = server_listen(&opts, why, sizeof why);
+    if (lfd < 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return 1;
+    }
     net_set_nonblock(lfd);
     if (co_init((size_t)opts.stack_kib * 1024) < 0 || co_go(acceptor, NULL) < 0 ||
         co_go(stopper, NULL) < 0) {

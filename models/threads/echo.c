@@ -96,21 +96,22 @@ static void stop_all(void)
     pthread_mutex_unlock(&conns_lock);
 }
 
-/* Start a thread for the connection; on failure (EAGAIN: out of threads or
- * memory) refuse it and pause, keeping the connections we have. */
-static void start_thread(int fd, pthread_attr_t *attr, int sigfd)
+/* Start a thread for the connection. Returns 0, or 1 if it cannot (EAGAIN:
+ * out of threads or memory): the connection is refused and the caller
+ * pauses a moment, keeping the connections it has. */
+static int start_thread(int fd, pthread_attr_t *attr)
 {
     pthread_t t;
     struct conn *c = conn_add(fd);
     int err = c ? pthread_create(&t, attr, serve, c) : ENOMEM;
     if (err == 0)
-        return;
+        return 0;
     if (c)
         conn_forget(c);
     else
         close(fd);
     server_complain(prog, "pthread_create", err);
-    server_pause(sigfd, 100);
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -120,7 +121,12 @@ int main(int argc, char **argv)
                  "sent back byte for byte. SIGINT or SIGTERM stops it cleanly.",
                  argc, argv);
     int sigfd = server_signals(0); /* blocked in every thread; main waits on the fd */
-    int lfd = server_listen(&opts, prog);
+    char why[160];
+    int lfd = server_listen(&opts, why, sizeof why);
+    if (lfd < 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return 1;
+    }
     net_set_nonblock(lfd);         /* a connection reset before accept() must not block us */
 
     pthread_attr_t attr;
@@ -131,21 +137,20 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    int status = 0;
-    while (server_wait(lfd, sigfd, -1) == 1) {
+    int status = 0, ev;
+    while ((ev = server_wait(lfd, sigfd, prog)) == SERVER_READY) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            start_thread(fd, &attr, sigfd);
-            continue;
-        }
-        int r = server_accept_failed(lfd, errno, prog);
+        /* r: 0 served; 1 out of something, the newcomer refused: pause; -1 stop */
+        int r = fd >= 0 ? start_thread(fd, &attr) : server_accept_failed(lfd, errno, prog);
         if (r < 0) {
             status = 1;
             break;
         }
-        if (r > 0 && server_pause(sigfd, 100))
+        if (r > 0 && server_pause(sigfd, 100)) /* SIGINT/SIGTERM during the pause */
             break;
     }
+    if (ev == SERVER_FAILED)
+        status = 1;
     stop_all();
     close(lfd);
     return status;
