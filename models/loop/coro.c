@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* --- build-time choices ------------------------------------------------- */
@@ -43,7 +45,6 @@
 #define CO_ASM_SWITCH 1
 #else
 #define CO_ASM_SWITCH 0
-#include <ucontext.h>
 #endif
 
 /* Sanitizers must be told when the stack changes under them. */
@@ -80,6 +81,10 @@ enum {
     CO_STACK_MIN = 8 * 1024,   /* smaller stacks are refused (EINVAL) */
     CO_STACK_CACHE = 64,       /* finished stacks kept for reuse */
     CO_EVENT_BATCH = 256,      /* epoll events taken per loop turn */
+    CO_BUDGET = 128,           /* I/O calls a coroutine may complete per turn without waiting */
+    CO_SLICE_MS = 10,          /* ... or for this long after the loop last polled */
+    CO_CLOCK_EVERY = 8,        /* the clock is read once per this many budgeted calls */
+    CO_ALTSTACK = 64 * 1024,   /* the signal stack the overflow report runs on */
 };
 
 /* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
@@ -118,6 +123,7 @@ struct co {
 #else
     ucontext_t uc;             /* saved context while not running */
 #endif
+    uint64_t id;               /* 1, 2, 3... in creation order: names it in the overflow report */
     void (*fn)(void *);        /* the coroutine's body */
     void *arg;                 /* its argument */
     char *map;                 /* mmap'ed region: guard page, then the stack; NULL once released */
@@ -165,6 +171,7 @@ struct co_loop {
     volatile sig_atomic_t stop;/* co_stop() was called */
     int running;               /* inside co_run */
     co_t *current;             /* running coroutine, NULL on the scheduler */
+    int budget;                /* I/O calls current may still make before it must yield (co__budget) */
 #if CO_ASM_SWITCH
     void *sched_sp;            /* scheduler's stack pointer while a coroutine runs */
 #else
@@ -181,6 +188,7 @@ struct co_loop {
     size_t nfds;               /* length of fds */
     size_t fd_waiters;         /* coroutines parked on a descriptor */
     size_t alive;              /* coroutines not yet finished */
+    uint64_t next_id;          /* the id the next coroutine gets */
     char *cache[CO_STACK_CACHE]; /* finished stacks ready for reuse */
     size_t ncache;             /* how many are in the cache */
 #if CO_ASAN
@@ -258,6 +266,109 @@ static void co__stack_cache_drop(void)
 {
     while (L.ncache > 0)
         munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+}
+
+/* --- stack overflow: a named report instead of a bare SIGSEGV ------------- */
+
+/* A coroutine that overflows its stack touches the guard page (or, with a
+ * frame larger than a page, jumps over it) and gets SIGSEGV. Its stack is
+ * exhausted, so the handler runs on an alternate signal stack (sigaltstack,
+ * one per thread), checks whether the fault belongs to the running
+ * coroutine's stack, and if so writes one line naming the coroutine with
+ * async-signal-safe calls only (write(2), no stdio). Either way it then puts
+ * the previous disposition back and returns: the faulting instruction runs
+ * again and this time dies by the default SIGSEGV (status 139 in a shell, a
+ * core dump if enabled), or goes to whoever handled SIGSEGV before us (a
+ * sanitizer). */
+static struct sigaction co__old_segv; /* the SIGSEGV disposition before ours */
+
+/* The interrupted stack pointer, or 0 where we do not know how to find it. */
+static uintptr_t co__fault_sp(void *uctx)
+{
+    ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Did the running coroutine c run off the bottom of its stack? Either the
+ * fault is in its guard page, or its stack pointer is already below it (a
+ * big frame jumped over the guard; the fault came from the first push or
+ * store that hit something unmapped). */
+static int co__overflowed(const co_t *c, uintptr_t addr, uintptr_t sp)
+{
+    uintptr_t guard = (uintptr_t)c->map, lo = guard + L.page;
+    if (addr >= guard && addr < lo)
+        return 1;
+    return sp != 0 && sp < lo && lo - sp < ((uintptr_t)16 << 20);
+}
+
+static char *co__put_str(char *p, char *end, const char *s)
+{
+    while (*s && p < end)
+        *p++ = *s++;
+    return p;
+}
+
+static char *co__put_u64(char *p, char *end, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0 && p < end)
+        *p++ = d[--n];
+    return p;
+}
+
+static void co__segv(int sig, siginfo_t *si, void *uctx)
+{
+    int saved = errno;
+    co_t *c = L.current;
+    if (c && c->map && co__overflowed(c, (uintptr_t)si->si_addr, co__fault_sp(uctx))) {
+        char msg[200], *p = msg, *end = msg + sizeof msg;
+        p = co__put_str(p, end, program_invocation_short_name);
+        p = co__put_str(p, end, ": stack overflow in coroutine ");
+        p = co__put_u64(p, end, c->id);
+        p = co__put_str(p, end, " (stack ");
+        p = co__put_u64(p, end, L.stack_bytes / 1024);
+        p = co__put_str(p, end, " KiB); raise --stack-kib\n");
+        ssize_t w = write(STDERR_FILENO, msg, (size_t)(p - msg));
+        (void)w; /* nothing more to do if even this fails */
+    }
+    sigaction(SIGSEGV, &co__old_segv, NULL);
+    errno = saved;
+}
+
+static void co__segv_install_once(void)
+{
+    struct sigaction sa = {.sa_sigaction = co__segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &co__old_segv);
+}
+
+/* The handler is process-wide (installed once); the signal stack is per
+ * thread, and only added where the thread has none yet (a sanitizer may
+ * have set one up). Failure is not an error: only the report is lost. */
+static void co__segv_install(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, co__segv_install_once);
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE))
+        return;
+    void *m = mmap(NULL, CO_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    stack_t ss = {.ss_sp = m, .ss_size = CO_ALTSTACK};
+    if (sigaltstack(&ss, NULL) < 0)
+        munmap(m, CO_ALTSTACK);
 }
 
 /* === 2. the switch ======================================================== */
@@ -525,6 +636,43 @@ static int co__suspend(co_t *c, int64_t deadline)
     return c->wake_err;
 }
 
+/* The fairness budget (after Tokio's cooperative budget). An I/O call that
+ * finds its data or room ready completes without waiting, so a coroutine fed
+ * by a peer that never pauses would never wait: it would keep the thread, the
+ * clock (read once per turn) would stand still, its deadline would never be
+ * checked, and nobody else would run — not even the coroutine that handles
+ * SIGTERM. So every I/O call spends one unit of a budget of CO_BUDGET, which
+ * is refilled whenever the scheduler resumes the coroutine (after any real
+ * wait or yield); every CO_CLOCK_EVERY units it also reads the clock, and
+ * the turn is over after CO_SLICE_MS too (a clock read costs ~80 ns on a
+ * virtual machine: too dear for every call, cheap once per eight). The call
+ * that finds the budget spent first goes round the loop once, as co_yield()
+ * does — everyone ready runs, epoll is polled, the clock is read — and then
+ * fails with ECANCELED if the coroutine was cancelled meanwhile, or
+ * ETIMEDOUT if its deadline has passed. Checked before the I/O, never after,
+ * so no byte read is ever thrown away. A coroutine that waits now and then
+ * (every echo or fetch under normal load) never reaches the clock check. */
+static int co__budget(co_t *c, int64_t deadline)
+{
+    if (L.budget > 0) {
+        L.budget--;
+        if (L.budget % CO_CLOCK_EVERY != 0 || co__clock() - L.now < CO_SLICE_MS)
+            return 0;
+    }
+    co__ready(c);
+    co__switch_out(c, 0); /* back with a full budget */
+    if (c->cancelled) {
+        errno = ECANCELED;
+        return -1;
+    }
+    if (deadline >= 0 && L.now >= deadline) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    L.budget--;
+    return 0;
+}
+
 /* === 5. descriptors ======================================================= */
 
 /* The state of fd, growing the table on demand. The table may move, so
@@ -659,6 +807,7 @@ static void co__resume(co_t *c)
 {
     L.current = c;
     c->state = CO_RUNNING;
+    L.budget = CO_BUDGET; /* a fresh turn: the fairness budget starts again */
     co__switch_in(c);
     L.current = NULL;
     if (c->state != CO_DONE)
@@ -765,6 +914,7 @@ int co_init(size_t stack_bytes)
         if (L.epfd < 0)
             return -1;
         L.page = (size_t)sysconf(_SC_PAGESIZE);
+        co__segv_install();
     }
     co__stack_cache_drop(); /* cached stacks have the old size */
     L.stack_bytes = (stack_bytes + L.page - 1) / L.page * L.page;
@@ -837,6 +987,7 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
         errno = ENOMEM;
         return NULL;
     }
+    c->id = ++L.next_id;
     c->fn = fn;
     c->arg = arg;
     c->detached = detached;
@@ -953,7 +1104,7 @@ int co_sleep(int64_t ms)
 int co_wait_fd(int fd, int events, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     if (events == 0 || (events & ~(CO_READ | CO_WRITE))) {
         errno = EINVAL;
@@ -998,7 +1149,7 @@ int co_wait_fd(int fd, int events, int64_t deadline)
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(fd);
     if (!s)
@@ -1028,7 +1179,7 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(fd);
     if (!s)
@@ -1060,7 +1211,7 @@ ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
 int co_accept(int lfd, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(lfd);
     if (!s)
@@ -1094,7 +1245,7 @@ static int co__connected_now(int fd)
 int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
