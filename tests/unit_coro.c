@@ -621,6 +621,99 @@ static void test_close_wakes(void)
     close(sv[1]);
 }
 
+/* --- a descriptor closed with plain close() (issue 8, item 8) ----------------- */
+
+struct unit_reuse {
+    int same_number;     /* the new socketpair got the old number */
+    ssize_t rc;          /* the read on the new descriptor */
+    int err;             /* and errno */
+    char got;            /* the byte read */
+    double secs;         /* how long it took */
+};
+
+/* fd becomes registered with its "readable" hint cleared (a read that waited
+ * and timed out), is closed with plain close(), and its number goes to a new
+ * socket that already holds a byte. Before the audit the runtime trusted its
+ * stale "registered" flag, parked, and no event ever came: ETIMEDOUT at the
+ * deadline, 3 s. */
+static void unit_reuse_body(void *arg)
+{
+    struct unit_reuse *u = arg;
+    int sv[2], nv[2];
+    char c;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+        return;
+    co_read(sv[0], &c, 1, co_now() + 10); /* registers, parks, times out */
+    int old = sv[0];
+    close(sv[0]);
+    close(sv[1]);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, nv) < 0)
+        return;
+    u->same_number = nv[0] == old;
+    if (write(nv[1], "y", 1) != 1)
+        return;
+    double t0 = unit_secs();
+    u->rc = co_read(nv[0], &u->got, 1, co_now() + 3000);
+    u->err = errno;
+    u->secs = unit_secs() - t0;
+    co_close(nv[0]);
+    co_close(nv[1]);
+}
+
+static void test_plain_close_reuse(void)
+{
+    const char *name = "plain_close_number_reused";
+    struct unit_reuse u = {.rc = -2};
+    co_go(unit_reuse_body, &u);
+    if (unit_run(name) < 0)
+        return;
+    if (!u.same_number)
+        unit_fail(name, "the kernel did not reuse the number: the test proves nothing");
+    else if (u.rc != 1 || u.got != 'y')
+        unit_fail(name, "co_read returned %zd (%s) after %.3f s, want the byte 'y'", u.rc, strerror(u.err),
+                  u.secs);
+    else if (u.secs > 2.0)
+        unit_fail(name, "the byte came after %.3f s", u.secs);
+    else {
+        printf("info reuse: read on the reused number after %.0f ms\n", u.secs * 1e3);
+        unit_pass(name);
+    }
+}
+
+/* A coroutine waits on a descriptor that another one closes with plain
+ * close(): the wait ends with EBADF, not at its deadline. */
+static void unit_plain_closer(void *arg)
+{
+    struct unit_closer *u = arg;
+    co_sleep(10);
+    close(u->fd);
+}
+
+static void test_plain_close_waiter(void)
+{
+    const char *name = "plain_close_wakes_waiter";
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+        unit_fail(name, "socketpair: %s", strerror(errno));
+        return;
+    }
+    struct unit_closer u = {.fd = sv[0]};
+    double t0 = unit_secs();
+    co_go(unit_blocked_reader, &u); /* deadline 5 s */
+    co_go(unit_plain_closer, &u);
+    int rc = unit_run(name);
+    double el = unit_secs() - t0;
+    close(sv[1]);
+    if (rc < 0)
+        return;
+    if (u.rc != -1 || u.err != EBADF)
+        unit_fail(name, "co_read returned %d (%s) after %.3f s, want -1 EBADF", u.rc, strerror(u.err), el);
+    else if (el > 2.0)
+        unit_fail(name, "EBADF came after %.3f s", el);
+    else
+        unit_pass(name);
+}
+
 /* --- TCP: co_accept + co_connect + echo, and co_wait_fd ---------------------- */
 
 struct unit_tcp {
@@ -966,6 +1059,8 @@ int main(void)
     test_chan();
     test_chan_deadline();
     test_close_wakes();
+    test_plain_close_reuse();
+    test_plain_close_waiter();
     test_tcp();
     test_refused();
     test_guard();

@@ -85,6 +85,7 @@ enum {
     CO_SLICE_MS = 10,          /* ... or for this long after the loop last polled */
     CO_CLOCK_EVERY = 8,        /* the clock is read once per this many budgeted calls */
     CO_ALTSTACK = 64 * 1024,   /* the signal stack the overflow report runs on */
+    CO_AUDIT_MS = 200,         /* a descriptor wait this old gets its registration checked */
 };
 
 /* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
@@ -134,6 +135,9 @@ struct co {
     enum co_wait wait;         /* what it is parked on, so a wake can undo it */
     int wait_fd;               /* CO_W_FD: which fd */
     int wait_dirs;             /* CO_W_FD: CO_READ and/or CO_WRITE slots taken */
+    int64_t parked_at;         /* CO_W_FD: when it parked (co_now) */
+    int in_audit;              /* CO_W_FD: still in the audit list */
+    co_t *audit_next, *audit_prev; /* links in the audit list */
     co_t *join_target;         /* CO_W_JOIN: the coroutine it joins */
     struct co_waitq *wait_q;   /* CO_W_CHAN: the channel queue it is in */
     co_t *q_next, *q_prev;     /* links in wait_q */
@@ -187,6 +191,8 @@ struct co_loop {
     struct co_fd *fds;         /* per-fd state, indexed by fd */
     size_t nfds;               /* length of fds */
     size_t fd_waiters;         /* coroutines parked on a descriptor */
+    co_t *audit_head;          /* descriptor waits not yet checked, oldest first */
+    co_t *audit_tail;          /* the newest */
     size_t alive;              /* coroutines not yet finished */
     uint64_t next_id;          /* the id the next coroutine gets */
     char *cache[CO_STACK_CACHE]; /* finished stacks ready for reuse */
@@ -571,6 +577,36 @@ static void co__q_remove(struct co_waitq *q, co_t *c)
     c->q_next = c->q_prev = NULL;
 }
 
+/* The audit list: descriptor waits in the order they began (see
+ * co__fd_audit), doubly linked so a wake can unlink from the middle. */
+static void co__audit_push(co_t *c)
+{
+    c->in_audit = 1;
+    c->audit_next = NULL;
+    c->audit_prev = L.audit_tail;
+    if (L.audit_tail)
+        L.audit_tail->audit_next = c;
+    else
+        L.audit_head = c;
+    L.audit_tail = c;
+}
+
+static void co__audit_remove(co_t *c)
+{
+    if (!c->in_audit)
+        return;
+    c->in_audit = 0;
+    if (c->audit_prev)
+        c->audit_prev->audit_next = c->audit_next;
+    else
+        L.audit_head = c->audit_next;
+    if (c->audit_next)
+        c->audit_next->audit_prev = c->audit_prev;
+    else
+        L.audit_tail = c->audit_prev;
+    c->audit_next = c->audit_prev = NULL;
+}
+
 /* === 4. waiting and waking ================================================ */
 
 /* The running coroutine, if it may wait: -1 + EPERM outside a coroutine,
@@ -602,6 +638,7 @@ static void co__unwait(co_t *c)
         if (c->wait_dirs & CO_WRITE)
             L.fds[c->wait_fd].writer = NULL;
         L.fd_waiters--;
+        co__audit_remove(c);
         break;
     case CO_W_JOIN:
         c->join_target->joiner = NULL;
@@ -741,9 +778,58 @@ static void co__fd_forget(int fd)
         co__wake(L.fds[fd].reader, EBADF);
     if (L.fds[fd].writer)
         co__wake(L.fds[fd].writer, EBADF);
+    /* ENOENT or EBADF: the kernel already dropped it (closed with plain
+     * close(), or the number now names another file); nothing to undo. */
     if (L.fds[fd].registered)
-        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly if already gone */
+        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL);
     memset(&L.fds[fd], 0, sizeof L.fds[fd]);
+}
+
+/* Check that a descriptor someone has waited on for CO_AUDIT_MS is really in
+ * the epoll set. The runtime keeps a "registered" flag per fd NUMBER, but the
+ * kernel drops a file from the set when it is closed; if the program closed
+ * it with plain close() (not co_close) and the kernel gave the number to a
+ * new file, the flag lies, no event will ever come, and the wait would last
+ * until its deadline. Checking every wait would cost a system call per
+ * message; checking the few that last long costs at most one epoll_ctl per
+ * CO_AUDIT_MS of waiting. EPOLL_CTL_MOD answers without guessing:
+ *   0       it is there (MOD also reports readiness that already exists);
+ *   ENOENT  the number names a file that is not in the set: a reused number.
+ *           Forget what we knew about the old file, ADD the new one (ADD
+ *           reports its readiness, which wakes the waiter);
+ *   EBADF   the number is closed: wake the waiters with EBADF;
+ *   else    (EPERM: a file epoll cannot watch) wake them with that error. */
+static void co__fd_audit(int fd)
+{
+    struct co_fd *s = &L.fds[fd];
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return;
+    int err = errno;
+    if (err == ENOENT) {
+        co_t *r = s->reader, *w = s->writer;
+        memset(s, 0, sizeof *s);
+        s->reader = r;
+        s->writer = w;
+        if (co__fd_register(fd, s) == 0)
+            return;
+        err = errno;
+    }
+    if (s->reader)
+        co__wake(s->reader, err);
+    if (s->writer)
+        co__wake(s->writer, err);
+    memset(s, 0, sizeof *s);
+}
+
+/* Audit the descriptor waits that began CO_AUDIT_MS ago or earlier. */
+static void co__audit(void)
+{
+    while (L.audit_head && L.audit_head->parked_at + CO_AUDIT_MS <= L.now) {
+        co_t *c = L.audit_head;
+        co__audit_remove(c);
+        co__fd_audit(c->wait_fd);
+    }
 }
 
 /* Park the running coroutine c until fd gives an edge in one of `dirs`
@@ -766,6 +852,8 @@ static int co__fd_wait(co_t *c, int fd, int dirs, int64_t deadline)
     c->wait = CO_W_FD;
     c->wait_fd = fd;
     c->wait_dirs = dirs;
+    c->parked_at = L.now;
+    co__audit_push(c);
     L.fd_waiters++;
     int err = co__suspend(c, deadline);
     if (err) {
@@ -847,14 +935,18 @@ static void co__run_ready(void)
 }
 
 /* How long epoll_wait may sleep: not at all if something is ready, until
- * the nearest deadline if there is one, else for ever (-1). */
+ * the nearest deadline or registration audit if there is one, else for ever
+ * (-1). */
 static int co__timeout(void)
 {
     if (L.nready > 0)
         return 0;
-    if (L.heap_len == 0)
+    int64_t next = L.heap_len > 0 ? L.heap[0]->deadline : -1;
+    if (L.audit_head && (next < 0 || L.audit_head->parked_at + CO_AUDIT_MS < next))
+        next = L.audit_head->parked_at + CO_AUDIT_MS;
+    if (next < 0)
         return -1;
-    int64_t ms = L.heap[0]->deadline - L.now;
+    int64_t ms = next - L.now;
     if (ms < 0)
         return 0;
     return ms > INT_MAX ? INT_MAX : (int)ms;
@@ -892,6 +984,7 @@ static int co__poll(void)
     for (int i = 0; i < n; i++)
         co__fd_event(ev[i].data.fd, ev[i].events);
     co__expire_timers();
+    co__audit();
     return 0;
 }
 
