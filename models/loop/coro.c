@@ -7,7 +7,7 @@
  *   2. switch   — co__switch (coro_switch_<arch>.S) saves the callee-saved
  *                 registers on one stack and restores them from another: no
  *                 system call. Every switch goes coroutine <-> scheduler.
- *   3. queues   — a FIFO ready queue and a min-heap of deadlines.
+ *   3. queues   — a FIFO ready queue; deadlines go to a min-heap (heap.h).
  *   4. waiting  — co__suspend() parks the running coroutine; co__wake() makes
  *                 it ready again and says why (0, ETIMEDOUT, ECANCELED, EBADF).
  *   5. fds      — one epoll instance, each fd registered once, edge-triggered,
@@ -20,6 +20,7 @@
  * Everything lives in one per-thread structure (co__L), so every thread may
  * run its own independent loop. */
 #include "coro.h"
+#include "heap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,8 +96,6 @@ enum {
 #define CO_STACK_DEFAULT (64 * 1024)
 #endif
 
-#define CO_NO_HEAP ((size_t)-1)
-
 /* --- data ----------------------------------------------------------------- */
 
 enum co_state {
@@ -143,9 +142,7 @@ struct co {
     co_t *q_next, *q_prev;     /* links in wait_q */
     co_t *joiner;              /* the coroutine blocked in co_join on this one */
     co_t *ready_next;          /* link in the ready queue */
-    int64_t deadline;          /* when its wait times out (valid while in the heap) */
-    uint64_t timer_seq;        /* tie-break: equal deadlines wake in arrival order */
-    size_t heap_idx;           /* position in the timer heap, CO_NO_HEAP if absent */
+    struct heap_node timer;    /* in L.timers while its wait has a deadline (key: the deadline) */
 #if CO_ASAN
     void *asan_fake;           /* ASan's fake stack of this coroutine while away */
 #endif
@@ -184,10 +181,7 @@ struct co_loop {
     co_t *ready_head;          /* ready queue: next to run */
     co_t *ready_tail;          /* ready queue: last in */
     size_t nready;             /* length of the ready queue */
-    co_t **heap;               /* timer min-heap by (deadline, timer_seq) */
-    size_t heap_len;           /* entries in the heap */
-    size_t heap_cap;           /* room in the heap; kept >= coroutines alive */
-    uint64_t timer_seq;        /* next tie-break number */
+    struct heap timers;        /* deadlines of waits; room kept >= coroutines alive */
     struct co_fd *fds;         /* per-fd state, indexed by fd */
     size_t nfds;               /* length of fds */
     size_t fd_waiters;         /* coroutines parked on a descriptor */
@@ -473,83 +467,10 @@ static co_t *co__ready_pop(void)
     return c;
 }
 
-/* Timer heap: parent of i is (i-1)/2; the earliest deadline is heap[0]. */
-static int co__heap_less(const co_t *a, const co_t *b)
+/* The coroutine whose timer node n is. */
+static co_t *co__of_timer(struct heap_node *n)
 {
-    if (a->deadline != b->deadline)
-        return a->deadline < b->deadline;
-    return a->timer_seq < b->timer_seq;
-}
-
-static void co__heap_set(size_t i, co_t *c)
-{
-    L.heap[i] = c;
-    c->heap_idx = i;
-}
-
-static void co__heap_up(size_t i)
-{
-    co_t *c = L.heap[i];
-    while (i > 0 && co__heap_less(c, L.heap[(i - 1) / 2])) {
-        co__heap_set(i, L.heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    co__heap_set(i, c);
-}
-
-static void co__heap_down(size_t i)
-{
-    co_t *c = L.heap[i];
-    for (;;) {
-        size_t k = 2 * i + 1;
-        if (k >= L.heap_len)
-            break;
-        if (k + 1 < L.heap_len && co__heap_less(L.heap[k + 1], L.heap[k]))
-            k++;
-        if (!co__heap_less(L.heap[k], c))
-            break;
-        co__heap_set(i, L.heap[k]);
-        i = k;
-    }
-    co__heap_set(i, c);
-}
-
-/* Room is reserved when a coroutine is created, so this cannot fail. */
-static void co__heap_push(co_t *c, int64_t deadline)
-{
-    if (L.heap_len >= L.heap_cap)
-        co__die("timer heap full");
-    c->deadline = deadline;
-    c->timer_seq = L.timer_seq++;
-    co__heap_set(L.heap_len++, c);
-    co__heap_up(c->heap_idx);
-}
-
-static void co__heap_remove(co_t *c)
-{
-    size_t i = c->heap_idx;
-    co_t *last = L.heap[--L.heap_len];
-    c->heap_idx = CO_NO_HEAP;
-    if (last == c)
-        return;
-    co__heap_set(i, last);
-    co__heap_up(i);
-    co__heap_down(last->heap_idx);
-}
-
-static int co__heap_reserve(size_t n)
-{
-    if (n <= L.heap_cap)
-        return 0;
-    size_t cap = L.heap_cap ? L.heap_cap * 2 : 64;
-    while (cap < n)
-        cap *= 2;
-    co_t **h = realloc(L.heap, cap * sizeof *h);
-    if (!h)
-        return -1;
-    L.heap = h;
-    L.heap_cap = cap;
-    return 0;
+    return heap_entry(n, co_t, timer);
 }
 
 /* Channel waiter queues: doubly linked so a wake can unlink from the middle. */
@@ -629,8 +550,7 @@ static co_t *co__waiter(void)
 /* Undo whatever registration the waiting coroutine c made. */
 static void co__unwait(co_t *c)
 {
-    if (c->heap_idx != CO_NO_HEAP)
-        co__heap_remove(c);
+    heap_remove(&L.timers, &c->timer);
     switch (c->wait) {
     case CO_W_FD:
         if (c->wait_dirs & CO_READ)
@@ -666,8 +586,9 @@ static void co__wake(co_t *c, int err)
  * until co__wake, or until `deadline` (ETIMEDOUT). Returns the wake reason. */
 static int co__suspend(co_t *c, int64_t deadline)
 {
-    if (deadline >= 0)
-        co__heap_push(c, deadline);
+    /* Room was reserved when the coroutine was created: this cannot fail. */
+    if (deadline >= 0 && heap_push(&L.timers, &c->timer, deadline) < 0)
+        co__die("timer heap full");
     c->state = CO_WAITING;
     co__switch_out(c, 0);
     return c->wake_err;
@@ -941,7 +862,8 @@ static int co__timeout(void)
 {
     if (L.nready > 0)
         return 0;
-    int64_t next = L.heap_len > 0 ? L.heap[0]->deadline : -1;
+    struct heap_node *t = heap_top(&L.timers);
+    int64_t next = t ? t->key : -1;
     if (L.audit_head && (next < 0 || L.audit_head->parked_at + CO_AUDIT_MS < next))
         next = L.audit_head->parked_at + CO_AUDIT_MS;
     if (next < 0)
@@ -954,8 +876,9 @@ static int co__timeout(void)
 
 static void co__expire_timers(void)
 {
-    while (L.heap_len > 0 && L.heap[0]->deadline <= L.now)
-        co__wake(L.heap[0], ETIMEDOUT);
+    struct heap_node *t;
+    while ((t = heap_top(&L.timers)) && t->key <= L.now)
+        co__wake(co__of_timer(t), ETIMEDOUT);
 }
 
 /* One wait for the outside world: fd events and timers. */
@@ -1069,7 +992,7 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
         errno = EINVAL;
         return NULL;
     }
-    if (co__ensure_init() < 0 || co__heap_reserve(L.alive + 1) < 0)
+    if (co__ensure_init() < 0 || heap_reserve(&L.timers, L.alive + 1) < 0)
         return NULL;
     co_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -1084,7 +1007,7 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
     c->fn = fn;
     c->arg = arg;
     c->detached = detached;
-    c->heap_idx = CO_NO_HEAP;
+    heap_node_init(&c->timer);
 #if CO_TSAN
     c->tsan_fiber = __tsan_create_fiber(0);
 #endif
