@@ -45,6 +45,6 @@ for m in $models; do
       fail "$name: the flood was still running at SIGTERM" "$(cat "$TMP/flood.out")"
       stop_server "$spid" TERM
     fi
-    kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+    kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true
   done
 done

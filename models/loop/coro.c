@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -80,13 +81,15 @@
 
 enum {
     CO_STACK_MIN = 8 * 1024,   /* smaller stacks are refused (EINVAL) */
-    CO_STACK_CACHE = 64,       /* finished stacks kept for reuse */
+    CO_STACK_POOL = 1024,      /* finished stacks kept for reuse while busy */
+    CO_STACK_KEEP = 64,        /* ... and once the pool has been idle for CO_POOL_IDLE_MS */
+    CO_POOL_IDLE_MS = 1000,    /* no stack taken or given back for this long: trim the pool */
     CO_EVENT_BATCH = 256,      /* epoll events taken per loop turn */
     CO_BUDGET = 128,           /* I/O calls a coroutine may complete per turn without waiting */
     CO_SLICE_MS = 10,          /* ... or for this long after the loop last polled */
     CO_CLOCK_EVERY = 8,        /* the clock is read once per this many budgeted calls */
     CO_ALTSTACK = 64 * 1024,   /* the signal stack the overflow report runs on */
-    CO_AUDIT_MS = 200,         /* a descriptor wait this old gets its registration checked */
+    CO_AUDIT_MS = 1000,        /* a descriptor wait this old gets its registration checked */
 };
 
 /* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
@@ -159,6 +162,7 @@ struct co_fd {
     unsigned char readable;    /* hint: a read() may find data (see co_read) */
     unsigned char writable;    /* hint: a write() may find room */
     unsigned char stream;      /* TCP/UNIX stream socket or pipe: a short read means drained */
+    unsigned char stream_known;/* stream is settled (by co_accept, or probed once) */
     unsigned char rd_closed;   /* peer hung up or error: reads never block again */
     unsigned char wr_closed;   /* hang-up or error: writes never block again */
 };
@@ -189,8 +193,9 @@ struct co_loop {
     co_t *audit_tail;          /* the newest */
     size_t alive;              /* coroutines not yet finished */
     uint64_t next_id;          /* the id the next coroutine gets */
-    char *cache[CO_STACK_CACHE]; /* finished stacks ready for reuse */
-    size_t ncache;             /* how many are in the cache */
+    char *cache[CO_STACK_POOL]; /* the stack pool: finished stacks ready for reuse */
+    size_t ncache;             /* how many are in the pool */
+    int64_t pool_used;         /* co_now() when a stack last left or joined the pool */
 #if CO_ASAN
     const void *sched_bottom;  /* the scheduler's stack, for ASan */
     size_t sched_size;         /* its size */
@@ -231,6 +236,7 @@ static int64_t co__clock(void)
  * what their deepest call chains touched, not 10,000 x 64 KiB. */
 static char *co__stack_get(void)
 {
+    L.pool_used = L.now;
     if (L.ncache > 0) {
         char *m = L.cache[--L.ncache];
 #if CO_ASAN
@@ -253,9 +259,17 @@ static char *co__stack_get(void)
     return m;
 }
 
+/* Finished stacks go to a pool of up to CO_STACK_POOL, so a server accepting
+ * and closing connections, or a fetcher starting a coroutine per URL, takes
+ * its stacks from the pool instead of an mmap + mprotect, and gives them back
+ * without a munmap (whose TLB shootdowns are dear on a virtual machine).
+ * A pooled stack keeps the pages its last user touched, so the pool is
+ * trimmed to CO_STACK_KEEP once nobody has taken or returned a stack for
+ * CO_POOL_IDLE_MS (co__stack_trim, from the loop). */
 static void co__stack_put(char *m)
 {
-    if (L.ncache < CO_STACK_CACHE) {
+    L.pool_used = L.now;
+    if (L.ncache < CO_STACK_POOL) {
         L.cache[L.ncache++] = m;
         return;
     }
@@ -265,6 +279,15 @@ static void co__stack_put(char *m)
 static void co__stack_cache_drop(void)
 {
     while (L.ncache > 0)
+        munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+}
+
+/* An idle pool gives back what it holds beyond CO_STACK_KEEP. */
+static void co__stack_trim(void)
+{
+    if (L.ncache <= CO_STACK_KEEP || L.now - L.pool_used < CO_POOL_IDLE_MS)
+        return;
+    while (L.ncache > CO_STACK_KEEP)
         munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
 }
 
@@ -659,16 +682,12 @@ static struct co_fd *co__fd(int fd)
  * prove the queue was drained; a datagram socket may hold more datagrams. */
 static int co__fd_is_stream(int fd)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return 0;
-    if (S_ISFIFO(st.st_mode))
-        return 1;
-    if (!S_ISSOCK(st.st_mode))
-        return 0;
     int type = 0;
     socklen_t len = sizeof type;
-    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+        return type == SOCK_STREAM; /* a socket: one system call tells */
+    struct stat st;
+    return errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 /* Add fd to the epoll set once, for everything, edge-triggered: no
@@ -680,13 +699,17 @@ static int co__fd_register(int fd, struct co_fd *s)
         return 0;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
     if (epoll_ctl(L.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        /* EEXIST: an earlier descriptor with this number was closed with
-         * close() instead of co_close() while still registered elsewhere. */
+        /* EEXIST means exactly "this file under this number is in the set
+         * already" (our state for it was reset, e.g. by co_accept after a
+         * plain close()): set our mask. Any other failure is returned. */
         if (errno != EEXIST || epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
             return -1;
     }
     s->registered = 1;
-    s->stream = (unsigned char)co__fd_is_stream(fd);
+    if (!s->stream_known) {
+        s->stream = (unsigned char)co__fd_is_stream(fd);
+        s->stream_known = 1;
+    }
     return 0;
 }
 
@@ -699,10 +722,11 @@ static void co__fd_forget(int fd)
         co__wake(L.fds[fd].reader, EBADF);
     if (L.fds[fd].writer)
         co__wake(L.fds[fd].writer, EBADF);
-    /* ENOENT or EBADF: the kernel already dropped it (closed with plain
-     * close(), or the number now names another file); nothing to undo. */
-    if (L.fds[fd].registered)
-        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL);
+    /* No EPOLL_CTL_DEL: closing the file takes it out of the epoll set (a
+     * system call per connection saved). Only a file that is still open
+     * elsewhere (dup'ed, inherited by a child) stays in the set; its events
+     * then arrive under this number as hints for whatever file holds it
+     * next — a wasted read() that finds EAGAIN, never a lost wake. */
     memset(&L.fds[fd], 0, sizeof L.fds[fd]);
 }
 
@@ -897,6 +921,14 @@ static int co__poll(void)
         errno = EDEADLK; /* everyone waits on a channel or join, for ever */
         return -1;
     }
+    /* A pool worth trimming wakes the loop when it has been idle long enough. */
+    if (L.ncache > CO_STACK_KEEP) {
+        int64_t t = L.pool_used + CO_POOL_IDLE_MS - L.now;
+        if (t < 0)
+            t = 0;
+        if (timeout < 0 || t < timeout)
+            timeout = (int)t;
+    }
     int n = epoll_wait(L.epfd, ev, CO_EVENT_BATCH, timeout);
     int err = errno;
     L.now = co__clock();
@@ -908,6 +940,7 @@ static int co__poll(void)
         co__fd_event(ev[i].data.fd, ev[i].events);
     co__expire_timers();
     co__audit();
+    co__stack_trim();
     return 0;
 }
 
@@ -1224,6 +1257,24 @@ ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
     return (ssize_t)len;
 }
 
+/* A connection accepted from lfd: forget stale state under its number (a
+ * plain close()), and give it the listener's type — a connection of a
+ * SOCK_STREAM listener is a stream — so it is never probed. */
+static void co__fd_accepted(int lfd, int fd)
+{
+    co__fd_forget(fd);
+    struct co_fd *s = co__fd(fd); /* may move the table: take lfd's slot after */
+    if (!s)
+        return; /* out of memory: the first wait will fail and say so */
+    struct co_fd *ls = &L.fds[lfd];
+    if (!ls->stream_known) {
+        ls->stream = (unsigned char)co__fd_is_stream(lfd);
+        ls->stream_known = 1;
+    }
+    s->stream = ls->stream;
+    s->stream_known = 1;
+}
+
 int co_accept(int lfd, int64_t deadline)
 {
     co_t *c = co__waiter();
@@ -1236,7 +1287,7 @@ int co_accept(int lfd, int64_t deadline)
         if (!s->registered || s->readable) {
             int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
-                co__fd_forget(fd); /* stale state of an fd closed with plain close() */
+                co__fd_accepted(lfd, fd);
                 return fd;
             }
             if (errno == EINTR || errno == ECONNABORTED)
@@ -1251,32 +1302,28 @@ int co_accept(int lfd, int64_t deadline)
     }
 }
 
-/* Has a connect() in progress already finished (or failed)? Never waits. */
-static int co__connected_now(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    return poll(&p, 1, 0) == 1;
-}
-
 int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
     if (!c || co__budget(c, deadline) < 0)
         return -1;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    int on = 1;
+    if (ioctl(fd, FIONBIO, &on) < 0) /* non-blocking in one call (fcntl needs F_GETFL + F_SETFL) */
         return -1;
     co__fd_forget(fd);
     if (connect(fd, sa, len) == 0)
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)
         return -1;
-    /* In progress: it becomes writable when it completes or fails. Over
-     * loopback the whole handshake usually happens inside connect() itself;
-     * one zero-timeout poll() sees that and lets this coroutine send its
-     * request now instead of after every other ready coroutine has run. */
-    if (!co__connected_now(fd) && co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
+    /* In progress: the socket becomes writable when the handshake completes
+     * or fails. Waiting registers it with epoll for the rest of its life
+     * (EPOLL_CTL_ADD reports a connect that has already finished, as over
+     * loopback it usually has), so this costs no system call that the first
+     * read would not make anyway. */
+    if (co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
         return -1;
+    if (!L.fds[fd].wr_closed)
+        return 0; /* writable without an error or hang-up: connected */
     int err = 0;
     socklen_t elen = sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
