@@ -8,6 +8,10 @@
  *   --rounds N            --clients K connections each make N round trips of
  *                         a small message, one after the other; every round
  *                         trip must come back within --max-ms.
+ *   --drip                an HTTP server for the fetchers: prints its ready
+ *                         line, then answers every request with a chunked
+ *                         body of one-byte chunks that never ends, sent
+ *                         without pause, for --secs seconds.
  * Prints one summary line; exit 0 if all went well, 1 otherwise. */
 #include "flags.h"
 #include "net.h"
@@ -26,6 +30,8 @@
 
 static long port, secs = 10, rounds = 20, nclients = 4, max_ms = 1000;
 static const char *flood;
+static int drip;
+static long long drip_end; /* --drip: when every connection stops */
 
 /* The flooder's reader: takes every echoed byte as fast as it comes. */
 static void *flood_reader(void *arg)
@@ -141,6 +147,55 @@ static int run_rounds(void)
     return bad ? 1 : 0;
 }
 
+/* --drip: one connection. Read the request, then never stop sending a
+ * chunked body of one-byte chunks, 64 KiB at a time: the fetcher's reads
+ * always find a full buffer, and its parser always has work. */
+static void *drip_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char req[4096];
+    static char body[65532]; /* 10,922 chunks "1\r\nx\r\n" */
+    for (size_t i = 0; i + 6 <= sizeof body; i += 6)
+        memcpy(body + i, "1\r\nx\r\n", 6);
+    if (read(fd, req, sizeof req) > 0) {
+        static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        ssize_t w = write(fd, head, sizeof head - 1);
+        while (w > 0 && net_now_ns() < drip_end)
+            w = write(fd, body, sizeof body);
+    }
+    close(fd);
+    return NULL;
+}
+
+static int run_drip(void)
+{
+    int bound = 0;
+    int lfd = net_listen("127.0.0.1", 0, 128, &bound);
+    if (lfd < 0) {
+        fprintf(stderr, "fair_check: listen: %s\n", strerror(errno));
+        return 1;
+    }
+    printf("listening on 127.0.0.1:%d\n", bound);
+    fflush(stdout);
+    drip_end = net_now_ns() + secs * 1000000000LL;
+    while (net_now_ns() < drip_end) {
+        struct pollfd p = {.fd = lfd, .events = POLLIN};
+        if (poll(&p, 1, 100) != 1)
+            continue;
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        struct timeval tv = {.tv_sec = 0, .tv_usec = 200000}; /* a stuck reader cannot hold us */
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        pthread_t t;
+        if (pthread_create(&t, NULL, drip_conn, (void *)(intptr_t)fd) == 0)
+            pthread_detach(t);
+        else
+            close(fd);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const struct flag flags[] = {
@@ -150,11 +205,15 @@ int main(int argc, char **argv)
         {"rounds", 0, FLAG_INT, &rounds, 1, 100000, "N", "round trips per client"},
         {"clients", 'c', FLAG_INT, &nclients, 1, 1000, "N", "round-trip clients"},
         {"max-ms", 0, FLAG_INT, &max_ms, 1, 600000, "MS", "longest round trip allowed"},
+        {"drip", 0, FLAG_BOOL, &drip, 0, 0, NULL, "be an HTTP server that streams a body without end"},
         {0},
     };
-    const struct flags_spec spec = {"fair_check", "--port PORT [--flood MODE | --rounds N]",
+    const struct flags_spec spec = {"fair_check", "--port PORT [--flood MODE | --rounds N] | --drip",
                                     "Floods an echo server, or times round trips beside a flood.", flags, 0};
     flags_parse(&spec, argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    if (drip)
+        return run_drip();
     if (!port)
         flags_die(&spec, "--port is required");
     signal(SIGPIPE, SIG_IGN);

@@ -8,6 +8,7 @@
 # test, not a benchmark), and SIGTERM must stop the server within 2 s while the
 # flood goes on. Before the runtime's fairness budget, echo-loop failed both:
 # a flood whose reads and writes never wait kept the one thread for itself.
+# Then the fetchers against a server whose response body never ends.
 source "$(dirname "$0")/lib.sh"
 CHECK="$TBIN/fair_check"
 models=$(scripts/models.sh)
@@ -48,3 +49,27 @@ for m in $models; do
     kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true
   done
 done
+
+# A server that streams a chunked body of one-byte chunks without end: every
+# fetcher must give up at its --timeout (2 s) plus a margin and exit 1. (On
+# this 2-core machine the server is not faster than fetch-loop's parser, so
+# its reads still wait now and then and this held before the budget too; it
+# guards the deadline on the fetch path.)
+if start_server drip "$CHECK" --drip --secs 60; then
+  dpid=$SPID
+  for m in $models; do
+    f="$BIN/fetch-$m"
+    [ -x "$f" ] || { fail "$m: $f is built" "missing"; continue; }
+    t0=$(now_ms)
+    timeout 30 "$f" -q --timeout 2000 "http://127.0.0.1:$SPORT/stream" >"$TMP/drip.out" 2>&1; rc=$?
+    el=$(( $(now_ms) - t0 ))
+    if [ "$rc" -eq 1 ] && [ "$el" -le 5000 ]; then
+      pass "$m: a body that never ends: fetch --timeout 2000 gives up in ${el} ms, exit 1"
+    else
+      fail "$m: a body that never ends: fetch --timeout 2000 gives up within 5 s, exit 1" "exit $rc after ${el} ms: $(tail -n 2 "$TMP/drip.out" | tr '\n' ' ')"
+    fi
+  done
+  stop_server "$dpid"
+else
+  fail "the dripping HTTP server starts" "$(cat "$TMP/drip.err")"
+fi
