@@ -926,6 +926,59 @@ static void test_overflow_report(void)
     }
 }
 
+/* --- the stack pool: reused while busy, trimmed when idle -------------------- */
+
+static int unit_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return -1;
+    int n = 0, ch;
+    while ((ch = fgetc(f)) != EOF)
+        n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+static void unit_nap(void *arg)
+{
+    co_sleep((int64_t)(intptr_t)arg);
+}
+
+static void unit_wave(int n)
+{
+    for (int i = 0; i < n; i++)
+        co_go(unit_nap, (void *)(intptr_t)1);
+    co_run();
+}
+
+static void test_stack_pool(void)
+{
+    const char *name = "stack_pool_reused_then_trimmed";
+    enum { WAVE = 300 };
+    co_go(unit_nap, (void *)(intptr_t)1100); /* an idle second: the pool shrinks to its floor */
+    co_run();
+    unit_wave(WAVE); /* takes new stacks beyond the floor, gives all back */
+    int m1 = unit_maps();
+    unit_wave(WAVE); /* all from the pool: no new stack mapping */
+    int m2 = unit_maps();
+    co_go(unit_nap, (void *)(intptr_t)1100);
+    co_run();
+    int m3 = unit_maps();
+    char why[160];
+    snprintf(why, sizeof why, "mappings %d after the first wave, %d after the second, %d after an idle second", m1,
+             m2, m3);
+    /* each stack is two mappings (guard, stack); the floor keeps 64 */
+    if (m1 < 0 || m2 > m1 + 4) /* a few for the allocator; 236 new stacks would be 472 */
+        unit_fail(name, "%s: the second wave mapped new stacks", why);
+    else if (m3 > m2 - 2 * (WAVE - 64) + 8)
+        unit_fail(name, "%s: the idle pool was not trimmed", why);
+    else {
+        printf("info pool: %s\n", why);
+        unit_pass(name);
+    }
+}
+
 /* --- misuse and the loop's own edges ---------------------------------------- */
 
 static void unit_stopper(void *arg)
@@ -1065,6 +1118,7 @@ int main(void)
     test_refused();
     test_guard();
     test_overflow_report();
+    test_stack_pool();
     test_edges();
     unit_measure();
     return unit_failures ? 1 : 0;
