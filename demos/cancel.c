@@ -29,9 +29,9 @@ static void cancel_co_worker(void *arg)
         if (co_sleep(cancel_every_ms) < 0)
             break; /* the await point: ECANCELED once cancelled */
     }
-    int err = errno;
-    demo_say("worker: co_sleep failed with %s: cancelled, cleaning up",
-             err == ECANCELED ? "ECANCELED" : strerror(err));
+    int err = errno; /* co_cancelled() tells a cancel from any other failure */
+    demo_say("worker: co_sleep failed with %s: %s, cleaning up", err == ECANCELED ? "ECANCELED" : strerror(err),
+             co_cancelled() ? "cancelled" : "not a cancel");
     free(buf);
     demo_say("worker: buffer freed, returning");
 }

@@ -17,6 +17,7 @@
  * time the socket accepts more. See docs/fetchd.md for endpoints and limits.
  */
 #include "flags.h"
+#include "heap.h"
 #include "net.h"
 #include "pattern.h"
 #include "server.h"
@@ -233,8 +234,7 @@ struct fd_conn {
     int fd;                   /* the client's socket */
     enum fd_state state;      /* what the connection waits for */
     unsigned events;          /* epoll events asked for now */
-    long long deadline;       /* when its timer fires (monotonic ns) */
-    int heap_at;              /* its index in the timer heap, -1 if not there */
+    struct heap_node timer;   /* its one timer in srv.timers; key: when it fires (monotonic ns) */
     enum fd_body body;        /* what follows head[] on the wire */
     enum fd_after after;      /* what happens once the response is out */
     const char *text;         /* BODY_TEXT: the body */
@@ -255,8 +255,7 @@ static struct {
     int sigfd;                 /* SIGINT/SIGTERM arrive here */
     long max_conns;            /* the cap actually applied (descriptors permitting) */
     long nconns;               /* connections open now */
-    struct fd_conn **heap;     /* timer min-heap on deadline; holds every connection */
-    long heap_len;             /* entries in heap */
+    struct heap timers;        /* every connection's timer (heap.h); room for max_conns */
     long long accept_resume;   /* after EMFILE: when to watch lfd again; 0 = watching */
     char scratch[FD_SCRATCH];  /* where responses are generated just before write() */
 } srv;
@@ -274,65 +273,17 @@ static void complain(const char *what)
     ratelog(&rl, PROG ": %s", what);
 }
 
-/* --- the timer heap ----------------------------------------------------------- */
+/* --- the timer heap (models/common/heap.h) ------------------------------------ */
 
-static void heap_set(long i, struct fd_conn *c)
+static struct fd_conn *timer_conn(struct heap_node *n)
 {
-    srv.heap[i] = c;
-    c->heap_at = (int)i;
-}
-
-static void heap_up(long i)
-{
-    struct fd_conn *c = srv.heap[i];
-    while (i > 0 && srv.heap[(i - 1) / 2]->deadline > c->deadline) {
-        heap_set(i, srv.heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    heap_set(i, c);
-}
-
-static void heap_down(long i)
-{
-    struct fd_conn *c = srv.heap[i];
-    for (;;) {
-        long kid = 2 * i + 1;
-        if (kid >= srv.heap_len)
-            break;
-        if (kid + 1 < srv.heap_len && srv.heap[kid + 1]->deadline < srv.heap[kid]->deadline)
-            kid++;
-        if (srv.heap[kid]->deadline >= c->deadline)
-            break;
-        heap_set(i, srv.heap[kid]);
-        i = kid;
-    }
-    heap_set(i, c);
-}
-
-static void heap_remove(struct fd_conn *c)
-{
-    long i = c->heap_at;
-    if (i < 0)
-        return;
-    c->heap_at = -1;
-    struct fd_conn *last = srv.heap[--srv.heap_len];
-    if (last == c)
-        return;
-    heap_set(i, last);
-    heap_up(i);
-    heap_down(last->heap_at);
+    return heap_entry(n, struct fd_conn, timer);
 }
 
 /* Arm the connection's one timer for `deadline`. */
 static void conn_timer(struct fd_conn *c, long long deadline)
 {
-    c->deadline = deadline;
-    if (c->heap_at < 0) {
-        srv.heap[srv.heap_len] = c;
-        c->heap_at = (int)srv.heap_len++;
-    }
-    heap_up(c->heap_at);
-    heap_down(c->heap_at);
+    heap_push(&srv.timers, &c->timer, deadline); /* room for max_conns: cannot fail */
 }
 
 /* --- connection life ------------------------------------------------------- */
@@ -354,7 +305,7 @@ static void conn_close(struct fd_conn *c, int reset)
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    heap_remove(c);
+    heap_remove(&srv.timers, &c->timer);
     close(c->fd);
     free(c);
     srv.nconns--;
@@ -376,7 +327,7 @@ static struct fd_conn *conn_new(int fd)
         return NULL;
     c->fd = fd;
     c->events = EPOLLIN;
-    c->heap_at = -1;
+    heap_node_init(&c->timer);
     c->in_len = 0;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(srv.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -992,8 +943,8 @@ static int srv_accept(void)
 static int srv_timeout_ms(long long now)
 {
     long long next = -1;
-    if (srv.heap_len > 0)
-        next = srv.heap[0]->deadline;
+    if (heap_top(&srv.timers))
+        next = heap_top(&srv.timers)->key;
     if (srv.accept_resume && (next < 0 || srv.accept_resume < next))
         next = srv.accept_resume;
     if (next < 0)
@@ -1006,8 +957,9 @@ static int srv_timeout_ms(long long now)
 
 static void srv_run_timers(long long now)
 {
-    while (srv.heap_len > 0 && srv.heap[0]->deadline <= now)
-        conn_expired(srv.heap[0]); /* each one re-arms or removes its timer */
+    struct heap_node *t;
+    while ((t = heap_top(&srv.timers)) && t->key <= now)
+        conn_expired(timer_conn(t)); /* each one re-arms or removes its timer */
     if (srv.accept_resume && srv.accept_resume <= now) {
         srv.accept_resume = 0;
         srv_watch_listen(1);
@@ -1037,10 +989,10 @@ static void srv_limits(void)
 static int srv_setup(void)
 {
     srv_limits();
-    srv.heap = calloc((size_t)srv.max_conns, sizeof *srv.heap);
+    int heap_rc = heap_reserve(&srv.timers, (size_t)srv.max_conns);
     srv.ep = epoll_create1(EPOLL_CLOEXEC);
     srv.sigfd = server_signals(0);
-    if (!srv.heap || srv.ep < 0 || srv.sigfd < 0) {
+    if (heap_rc < 0 || srv.ep < 0 || srv.sigfd < 0) {
         fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
         return -1;
     }
@@ -1094,8 +1046,8 @@ int main(int argc, char **argv)
         goto out;
     rc = srv_loop();
 out:
-    while (srv.heap_len > 0) /* every connection is in the heap */
-        conn_close(srv.heap[0], 0);
-    free(srv.heap);
+    while (heap_top(&srv.timers)) /* every connection is in the heap */
+        conn_close(timer_conn(heap_top(&srv.timers)), 0);
+    heap_free(&srv.timers);
     return rc;
 }

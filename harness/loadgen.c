@@ -21,6 +21,7 @@
  * epoll_wait(), two reads of the vDSO clock. Nothing is allocated after the
  * connections are open. */
 #include "flags.h"
+#include "heap.h"
 #include "hist.h"
 #include "net.h"
 
@@ -80,7 +81,7 @@ struct lg_conn {
     int out;             /* waiting for EPOLLOUT too (a write was short) */
     long long sent_ns;   /* when the current message was written */
     long long due_ns;    /* open loop: when it was due */
-    size_t heap_pos;     /* open loop: index in the thread's heap while idle */
+    struct heap_node timer; /* open loop: in the thread's heap while idle; key: due_ns */
 };
 
 struct lg_thread {
@@ -98,8 +99,7 @@ struct lg_thread {
     long long end_ns;          /* when this thread stopped */
     struct hist *lat;          /* round trips (open loop: from the due time) */
     struct hist *unc;          /* open loop: from the actual send */
-    struct lg_conn **heap;     /* open loop: idle connections, earliest due first */
-    size_t heap_len;           /* entries in heap */
+    struct heap timers;        /* open loop: idle connections, earliest due first (heap.h) */
     unsigned char *wbuf;       /* the message being written */
     unsigned char *rbuf;       /* echo bytes as they arrive */
     _Atomic long progress;     /* done, published for --progress */
@@ -154,43 +154,14 @@ static int lg_check(const struct lg_run *r, const struct lg_conn *c, size_t off,
 
 /* --- the open loop's timer heap: idle connections by due time ---------------- */
 
-static void lg_heap_swap(struct lg_thread *t, size_t a, size_t b)
-{
-    struct lg_conn *x = t->heap[a];
-    t->heap[a] = t->heap[b];
-    t->heap[b] = x;
-    t->heap[a]->heap_pos = a;
-    t->heap[b]->heap_pos = b;
-}
-
 static void lg_heap_push(struct lg_thread *t, struct lg_conn *c)
 {
-    size_t i = t->heap_len++;
-    t->heap[i] = c;
-    c->heap_pos = i;
-    while (i > 0 && t->heap[(i - 1) / 2]->due_ns > t->heap[i]->due_ns) {
-        lg_heap_swap(t, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
+    heap_push(&t->timers, &c->timer, c->due_ns); /* room for every connection: cannot fail */
 }
 
 static struct lg_conn *lg_heap_pop(struct lg_thread *t)
 {
-    struct lg_conn *top = t->heap[0];
-    t->heap[0] = t->heap[--t->heap_len];
-    t->heap[0]->heap_pos = 0;
-    for (size_t i = 0;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < t->heap_len && t->heap[l]->due_ns < t->heap[m]->due_ns)
-            m = l;
-        if (l + 1 < t->heap_len && t->heap[l + 1]->due_ns < t->heap[m]->due_ns)
-            m = l + 1;
-        if (m == i)
-            break;
-        lg_heap_swap(t, i, m);
-        i = m;
-    }
-    return top;
+    return heap_entry(heap_pop(&t->timers), struct lg_conn, timer);
 }
 
 /* --- sending and receiving ------------------------------------------------------ */
@@ -315,7 +286,7 @@ static int lg_finished(const struct lg_thread *t, long long now)
 {
     if (t->live == 0 || now >= t->run->stop_ns)
         return 1;
-    if (t->waiting == 0 && t->heap_len == 0)
+    if (t->waiting == 0 && t->timers.len == 0)
         return 1; /* every connection rests: nothing more can happen */
     /* --count: every measured message sent has come back (or was lost) */
     return t->quota && t->issued >= t->quota && t->waiting == 0;
@@ -346,14 +317,14 @@ static void *lg_thread_main(void *arg)
         }
     }
     while (!lg_finished(t, now)) {
-        while (t->heap_len && t->heap[0]->due_ns <= now) {
+        while (t->timers.len && heap_top(&t->timers)->key <= now) {
             struct lg_conn *c = lg_heap_pop(t);
             if (c->state == LG_IDLE)
                 lg_send(t, c, net_now_ns(), c->due_ns);
         }
         long long deadline = r->stop_ns;
-        if (t->heap_len && t->heap[0]->due_ns < deadline)
-            deadline = t->heap[0]->due_ns;
+        if (t->timers.len && heap_top(&t->timers)->key < deadline)
+            deadline = heap_top(&t->timers)->key;
         int n = lg_wait(t, evs, now, deadline);
         if (n < 0) {
             perror(PROG ": epoll_wait");
@@ -557,10 +528,10 @@ static int lg_thread_init(struct lg_thread *t, struct lg_run *r, struct lg_conn 
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     t->lat = hist_new();
     t->unc = hist_new();
-    t->heap = calloc((size_t)n, sizeof *t->heap);
+    int heap_rc = heap_reserve(&t->timers, (size_t)n);
     t->wbuf = malloc(r->len);
     t->rbuf = malloc(r->len);
-    if (t->ep < 0 || !t->lat || !t->unc || !t->heap || !t->wbuf || !t->rbuf)
+    if (t->ep < 0 || !t->lat || !t->unc || heap_rc < 0 || !t->wbuf || !t->rbuf)
         return -1;
     for (long i = 0; i < n; i++) {
         if (cs[i].state == LG_CLOSED)
@@ -579,7 +550,7 @@ static void lg_thread_free(struct lg_thread *t)
         close(t->ep);
     hist_free(t->lat);
     hist_free(t->unc);
-    free(t->heap);
+    heap_free(&t->timers);
     free(t->wbuf);
     free(t->rbuf);
 }

@@ -7,7 +7,7 @@
  *   2. switch   — co__switch (coro_switch_<arch>.S) saves the callee-saved
  *                 registers on one stack and restores them from another: no
  *                 system call. Every switch goes coroutine <-> scheduler.
- *   3. queues   — a FIFO ready queue and a min-heap of deadlines.
+ *   3. queues   — a FIFO ready queue; deadlines go to a min-heap (heap.h).
  *   4. waiting  — co__suspend() parks the running coroutine; co__wake() makes
  *                 it ready again and says why (0, ETIMEDOUT, ECANCELED, EBADF).
  *   5. fds      — one epoll instance, each fd registered once, edge-triggered,
@@ -20,19 +20,23 @@
  * Everything lives in one per-thread structure (co__L), so every thread may
  * run its own independent loop. */
 #include "coro.h"
+#include "heap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* --- build-time choices ------------------------------------------------- */
@@ -43,7 +47,6 @@
 #define CO_ASM_SWITCH 1
 #else
 #define CO_ASM_SWITCH 0
-#include <ucontext.h>
 #endif
 
 /* Sanitizers must be told when the stack changes under them. */
@@ -78,8 +81,15 @@
 
 enum {
     CO_STACK_MIN = 8 * 1024,   /* smaller stacks are refused (EINVAL) */
-    CO_STACK_CACHE = 64,       /* finished stacks kept for reuse */
+    CO_STACK_POOL = 1024,      /* finished stacks kept for reuse while busy */
+    CO_STACK_KEEP = 64,        /* ... and once the pool has been idle for CO_POOL_IDLE_MS */
+    CO_POOL_IDLE_MS = 1000,    /* no stack taken or given back for this long: trim the pool */
     CO_EVENT_BATCH = 256,      /* epoll events taken per loop turn */
+    CO_BUDGET = 128,           /* I/O calls a coroutine may complete per turn without waiting */
+    CO_SLICE_MS = 10,          /* ... or for this long after the loop last polled */
+    CO_CLOCK_EVERY = 8,        /* the clock is read once per this many budgeted calls */
+    CO_ALTSTACK = 64 * 1024,   /* the signal stack the overflow report runs on */
+    CO_AUDIT_MS = 1000,        /* a descriptor wait this old gets its registration checked */
 };
 
 /* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
@@ -88,8 +98,6 @@ enum {
 #else
 #define CO_STACK_DEFAULT (64 * 1024)
 #endif
-
-#define CO_NO_HEAP ((size_t)-1)
 
 /* --- data ----------------------------------------------------------------- */
 
@@ -118,6 +126,7 @@ struct co {
 #else
     ucontext_t uc;             /* saved context while not running */
 #endif
+    uint64_t id;               /* 1, 2, 3... in creation order: names it in the overflow report */
     void (*fn)(void *);        /* the coroutine's body */
     void *arg;                 /* its argument */
     char *map;                 /* mmap'ed region: guard page, then the stack; NULL once released */
@@ -128,14 +137,15 @@ struct co {
     enum co_wait wait;         /* what it is parked on, so a wake can undo it */
     int wait_fd;               /* CO_W_FD: which fd */
     int wait_dirs;             /* CO_W_FD: CO_READ and/or CO_WRITE slots taken */
+    int64_t parked_at;         /* CO_W_FD: when it parked (co_now) */
+    int in_audit;              /* CO_W_FD: still in the audit list */
+    co_t *audit_next, *audit_prev; /* links in the audit list */
     co_t *join_target;         /* CO_W_JOIN: the coroutine it joins */
     struct co_waitq *wait_q;   /* CO_W_CHAN: the channel queue it is in */
     co_t *q_next, *q_prev;     /* links in wait_q */
     co_t *joiner;              /* the coroutine blocked in co_join on this one */
     co_t *ready_next;          /* link in the ready queue */
-    int64_t deadline;          /* when its wait times out (valid while in the heap) */
-    uint64_t timer_seq;        /* tie-break: equal deadlines wake in arrival order */
-    size_t heap_idx;           /* position in the timer heap, CO_NO_HEAP if absent */
+    struct heap_node timer;    /* in L.timers while its wait has a deadline (key: the deadline) */
 #if CO_ASAN
     void *asan_fake;           /* ASan's fake stack of this coroutine while away */
 #endif
@@ -152,6 +162,7 @@ struct co_fd {
     unsigned char readable;    /* hint: a read() may find data (see co_read) */
     unsigned char writable;    /* hint: a write() may find room */
     unsigned char stream;      /* TCP/UNIX stream socket or pipe: a short read means drained */
+    unsigned char stream_known;/* stream is settled (by co_accept, or probed once) */
     unsigned char rd_closed;   /* peer hung up or error: reads never block again */
     unsigned char wr_closed;   /* hang-up or error: writes never block again */
 };
@@ -165,6 +176,7 @@ struct co_loop {
     volatile sig_atomic_t stop;/* co_stop() was called */
     int running;               /* inside co_run */
     co_t *current;             /* running coroutine, NULL on the scheduler */
+    int budget;                /* I/O calls current may still make before it must yield (co__budget) */
 #if CO_ASM_SWITCH
     void *sched_sp;            /* scheduler's stack pointer while a coroutine runs */
 #else
@@ -173,16 +185,17 @@ struct co_loop {
     co_t *ready_head;          /* ready queue: next to run */
     co_t *ready_tail;          /* ready queue: last in */
     size_t nready;             /* length of the ready queue */
-    co_t **heap;               /* timer min-heap by (deadline, timer_seq) */
-    size_t heap_len;           /* entries in the heap */
-    size_t heap_cap;           /* room in the heap; kept >= coroutines alive */
-    uint64_t timer_seq;        /* next tie-break number */
+    struct heap timers;        /* deadlines of waits; room kept >= coroutines alive */
     struct co_fd *fds;         /* per-fd state, indexed by fd */
     size_t nfds;               /* length of fds */
     size_t fd_waiters;         /* coroutines parked on a descriptor */
+    co_t *audit_head;          /* descriptor waits not yet checked, oldest first */
+    co_t *audit_tail;          /* the newest */
     size_t alive;              /* coroutines not yet finished */
-    char *cache[CO_STACK_CACHE]; /* finished stacks ready for reuse */
-    size_t ncache;             /* how many are in the cache */
+    uint64_t next_id;          /* the id the next coroutine gets */
+    char *cache[CO_STACK_POOL]; /* the stack pool: finished stacks ready for reuse */
+    size_t ncache;             /* how many are in the pool */
+    int64_t pool_used;         /* co_now() when a stack last left or joined the pool */
 #if CO_ASAN
     const void *sched_bottom;  /* the scheduler's stack, for ASan */
     size_t sched_size;         /* its size */
@@ -223,6 +236,7 @@ static int64_t co__clock(void)
  * what their deepest call chains touched, not 10,000 x 64 KiB. */
 static char *co__stack_get(void)
 {
+    L.pool_used = L.now;
     if (L.ncache > 0) {
         char *m = L.cache[--L.ncache];
 #if CO_ASAN
@@ -245,9 +259,17 @@ static char *co__stack_get(void)
     return m;
 }
 
+/* Finished stacks go to a pool of up to CO_STACK_POOL, so a server accepting
+ * and closing connections, or a fetcher starting a coroutine per URL, takes
+ * its stacks from the pool instead of an mmap + mprotect, and gives them back
+ * without a munmap (whose TLB shootdowns are dear on a virtual machine).
+ * A pooled stack keeps the pages its last user touched, so the pool is
+ * trimmed to CO_STACK_KEEP once nobody has taken or returned a stack for
+ * CO_POOL_IDLE_MS (co__stack_trim, from the loop). */
 static void co__stack_put(char *m)
 {
-    if (L.ncache < CO_STACK_CACHE) {
+    L.pool_used = L.now;
+    if (L.ncache < CO_STACK_POOL) {
         L.cache[L.ncache++] = m;
         return;
     }
@@ -258,6 +280,118 @@ static void co__stack_cache_drop(void)
 {
     while (L.ncache > 0)
         munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+}
+
+/* An idle pool gives back what it holds beyond CO_STACK_KEEP. */
+static void co__stack_trim(void)
+{
+    if (L.ncache <= CO_STACK_KEEP || L.now - L.pool_used < CO_POOL_IDLE_MS)
+        return;
+    while (L.ncache > CO_STACK_KEEP)
+        munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+}
+
+/* --- stack overflow: a named report instead of a bare SIGSEGV ------------- */
+
+/* A coroutine that overflows its stack touches the guard page (or, with a
+ * frame larger than a page, jumps over it) and gets SIGSEGV. Its stack is
+ * exhausted, so the handler runs on an alternate signal stack (sigaltstack,
+ * one per thread), checks whether the fault belongs to the running
+ * coroutine's stack, and if so writes one line naming the coroutine with
+ * async-signal-safe calls only (write(2), no stdio). Either way it then puts
+ * the previous disposition back and returns: the faulting instruction runs
+ * again and this time dies by the default SIGSEGV (status 139 in a shell, a
+ * core dump if enabled), or goes to whoever handled SIGSEGV before us (a
+ * sanitizer). */
+static struct sigaction co__old_segv; /* the SIGSEGV disposition before ours */
+
+/* The interrupted stack pointer, or 0 where we do not know how to find it. */
+static uintptr_t co__fault_sp(void *uctx)
+{
+    ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Did the running coroutine c run off the bottom of its stack? Either the
+ * fault is in its guard page, or its stack pointer is already below it (a
+ * big frame jumped over the guard; the fault came from the first push or
+ * store that hit something unmapped). */
+static int co__overflowed(const co_t *c, uintptr_t addr, uintptr_t sp)
+{
+    uintptr_t guard = (uintptr_t)c->map, lo = guard + L.page;
+    if (addr >= guard && addr < lo)
+        return 1;
+    return sp != 0 && sp < lo && lo - sp < ((uintptr_t)16 << 20);
+}
+
+static char *co__put_str(char *p, char *end, const char *s)
+{
+    while (*s && p < end)
+        *p++ = *s++;
+    return p;
+}
+
+static char *co__put_u64(char *p, char *end, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0 && p < end)
+        *p++ = d[--n];
+    return p;
+}
+
+static void co__segv(int sig, siginfo_t *si, void *uctx)
+{
+    int saved = errno;
+    co_t *c = L.current;
+    if (c && c->map && co__overflowed(c, (uintptr_t)si->si_addr, co__fault_sp(uctx))) {
+        char msg[200], *p = msg, *end = msg + sizeof msg;
+        p = co__put_str(p, end, program_invocation_short_name);
+        p = co__put_str(p, end, ": stack overflow in coroutine ");
+        p = co__put_u64(p, end, c->id);
+        p = co__put_str(p, end, " (stack ");
+        p = co__put_u64(p, end, L.stack_bytes / 1024);
+        p = co__put_str(p, end, " KiB); raise --stack-kib\n");
+        ssize_t w = write(STDERR_FILENO, msg, (size_t)(p - msg));
+        (void)w; /* nothing more to do if even this fails */
+    }
+    sigaction(SIGSEGV, &co__old_segv, NULL);
+    errno = saved;
+}
+
+static void co__segv_install_once(void)
+{
+    struct sigaction sa = {.sa_sigaction = co__segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &co__old_segv);
+}
+
+/* The handler is process-wide (installed once); the signal stack is per
+ * thread, and only added where the thread has none yet (a sanitizer may
+ * have set one up). Failure is not an error: only the report is lost. */
+static void co__segv_install(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, co__segv_install_once);
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE))
+        return;
+    void *m = mmap(NULL, CO_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    stack_t ss = {.ss_sp = m, .ss_size = CO_ALTSTACK};
+    if (sigaltstack(&ss, NULL) < 0)
+        munmap(m, CO_ALTSTACK);
 }
 
 /* === 2. the switch ======================================================== */
@@ -356,83 +490,10 @@ static co_t *co__ready_pop(void)
     return c;
 }
 
-/* Timer heap: parent of i is (i-1)/2; the earliest deadline is heap[0]. */
-static int co__heap_less(const co_t *a, const co_t *b)
+/* The coroutine whose timer node n is. */
+static co_t *co__of_timer(struct heap_node *n)
 {
-    if (a->deadline != b->deadline)
-        return a->deadline < b->deadline;
-    return a->timer_seq < b->timer_seq;
-}
-
-static void co__heap_set(size_t i, co_t *c)
-{
-    L.heap[i] = c;
-    c->heap_idx = i;
-}
-
-static void co__heap_up(size_t i)
-{
-    co_t *c = L.heap[i];
-    while (i > 0 && co__heap_less(c, L.heap[(i - 1) / 2])) {
-        co__heap_set(i, L.heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    co__heap_set(i, c);
-}
-
-static void co__heap_down(size_t i)
-{
-    co_t *c = L.heap[i];
-    for (;;) {
-        size_t k = 2 * i + 1;
-        if (k >= L.heap_len)
-            break;
-        if (k + 1 < L.heap_len && co__heap_less(L.heap[k + 1], L.heap[k]))
-            k++;
-        if (!co__heap_less(L.heap[k], c))
-            break;
-        co__heap_set(i, L.heap[k]);
-        i = k;
-    }
-    co__heap_set(i, c);
-}
-
-/* Room is reserved when a coroutine is created, so this cannot fail. */
-static void co__heap_push(co_t *c, int64_t deadline)
-{
-    if (L.heap_len >= L.heap_cap)
-        co__die("timer heap full");
-    c->deadline = deadline;
-    c->timer_seq = L.timer_seq++;
-    co__heap_set(L.heap_len++, c);
-    co__heap_up(c->heap_idx);
-}
-
-static void co__heap_remove(co_t *c)
-{
-    size_t i = c->heap_idx;
-    co_t *last = L.heap[--L.heap_len];
-    c->heap_idx = CO_NO_HEAP;
-    if (last == c)
-        return;
-    co__heap_set(i, last);
-    co__heap_up(i);
-    co__heap_down(last->heap_idx);
-}
-
-static int co__heap_reserve(size_t n)
-{
-    if (n <= L.heap_cap)
-        return 0;
-    size_t cap = L.heap_cap ? L.heap_cap * 2 : 64;
-    while (cap < n)
-        cap *= 2;
-    co_t **h = realloc(L.heap, cap * sizeof *h);
-    if (!h)
-        return -1;
-    L.heap = h;
-    L.heap_cap = cap;
-    return 0;
+    return heap_entry(n, co_t, timer);
 }
 
 /* Channel waiter queues: doubly linked so a wake can unlink from the middle. */
@@ -460,6 +521,36 @@ static void co__q_remove(struct co_waitq *q, co_t *c)
     c->q_next = c->q_prev = NULL;
 }
 
+/* The audit list: descriptor waits in the order they began (see
+ * co__fd_audit), doubly linked so a wake can unlink from the middle. */
+static void co__audit_push(co_t *c)
+{
+    c->in_audit = 1;
+    c->audit_next = NULL;
+    c->audit_prev = L.audit_tail;
+    if (L.audit_tail)
+        L.audit_tail->audit_next = c;
+    else
+        L.audit_head = c;
+    L.audit_tail = c;
+}
+
+static void co__audit_remove(co_t *c)
+{
+    if (!c->in_audit)
+        return;
+    c->in_audit = 0;
+    if (c->audit_prev)
+        c->audit_prev->audit_next = c->audit_next;
+    else
+        L.audit_head = c->audit_next;
+    if (c->audit_next)
+        c->audit_next->audit_prev = c->audit_prev;
+    else
+        L.audit_tail = c->audit_prev;
+    c->audit_next = c->audit_prev = NULL;
+}
+
 /* === 4. waiting and waking ================================================ */
 
 /* The running coroutine, if it may wait: -1 + EPERM outside a coroutine,
@@ -482,8 +573,7 @@ static co_t *co__waiter(void)
 /* Undo whatever registration the waiting coroutine c made. */
 static void co__unwait(co_t *c)
 {
-    if (c->heap_idx != CO_NO_HEAP)
-        co__heap_remove(c);
+    heap_remove(&L.timers, &c->timer);
     switch (c->wait) {
     case CO_W_FD:
         if (c->wait_dirs & CO_READ)
@@ -491,6 +581,7 @@ static void co__unwait(co_t *c)
         if (c->wait_dirs & CO_WRITE)
             L.fds[c->wait_fd].writer = NULL;
         L.fd_waiters--;
+        co__audit_remove(c);
         break;
     case CO_W_JOIN:
         c->join_target->joiner = NULL;
@@ -518,11 +609,49 @@ static void co__wake(co_t *c, int err)
  * until co__wake, or until `deadline` (ETIMEDOUT). Returns the wake reason. */
 static int co__suspend(co_t *c, int64_t deadline)
 {
-    if (deadline >= 0)
-        co__heap_push(c, deadline);
+    /* Room was reserved when the coroutine was created: this cannot fail. */
+    if (deadline >= 0 && heap_push(&L.timers, &c->timer, deadline) < 0)
+        co__die("timer heap full");
     c->state = CO_WAITING;
     co__switch_out(c, 0);
     return c->wake_err;
+}
+
+/* The fairness budget (after Tokio's cooperative budget). An I/O call that
+ * finds its data or room ready completes without waiting, so a coroutine fed
+ * by a peer that never pauses would never wait: it would keep the thread, the
+ * clock (read once per turn) would stand still, its deadline would never be
+ * checked, and nobody else would run — not even the coroutine that handles
+ * SIGTERM. So every I/O call spends one unit of a budget of CO_BUDGET, which
+ * is refilled whenever the scheduler resumes the coroutine (after any real
+ * wait or yield); every CO_CLOCK_EVERY units it also reads the clock, and
+ * the turn is over after CO_SLICE_MS too (a clock read costs ~80 ns on a
+ * virtual machine: too dear for every call, cheap once per eight). The call
+ * that finds the budget spent first goes round the loop once, as co_yield()
+ * does — everyone ready runs, epoll is polled, the clock is read — and then
+ * fails with ECANCELED if the coroutine was cancelled meanwhile, or
+ * ETIMEDOUT if its deadline has passed. Checked before the I/O, never after,
+ * so no byte read is ever thrown away. A coroutine that waits now and then
+ * (every echo or fetch under normal load) never reaches the clock check. */
+static int co__budget(co_t *c, int64_t deadline)
+{
+    if (L.budget > 0) {
+        L.budget--;
+        if (L.budget % CO_CLOCK_EVERY != 0 || co__clock() - L.now < CO_SLICE_MS)
+            return 0;
+    }
+    co__ready(c);
+    co__switch_out(c, 0); /* back with a full budget */
+    if (c->cancelled) {
+        errno = ECANCELED;
+        return -1;
+    }
+    if (deadline >= 0 && L.now >= deadline) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    L.budget--;
+    return 0;
 }
 
 /* === 5. descriptors ======================================================= */
@@ -553,16 +682,12 @@ static struct co_fd *co__fd(int fd)
  * prove the queue was drained; a datagram socket may hold more datagrams. */
 static int co__fd_is_stream(int fd)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return 0;
-    if (S_ISFIFO(st.st_mode))
-        return 1;
-    if (!S_ISSOCK(st.st_mode))
-        return 0;
     int type = 0;
     socklen_t len = sizeof type;
-    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+        return type == SOCK_STREAM; /* a socket: one system call tells */
+    struct stat st;
+    return errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 /* Add fd to the epoll set once, for everything, edge-triggered: no
@@ -574,13 +699,17 @@ static int co__fd_register(int fd, struct co_fd *s)
         return 0;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
     if (epoll_ctl(L.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        /* EEXIST: an earlier descriptor with this number was closed with
-         * close() instead of co_close() while still registered elsewhere. */
+        /* EEXIST means exactly "this file under this number is in the set
+         * already" (our state for it was reset, e.g. by co_accept after a
+         * plain close()): set our mask. Any other failure is returned. */
         if (errno != EEXIST || epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
             return -1;
     }
     s->registered = 1;
-    s->stream = (unsigned char)co__fd_is_stream(fd);
+    if (!s->stream_known) {
+        s->stream = (unsigned char)co__fd_is_stream(fd);
+        s->stream_known = 1;
+    }
     return 0;
 }
 
@@ -593,9 +722,59 @@ static void co__fd_forget(int fd)
         co__wake(L.fds[fd].reader, EBADF);
     if (L.fds[fd].writer)
         co__wake(L.fds[fd].writer, EBADF);
-    if (L.fds[fd].registered)
-        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly if already gone */
+    /* No EPOLL_CTL_DEL: closing the file takes it out of the epoll set (a
+     * system call per connection saved). Only a file that is still open
+     * elsewhere (dup'ed, inherited by a child) stays in the set; its events
+     * then arrive under this number as hints for whatever file holds it
+     * next — a wasted read() that finds EAGAIN, never a lost wake. */
     memset(&L.fds[fd], 0, sizeof L.fds[fd]);
+}
+
+/* Check that a descriptor someone has waited on for CO_AUDIT_MS is really in
+ * the epoll set. The runtime keeps a "registered" flag per fd NUMBER, but the
+ * kernel drops a file from the set when it is closed; if the program closed
+ * it with plain close() (not co_close) and the kernel gave the number to a
+ * new file, the flag lies, no event will ever come, and the wait would last
+ * until its deadline. Checking every wait would cost a system call per
+ * message; checking the few that last long costs at most one epoll_ctl per
+ * CO_AUDIT_MS of waiting. EPOLL_CTL_MOD answers without guessing:
+ *   0       it is there (MOD also reports readiness that already exists);
+ *   ENOENT  the number names a file that is not in the set: a reused number.
+ *           Forget what we knew about the old file, ADD the new one (ADD
+ *           reports its readiness, which wakes the waiter);
+ *   EBADF   the number is closed: wake the waiters with EBADF;
+ *   else    (EPERM: a file epoll cannot watch) wake them with that error. */
+static void co__fd_audit(int fd)
+{
+    struct co_fd *s = &L.fds[fd];
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return;
+    int err = errno;
+    if (err == ENOENT) {
+        co_t *r = s->reader, *w = s->writer;
+        memset(s, 0, sizeof *s);
+        s->reader = r;
+        s->writer = w;
+        if (co__fd_register(fd, s) == 0)
+            return;
+        err = errno;
+    }
+    if (s->reader)
+        co__wake(s->reader, err);
+    if (s->writer)
+        co__wake(s->writer, err);
+    memset(s, 0, sizeof *s);
+}
+
+/* Audit the descriptor waits that began CO_AUDIT_MS ago or earlier. */
+static void co__audit(void)
+{
+    while (L.audit_head && L.audit_head->parked_at + CO_AUDIT_MS <= L.now) {
+        co_t *c = L.audit_head;
+        co__audit_remove(c);
+        co__fd_audit(c->wait_fd);
+    }
 }
 
 /* Park the running coroutine c until fd gives an edge in one of `dirs`
@@ -618,6 +797,8 @@ static int co__fd_wait(co_t *c, int fd, int dirs, int64_t deadline)
     c->wait = CO_W_FD;
     c->wait_fd = fd;
     c->wait_dirs = dirs;
+    c->parked_at = L.now;
+    co__audit_push(c);
     L.fd_waiters++;
     int err = co__suspend(c, deadline);
     if (err) {
@@ -659,6 +840,7 @@ static void co__resume(co_t *c)
 {
     L.current = c;
     c->state = CO_RUNNING;
+    L.budget = CO_BUDGET; /* a fresh turn: the fairness budget starts again */
     co__switch_in(c);
     L.current = NULL;
     if (c->state != CO_DONE)
@@ -698,14 +880,19 @@ static void co__run_ready(void)
 }
 
 /* How long epoll_wait may sleep: not at all if something is ready, until
- * the nearest deadline if there is one, else for ever (-1). */
+ * the nearest deadline or registration audit if there is one, else for ever
+ * (-1). */
 static int co__timeout(void)
 {
     if (L.nready > 0)
         return 0;
-    if (L.heap_len == 0)
+    struct heap_node *t = heap_top(&L.timers);
+    int64_t next = t ? t->key : -1;
+    if (L.audit_head && (next < 0 || L.audit_head->parked_at + CO_AUDIT_MS < next))
+        next = L.audit_head->parked_at + CO_AUDIT_MS;
+    if (next < 0)
         return -1;
-    int64_t ms = L.heap[0]->deadline - L.now;
+    int64_t ms = next - L.now;
     if (ms < 0)
         return 0;
     return ms > INT_MAX ? INT_MAX : (int)ms;
@@ -713,8 +900,9 @@ static int co__timeout(void)
 
 static void co__expire_timers(void)
 {
-    while (L.heap_len > 0 && L.heap[0]->deadline <= L.now)
-        co__wake(L.heap[0], ETIMEDOUT);
+    struct heap_node *t;
+    while ((t = heap_top(&L.timers)) && t->key <= L.now)
+        co__wake(co__of_timer(t), ETIMEDOUT);
 }
 
 /* One wait for the outside world: fd events and timers. */
@@ -733,6 +921,14 @@ static int co__poll(void)
         errno = EDEADLK; /* everyone waits on a channel or join, for ever */
         return -1;
     }
+    /* A pool worth trimming wakes the loop when it has been idle long enough. */
+    if (L.ncache > CO_STACK_KEEP) {
+        int64_t t = L.pool_used + CO_POOL_IDLE_MS - L.now;
+        if (t < 0)
+            t = 0;
+        if (timeout < 0 || t < timeout)
+            timeout = (int)t;
+    }
     int n = epoll_wait(L.epfd, ev, CO_EVENT_BATCH, timeout);
     int err = errno;
     L.now = co__clock();
@@ -743,6 +939,8 @@ static int co__poll(void)
     for (int i = 0; i < n; i++)
         co__fd_event(ev[i].data.fd, ev[i].events);
     co__expire_timers();
+    co__audit();
+    co__stack_trim();
     return 0;
 }
 
@@ -765,6 +963,7 @@ int co_init(size_t stack_bytes)
         if (L.epfd < 0)
             return -1;
         L.page = (size_t)sysconf(_SC_PAGESIZE);
+        co__segv_install();
     }
     co__stack_cache_drop(); /* cached stacks have the old size */
     L.stack_bytes = (stack_bytes + L.page - 1) / L.page * L.page;
@@ -826,7 +1025,7 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
         errno = EINVAL;
         return NULL;
     }
-    if (co__ensure_init() < 0 || co__heap_reserve(L.alive + 1) < 0)
+    if (co__ensure_init() < 0 || heap_reserve(&L.timers, L.alive + 1) < 0)
         return NULL;
     co_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -837,10 +1036,11 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
         errno = ENOMEM;
         return NULL;
     }
+    c->id = ++L.next_id;
     c->fn = fn;
     c->arg = arg;
     c->detached = detached;
-    c->heap_idx = CO_NO_HEAP;
+    heap_node_init(&c->timer);
 #if CO_TSAN
     c->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -953,7 +1153,7 @@ int co_sleep(int64_t ms)
 int co_wait_fd(int fd, int events, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     if (events == 0 || (events & ~(CO_READ | CO_WRITE))) {
         errno = EINVAL;
@@ -998,7 +1198,7 @@ int co_wait_fd(int fd, int events, int64_t deadline)
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(fd);
     if (!s)
@@ -1028,7 +1228,7 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(fd);
     if (!s)
@@ -1057,10 +1257,28 @@ ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
     return (ssize_t)len;
 }
 
+/* A connection accepted from lfd: forget stale state under its number (a
+ * plain close()), and give it the listener's type — a connection of a
+ * SOCK_STREAM listener is a stream — so it is never probed. */
+static void co__fd_accepted(int lfd, int fd)
+{
+    co__fd_forget(fd);
+    struct co_fd *s = co__fd(fd); /* may move the table: take lfd's slot after */
+    if (!s)
+        return; /* out of memory: the first wait will fail and say so */
+    struct co_fd *ls = &L.fds[lfd];
+    if (!ls->stream_known) {
+        ls->stream = (unsigned char)co__fd_is_stream(lfd);
+        ls->stream_known = 1;
+    }
+    s->stream = ls->stream;
+    s->stream_known = 1;
+}
+
 int co_accept(int lfd, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(lfd);
     if (!s)
@@ -1069,7 +1287,7 @@ int co_accept(int lfd, int64_t deadline)
         if (!s->registered || s->readable) {
             int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
-                co__fd_forget(fd); /* stale state of an fd closed with plain close() */
+                co__fd_accepted(lfd, fd);
                 return fd;
             }
             if (errno == EINTR || errno == ECONNABORTED)
@@ -1084,32 +1302,28 @@ int co_accept(int lfd, int64_t deadline)
     }
 }
 
-/* Has a connect() in progress already finished (or failed)? Never waits. */
-static int co__connected_now(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    return poll(&p, 1, 0) == 1;
-}
-
 int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+    int on = 1;
+    if (ioctl(fd, FIONBIO, &on) < 0) /* non-blocking in one call (fcntl needs F_GETFL + F_SETFL) */
         return -1;
     co__fd_forget(fd);
     if (connect(fd, sa, len) == 0)
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)
         return -1;
-    /* In progress: it becomes writable when it completes or fails. Over
-     * loopback the whole handshake usually happens inside connect() itself;
-     * one zero-timeout poll() sees that and lets this coroutine send its
-     * request now instead of after every other ready coroutine has run. */
-    if (!co__connected_now(fd) && co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
+    /* In progress: the socket becomes writable when the handshake completes
+     * or fails. Waiting registers it with epoll for the rest of its life
+     * (EPOLL_CTL_ADD reports a connect that has already finished, as over
+     * loopback it usually has), so this costs no system call that the first
+     * read would not make anyway. */
+    if (co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
         return -1;
+    if (!L.fds[fd].wr_closed)
+        return 0; /* writable without an error or hang-up: connected */
     int err = 0;
     socklen_t elen = sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)

@@ -12,8 +12,8 @@
  * from its current wait onwards, so it unwinds at its next suspension point.
  * Errors are returned as -1 with errno set, never swallowed.
  *
- * Descriptors given to co_read/co_write/co_accept/co_connect/co_wait_fd must
- * be non-blocking (co_* set this) and closed with co_close(). */
+ * Descriptors given to co_* must be non-blocking — co_accept returns them so and
+ * co_connect sets it; create others with SOCK_NONBLOCK — and closed with co_close(). */
 #ifndef CORO_H
 #define CORO_H
 
