@@ -171,6 +171,12 @@ static void test_framing(void)
          "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1, HTTP_ERR,
          "truncated body: 3 of 10 bytes");
     RESP("EOF before any byte", "", 1, HTTP_ERR, "connection closed before the response");
+    /* found by tests/fuzz/fuzz_http_resp.c: the interim response reset the
+     * byte count, so fed whole this said "before the response" */
+    RESP("EOF in a status line after an interim response",
+         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2", 1, HTTP_ERR, "connection closed in the status line");
+    RESP("EOF right after an interim response", "HTTP/1.1 100 Continue\r\n\r\n", 1, HTTP_ERR,
+         "connection closed after an interim (1xx) response");
 }
 
 static void test_bounds(void)
@@ -257,6 +263,12 @@ static void test_urls(void)
     url_case("URL: a port followed by junk is refused", "http://127.0.0.1:80x/", 0, NULL, 0);
     url_case("URL: a space in the path is refused", "http://127.0.0.1/a b", 0, NULL, 0);
     url_case("URL: https is refused", "https://127.0.0.1/", 0, NULL, 0);
+    /* found by tests/fuzz/fuzz_url.c: fetchd (rightly) refuses a raw 8-bit byte in a request target */
+    url_case("URL: a non-ASCII byte in the path is refused", "http://127.0.0.1/caf\xc3\xa9", 0, NULL, 0);
+    struct http_url bad;
+    char msg[300];
+    check(http_url_parse("http://127.0.0.1/a\nb", &bad, msg, sizeof msg) < 0 && !strchr(msg, '\n'),
+          "URL: the refusal of a URL holding a newline is one line", msg);
     url_case("URL: a name other than localhost is refused", "http://example.com/", 0, NULL, 0);
     struct http_url u;
     char err[300], req[2048];

@@ -13,9 +13,16 @@
 
 /* ---- URLs and requests ------------------------------------------------- */
 
+/* err = fmt with the URL in it; control bytes in the URL become '?', so the
+ * message stays one line whatever the URL holds. */
 static int url_fail(char *err, size_t errlen, const char *fmt, const char *what)
 {
-    snprintf(err, errlen, fmt, what);
+    char shown[201];
+    size_t i = 0;
+    for (; what[i] && i < sizeof shown - 1; i++)
+        shown[i] = (unsigned char)what[i] < ' ' || what[i] == 0x7f ? '?' : what[i];
+    shown[i] = '\0';
+    snprintf(err, errlen, fmt, shown);
     return -1;
 }
 
@@ -77,8 +84,8 @@ int http_url_parse(const char *text, struct http_url *u, char *err, size_t errle
     if (plen + (size_t)slash >= sizeof u->path)
         return url_fail(err, errlen, "'%.200s': path too long", text);
     for (size_t i = 0; i < plen; i++)
-        if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f)
-            return url_fail(err, errlen, "'%.200s': space or control character in path", text);
+        if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 0x7f) /* RFC 3986: percent-encode the rest */
+            return url_fail(err, errlen, "'%.200s': space, control or non-ASCII byte in path", text);
     u->path[0] = '/';
     memcpy(u->path + slash, p, plen);
     u->path[plen + (size_t)slash] = '\0';
@@ -315,11 +322,13 @@ static int http_headers_done(struct http_resp *r)
 {
     if (r->status < 200) { /* 1xx: an interim response; the real one follows */
         int close = r->close, interim = r->interim + 1;
+        size_t received = r->received; /* bytes did arrive: EOF now is not "before the response" */
         if (interim > HTTP_INTERIM_MAX)
             return http_fail(r, "more than %d interim (1xx) responses", HTTP_INTERIM_MAX);
         http_resp_init(r);
         r->close = close;
         r->interim = interim;
+        r->received = received;
         return HTTP_MORE;
     }
     if (r->chunked && r->content_length >= 0) /* RFC 9112 6.3: a smuggling attempt, or a broken server */
@@ -479,6 +488,8 @@ int http_resp_eof(struct http_resp *r)
     case HTTP_P_STATUS:
         if (r->received == 0)
             return http_fail(r, "connection closed before the response");
+        if (r->interim > 0 && r->line_len == 0)
+            return http_fail(r, "connection closed after an interim (1xx) response");
         return http_fail(r, "connection closed in the status line");
     case HTTP_P_HEADERS:
         return http_fail(r, "connection closed in the headers");
