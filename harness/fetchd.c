@@ -56,12 +56,14 @@ struct fd_opts {
     long max_delay_ms;    /* largest ?delay_ms accepted */
     long max_bytes;       /* largest N in /bytes/N and /fault/truncate/N */
     long timeout_ms;      /* slowloris guard: whole request within this, no write stall longer */
+    long min_rate;        /* bytes/s a response must average after its first timeout_ms (0: no minimum) */
     long print_pattern;   /* >= 0: print that many pattern bytes and exit */
 };
 
 static struct fd_opts opt = {
     .bind = "127.0.0.1", .port = 8080, .backlog = 4096, .max_conns = 20000,
-    .max_delay_ms = 60000, .max_bytes = 1L << 30, .timeout_ms = 10000, .print_pattern = -1,
+    .max_delay_ms = 60000, .max_bytes = 1L << 30, .timeout_ms = 10000, .min_rate = 1024,
+    .print_pattern = -1,
 };
 
 static void opts_parse(int argc, char **argv)
@@ -74,6 +76,7 @@ static void opts_parse(int argc, char **argv)
         {"max-delay-ms", 0, FLAG_INT, &opt.max_delay_ms, 0, 86400000, "MS", "largest ?delay_ms accepted (more: 400)"},
         {"max-bytes", 0, FLAG_INT, &opt.max_bytes, 0, 1099511627776.0, "N", "largest body N in /bytes/N (more: 400)"},
         {"timeout-ms", 't', FLAG_INT, &opt.timeout_ms, 1, 3600000, "MS", "a whole request must arrive, and a write may stall, at most this long"},
+        {"min-rate", 0, FLAG_INT, &opt.min_rate, 0, 1L << 40, "BYTES", "after its first --timeout-ms a response must average this many bytes/s, or the connection is closed (0: no minimum)"},
         {"print-pattern", 0, FLAG_INT, &opt.print_pattern, 0, 1099511627776.0, "N", "print the first N bytes of the /bytes pattern on stdout and exit"},
         {0},
     };
@@ -240,6 +243,7 @@ struct fd_conn {
     const char *text;         /* BODY_TEXT: the body */
     uint64_t body_len;        /* payload bytes of the body (before chunk framing) */
     uint64_t sent;            /* response bytes (head + body on the wire) sent so far */
+    long long write_start;    /* when the response began to be sent (monotonic ns) */
     size_t head_len;          /* bytes in head[] */
     char head[FD_HEAD_CAP];   /* status line and headers, and a short error body */
     struct fdp_in in;         /* the request bytes as received (pipelined ones too); last */
@@ -532,7 +536,24 @@ static void conn_begin_write(struct fd_conn *c)
 {
     c->state = FD_WRITE;
     c->sent = 0;
-    conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+    c->write_start = now_ns();
+    conn_timer(c, c->write_start + ms_ns(opt.timeout_ms));
+}
+
+/* When a response in progress is given up: after --timeout-ms without
+ * progress (a client that stopped reading), or once it falls below
+ * --min-rate on average after its first --timeout-ms (a client that takes a
+ * few bytes now and then, so it never quite stops: mod_reqtimeout's minrate). */
+static long long conn_write_deadline(const struct fd_conn *c, long long now)
+{
+    long long stall = now + ms_ns(opt.timeout_ms);
+    if (opt.min_rate <= 0)
+        return stall;
+    double earned_s = (double)c->sent / (double)opt.min_rate; /* time the bytes sent buy */
+    if (earned_s > 1e6)
+        return stall; /* beyond any stall deadline anyway */
+    long long rate = c->write_start + ms_ns(opt.timeout_ms) + (long long)(earned_s * 1e9);
+    return rate < stall ? rate : stall;
 }
 
 /* If in[] holds a whole request, decide its answer and leave FD_READ.
@@ -612,8 +633,8 @@ static int conn_send(struct fd_conn *c)
         if (w < 0 || (size_t)w < o.len)
             break;
     }
-    if (progress) /* a stall, not a long download, is what times out */
-        conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+    if (progress) /* a stall or a trickle, not a long download, is what times out */
+        conn_timer(c, conn_write_deadline(c, now_ns()));
     return 0;
 }
 
@@ -700,7 +721,12 @@ static void conn_expired(struct fd_conn *c)
     case FD_DELAY:
         conn_begin_write(c);
         break;
-    case FD_WRITE:  /* the client stopped reading */
+    case FD_WRITE: /* the client stopped reading, or reads slower than --min-rate */
+        /* Reset, not FIN: a close would leave the kernel still feeding the
+         * megabytes queued in the socket to that same slow reader (nginx's
+         * reset_timedout_connection). */
+        conn_close(c, 1);
+        return;
     case FD_LINGER: /* the client never closed */
         conn_close(c, 0);
         return;
