@@ -148,7 +148,7 @@ static int bad_play(int fd, const struct bad_mode *m)
     if (m->head_len && bad_write(fd, m->head, m->head_len) < 0)
         return 0;
     if (m->flood) {
-        static char block[BAD_FLOOD];
+        char block[BAD_FLOOD]; /* per thread: connections flood at once */
         size_t fl = strlen(m->flood) ? strlen(m->flood) : 9; /* "switching" floods NULs */
         size_t n = sizeof block / fl * fl;
         for (size_t i = 0; i < n; i += fl)
