@@ -7,13 +7,16 @@
 #include "coro.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -318,6 +321,113 @@ static void test_join(void)
         unit_pass("join_deadline");
 }
 
+/* --- the fairness budget: an always-ready descriptor cannot keep the thread --- */
+
+struct unit_flood {
+    int fd;              /* /dev/zero: every read finds data at once */
+    int rc;              /* the failing co_read's return */
+    int err;             /* and errno */
+    long reads;          /* reads that succeeded before */
+    double secs;         /* how long until co_read failed */
+    long ticks;          /* the sibling's 5 ms sleeps completed meanwhile */
+    int stop;            /* tells the sibling to end */
+};
+
+static void unit_flood_reader(void *arg)
+{
+    struct unit_flood *f = arg;
+    static char buf[4096];
+    double t0 = unit_secs();
+    int64_t deadline = co_now() + 100;
+    ssize_t n;
+    while ((n = co_read(f->fd, buf, sizeof buf, deadline)) > 0)
+        f->reads++;
+    f->rc = (int)n;
+    f->err = errno;
+    f->secs = unit_secs() - t0;
+    f->stop = 1;
+}
+
+static void unit_flood_sibling(void *arg)
+{
+    struct unit_flood *f = arg;
+    while (!f->stop && co_sleep(5) == 0)
+        f->ticks++;
+}
+
+static void test_budget_deadline(void)
+{
+    const char *name = "budget_deadline_always_ready";
+    struct unit_flood f = {.fd = open("/dev/zero", O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0) {
+        unit_fail(name, "open /dev/zero: %s", strerror(errno));
+        return;
+    }
+    co_go(unit_flood_reader, &f);
+    co_go(unit_flood_sibling, &f);
+    int rc = unit_run(name);
+    close(f.fd);
+    if (rc < 0)
+        return;
+    /* 100 ms deadline: ETIMEDOUT, not before it, not long after (generous:
+     * the machine is shared), and the sibling slept and woke meanwhile. */
+    if (f.rc != -1 || f.err != ETIMEDOUT)
+        unit_fail(name, "co_read returned %d (%s) after %ld reads, want -1 ETIMEDOUT", f.rc,
+                  strerror(f.err), f.reads);
+    else if (f.secs < 0.095 || f.secs > 1.0)
+        unit_fail(name, "ETIMEDOUT after %.3f s for a 100 ms deadline", f.secs);
+    else if (f.ticks < 5)
+        unit_fail(name, "the sibling woke only %ld times in %.3f s of 5 ms sleeps", f.ticks, f.secs);
+    else {
+        printf("info budget: %ld reads of /dev/zero, ETIMEDOUT after %.1f ms, sibling woke %ld times\n",
+               f.reads, f.secs * 1e3, f.ticks);
+        unit_pass(name);
+    }
+}
+
+static void unit_flood_forever(void *arg)
+{
+    struct unit_flood *f = arg;
+    static char buf[4096];
+    ssize_t n;
+    while ((n = co_read(f->fd, buf, sizeof buf, -1)) > 0)
+        f->reads++;
+    f->rc = (int)n;
+    f->err = errno;
+}
+
+static void unit_flood_canceller(void *arg)
+{
+    struct unit_flood *f = arg;
+    co_t *c = co_spawn(unit_flood_forever, f);
+    co_sleep(30);
+    co_cancel(c);
+    co_join(c, -1);
+}
+
+static void test_budget_cancel(void)
+{
+    const char *name = "budget_cancel_always_ready";
+    struct unit_flood f = {.fd = open("/dev/zero", O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0) {
+        unit_fail(name, "open /dev/zero: %s", strerror(errno));
+        return;
+    }
+    double t0 = unit_secs();
+    co_go(unit_flood_canceller, &f);
+    int rc = unit_run(name);
+    double el = unit_secs() - t0;
+    close(f.fd);
+    if (rc < 0)
+        return;
+    if (f.rc != -1 || f.err != ECANCELED)
+        unit_fail(name, "co_read returned %d (%s), want -1 ECANCELED", f.rc, strerror(f.err));
+    else if (el > 2.0)
+        unit_fail(name, "the cancel took %.3f s to act", el);
+    else
+        unit_pass(name);
+}
+
 /* --- cancellation ---------------------------------------------------------- */
 
 struct unit_worker {
@@ -511,6 +621,99 @@ static void test_close_wakes(void)
     close(sv[1]);
 }
 
+/* --- a descriptor closed with plain close() (issue 8, item 8) ----------------- */
+
+struct unit_reuse {
+    int same_number;     /* the new socketpair got the old number */
+    ssize_t rc;          /* the read on the new descriptor */
+    int err;             /* and errno */
+    char got;            /* the byte read */
+    double secs;         /* how long it took */
+};
+
+/* fd becomes registered with its "readable" hint cleared (a read that waited
+ * and timed out), is closed with plain close(), and its number goes to a new
+ * socket that already holds a byte. Before the audit the runtime trusted its
+ * stale "registered" flag, parked, and no event ever came: ETIMEDOUT at the
+ * deadline, 3 s. */
+static void unit_reuse_body(void *arg)
+{
+    struct unit_reuse *u = arg;
+    int sv[2], nv[2];
+    char c;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+        return;
+    co_read(sv[0], &c, 1, co_now() + 10); /* registers, parks, times out */
+    int old = sv[0];
+    close(sv[0]);
+    close(sv[1]);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, nv) < 0)
+        return;
+    u->same_number = nv[0] == old;
+    if (write(nv[1], "y", 1) != 1)
+        return;
+    double t0 = unit_secs();
+    u->rc = co_read(nv[0], &u->got, 1, co_now() + 3000);
+    u->err = errno;
+    u->secs = unit_secs() - t0;
+    co_close(nv[0]);
+    co_close(nv[1]);
+}
+
+static void test_plain_close_reuse(void)
+{
+    const char *name = "plain_close_number_reused";
+    struct unit_reuse u = {.rc = -2};
+    co_go(unit_reuse_body, &u);
+    if (unit_run(name) < 0)
+        return;
+    if (!u.same_number)
+        unit_fail(name, "the kernel did not reuse the number: the test proves nothing");
+    else if (u.rc != 1 || u.got != 'y')
+        unit_fail(name, "co_read returned %zd (%s) after %.3f s, want the byte 'y'", u.rc, strerror(u.err),
+                  u.secs);
+    else if (u.secs > 2.0)
+        unit_fail(name, "the byte came after %.3f s", u.secs);
+    else {
+        printf("info reuse: read on the reused number after %.0f ms\n", u.secs * 1e3);
+        unit_pass(name);
+    }
+}
+
+/* A coroutine waits on a descriptor that another one closes with plain
+ * close(): the wait ends with EBADF, not at its deadline. */
+static void unit_plain_closer(void *arg)
+{
+    struct unit_closer *u = arg;
+    co_sleep(10);
+    close(u->fd);
+}
+
+static void test_plain_close_waiter(void)
+{
+    const char *name = "plain_close_wakes_waiter";
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+        unit_fail(name, "socketpair: %s", strerror(errno));
+        return;
+    }
+    struct unit_closer u = {.fd = sv[0]};
+    double t0 = unit_secs();
+    co_go(unit_blocked_reader, &u); /* deadline 5 s */
+    co_go(unit_plain_closer, &u);
+    int rc = unit_run(name);
+    double el = unit_secs() - t0;
+    close(sv[1]);
+    if (rc < 0)
+        return;
+    if (u.rc != -1 || u.err != EBADF)
+        unit_fail(name, "co_read returned %d (%s) after %.3f s, want -1 EBADF", u.rc, strerror(u.err), el);
+    else if (el > 2.0)
+        unit_fail(name, "EBADF came after %.3f s", el);
+    else
+        unit_pass(name);
+}
+
 /* --- TCP: co_accept + co_connect + echo, and co_wait_fd ---------------------- */
 
 struct unit_tcp {
@@ -653,6 +856,76 @@ static void test_guard(void)
                                               "stack not found in /proc/self/maps");
 }
 
+/* --- a stack overflow is reported by name, in a child process ---------------- */
+
+/* Recurse with a 512-byte frame until the stack runs out; the addition after
+ * the call keeps it from becoming a loop (no tail call). */
+static int unit_deep(int depth)
+{
+    volatile char pad[512];
+    pad[0] = (char)depth;
+    pad[511] = 1;
+    if (depth > 10000000)
+        return 0;
+    return unit_deep(depth + 1) + pad[0] + pad[511];
+}
+
+static void unit_overflow_body(void *arg)
+{
+    *(volatile int *)arg = unit_deep(0);
+}
+
+static void test_overflow_report(void)
+{
+    const char *name = "stack_overflow_named";
+    int pfd[2];
+    if (pipe(pfd) < 0) {
+        unit_fail(name, "pipe: %s", strerror(errno));
+        return;
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        unit_fail(name, "fork: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) { /* the child overflows a 32 KiB coroutine stack */
+        dup2(pfd[1], STDERR_FILENO);
+        close(pfd[0]);
+        static int sink;
+        if (co_init(32 * 1024) < 0 || co_go(unit_overflow_body, &sink) < 0)
+            _exit(3);
+        co_run();
+        _exit(0); /* not reached: the overflow kills it */
+    }
+    close(pfd[1]);
+    char out[4096];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof out - 1 && (n = read(pfd[0], out + got, sizeof out - 1 - got)) > 0)
+        got += (size_t)n;
+    out[got] = 0;
+    close(pfd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    /* Plain build: killed by SIGSEGV. Under ASan its own handler reports the
+     * crash after ours and exits non-zero. Either way our line comes first. */
+    const char *want = "unit_coro: stack overflow in coroutine ";
+    char *line = strstr(out, want);
+    int died = WIFSIGNALED(st) ? WTERMSIG(st) == SIGSEGV : WEXITSTATUS(st) != 0;
+    if (!line || strncmp(out, want, strlen(want)) != 0)
+        unit_fail(name, "stderr does not start with '%s...': '%.200s'", want, out);
+    else if (!strstr(line, "(stack 32 KiB); raise --stack-kib\n"))
+        unit_fail(name, "line lacks the stack size: '%.200s'", line);
+    else if (!died || (WIFEXITED(st) && WEXITSTATUS(st) == 3))
+        unit_fail(name, "child status %#x, want death by SIGSEGV", st);
+    else {
+        *strchr(line, '\n') = 0;
+        printf("info overflow: child says \"%s\"\n", line);
+        unit_pass(name);
+    }
+}
+
 /* --- misuse and the loop's own edges ---------------------------------------- */
 
 static void unit_stopper(void *arg)
@@ -778,15 +1051,20 @@ int main(void)
     test_many();
     test_socketpair();
     test_read_deadline();
+    test_budget_deadline();
+    test_budget_cancel();
     test_join();
     test_cancel();
     test_cancel_edges();
     test_chan();
     test_chan_deadline();
     test_close_wakes();
+    test_plain_close_reuse();
+    test_plain_close_waiter();
     test_tcp();
     test_refused();
     test_guard();
+    test_overflow_report();
     test_edges();
     unit_measure();
     return unit_failures ? 1 : 0;

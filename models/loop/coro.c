@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* --- build-time choices ------------------------------------------------- */
@@ -43,7 +45,6 @@
 #define CO_ASM_SWITCH 1
 #else
 #define CO_ASM_SWITCH 0
-#include <ucontext.h>
 #endif
 
 /* Sanitizers must be told when the stack changes under them. */
@@ -80,6 +81,11 @@ enum {
     CO_STACK_MIN = 8 * 1024,   /* smaller stacks are refused (EINVAL) */
     CO_STACK_CACHE = 64,       /* finished stacks kept for reuse */
     CO_EVENT_BATCH = 256,      /* epoll events taken per loop turn */
+    CO_BUDGET = 128,           /* I/O calls a coroutine may complete per turn without waiting */
+    CO_SLICE_MS = 10,          /* ... or for this long after the loop last polled */
+    CO_CLOCK_EVERY = 8,        /* the clock is read once per this many budgeted calls */
+    CO_ALTSTACK = 64 * 1024,   /* the signal stack the overflow report runs on */
+    CO_AUDIT_MS = 200,         /* a descriptor wait this old gets its registration checked */
 };
 
 /* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
@@ -118,6 +124,7 @@ struct co {
 #else
     ucontext_t uc;             /* saved context while not running */
 #endif
+    uint64_t id;               /* 1, 2, 3... in creation order: names it in the overflow report */
     void (*fn)(void *);        /* the coroutine's body */
     void *arg;                 /* its argument */
     char *map;                 /* mmap'ed region: guard page, then the stack; NULL once released */
@@ -128,6 +135,9 @@ struct co {
     enum co_wait wait;         /* what it is parked on, so a wake can undo it */
     int wait_fd;               /* CO_W_FD: which fd */
     int wait_dirs;             /* CO_W_FD: CO_READ and/or CO_WRITE slots taken */
+    int64_t parked_at;         /* CO_W_FD: when it parked (co_now) */
+    int in_audit;              /* CO_W_FD: still in the audit list */
+    co_t *audit_next, *audit_prev; /* links in the audit list */
     co_t *join_target;         /* CO_W_JOIN: the coroutine it joins */
     struct co_waitq *wait_q;   /* CO_W_CHAN: the channel queue it is in */
     co_t *q_next, *q_prev;     /* links in wait_q */
@@ -165,6 +175,7 @@ struct co_loop {
     volatile sig_atomic_t stop;/* co_stop() was called */
     int running;               /* inside co_run */
     co_t *current;             /* running coroutine, NULL on the scheduler */
+    int budget;                /* I/O calls current may still make before it must yield (co__budget) */
 #if CO_ASM_SWITCH
     void *sched_sp;            /* scheduler's stack pointer while a coroutine runs */
 #else
@@ -180,7 +191,10 @@ struct co_loop {
     struct co_fd *fds;         /* per-fd state, indexed by fd */
     size_t nfds;               /* length of fds */
     size_t fd_waiters;         /* coroutines parked on a descriptor */
+    co_t *audit_head;          /* descriptor waits not yet checked, oldest first */
+    co_t *audit_tail;          /* the newest */
     size_t alive;              /* coroutines not yet finished */
+    uint64_t next_id;          /* the id the next coroutine gets */
     char *cache[CO_STACK_CACHE]; /* finished stacks ready for reuse */
     size_t ncache;             /* how many are in the cache */
 #if CO_ASAN
@@ -258,6 +272,109 @@ static void co__stack_cache_drop(void)
 {
     while (L.ncache > 0)
         munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+}
+
+/* --- stack overflow: a named report instead of a bare SIGSEGV ------------- */
+
+/* A coroutine that overflows its stack touches the guard page (or, with a
+ * frame larger than a page, jumps over it) and gets SIGSEGV. Its stack is
+ * exhausted, so the handler runs on an alternate signal stack (sigaltstack,
+ * one per thread), checks whether the fault belongs to the running
+ * coroutine's stack, and if so writes one line naming the coroutine with
+ * async-signal-safe calls only (write(2), no stdio). Either way it then puts
+ * the previous disposition back and returns: the faulting instruction runs
+ * again and this time dies by the default SIGSEGV (status 139 in a shell, a
+ * core dump if enabled), or goes to whoever handled SIGSEGV before us (a
+ * sanitizer). */
+static struct sigaction co__old_segv; /* the SIGSEGV disposition before ours */
+
+/* The interrupted stack pointer, or 0 where we do not know how to find it. */
+static uintptr_t co__fault_sp(void *uctx)
+{
+    ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Did the running coroutine c run off the bottom of its stack? Either the
+ * fault is in its guard page, or its stack pointer is already below it (a
+ * big frame jumped over the guard; the fault came from the first push or
+ * store that hit something unmapped). */
+static int co__overflowed(const co_t *c, uintptr_t addr, uintptr_t sp)
+{
+    uintptr_t guard = (uintptr_t)c->map, lo = guard + L.page;
+    if (addr >= guard && addr < lo)
+        return 1;
+    return sp != 0 && sp < lo && lo - sp < ((uintptr_t)16 << 20);
+}
+
+static char *co__put_str(char *p, char *end, const char *s)
+{
+    while (*s && p < end)
+        *p++ = *s++;
+    return p;
+}
+
+static char *co__put_u64(char *p, char *end, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0 && p < end)
+        *p++ = d[--n];
+    return p;
+}
+
+static void co__segv(int sig, siginfo_t *si, void *uctx)
+{
+    int saved = errno;
+    co_t *c = L.current;
+    if (c && c->map && co__overflowed(c, (uintptr_t)si->si_addr, co__fault_sp(uctx))) {
+        char msg[200], *p = msg, *end = msg + sizeof msg;
+        p = co__put_str(p, end, program_invocation_short_name);
+        p = co__put_str(p, end, ": stack overflow in coroutine ");
+        p = co__put_u64(p, end, c->id);
+        p = co__put_str(p, end, " (stack ");
+        p = co__put_u64(p, end, L.stack_bytes / 1024);
+        p = co__put_str(p, end, " KiB); raise --stack-kib\n");
+        ssize_t w = write(STDERR_FILENO, msg, (size_t)(p - msg));
+        (void)w; /* nothing more to do if even this fails */
+    }
+    sigaction(SIGSEGV, &co__old_segv, NULL);
+    errno = saved;
+}
+
+static void co__segv_install_once(void)
+{
+    struct sigaction sa = {.sa_sigaction = co__segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &co__old_segv);
+}
+
+/* The handler is process-wide (installed once); the signal stack is per
+ * thread, and only added where the thread has none yet (a sanitizer may
+ * have set one up). Failure is not an error: only the report is lost. */
+static void co__segv_install(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, co__segv_install_once);
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE))
+        return;
+    void *m = mmap(NULL, CO_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    stack_t ss = {.ss_sp = m, .ss_size = CO_ALTSTACK};
+    if (sigaltstack(&ss, NULL) < 0)
+        munmap(m, CO_ALTSTACK);
 }
 
 /* === 2. the switch ======================================================== */
@@ -460,6 +577,36 @@ static void co__q_remove(struct co_waitq *q, co_t *c)
     c->q_next = c->q_prev = NULL;
 }
 
+/* The audit list: descriptor waits in the order they began (see
+ * co__fd_audit), doubly linked so a wake can unlink from the middle. */
+static void co__audit_push(co_t *c)
+{
+    c->in_audit = 1;
+    c->audit_next = NULL;
+    c->audit_prev = L.audit_tail;
+    if (L.audit_tail)
+        L.audit_tail->audit_next = c;
+    else
+        L.audit_head = c;
+    L.audit_tail = c;
+}
+
+static void co__audit_remove(co_t *c)
+{
+    if (!c->in_audit)
+        return;
+    c->in_audit = 0;
+    if (c->audit_prev)
+        c->audit_prev->audit_next = c->audit_next;
+    else
+        L.audit_head = c->audit_next;
+    if (c->audit_next)
+        c->audit_next->audit_prev = c->audit_prev;
+    else
+        L.audit_tail = c->audit_prev;
+    c->audit_next = c->audit_prev = NULL;
+}
+
 /* === 4. waiting and waking ================================================ */
 
 /* The running coroutine, if it may wait: -1 + EPERM outside a coroutine,
@@ -491,6 +638,7 @@ static void co__unwait(co_t *c)
         if (c->wait_dirs & CO_WRITE)
             L.fds[c->wait_fd].writer = NULL;
         L.fd_waiters--;
+        co__audit_remove(c);
         break;
     case CO_W_JOIN:
         c->join_target->joiner = NULL;
@@ -523,6 +671,43 @@ static int co__suspend(co_t *c, int64_t deadline)
     c->state = CO_WAITING;
     co__switch_out(c, 0);
     return c->wake_err;
+}
+
+/* The fairness budget (after Tokio's cooperative budget). An I/O call that
+ * finds its data or room ready completes without waiting, so a coroutine fed
+ * by a peer that never pauses would never wait: it would keep the thread, the
+ * clock (read once per turn) would stand still, its deadline would never be
+ * checked, and nobody else would run — not even the coroutine that handles
+ * SIGTERM. So every I/O call spends one unit of a budget of CO_BUDGET, which
+ * is refilled whenever the scheduler resumes the coroutine (after any real
+ * wait or yield); every CO_CLOCK_EVERY units it also reads the clock, and
+ * the turn is over after CO_SLICE_MS too (a clock read costs ~80 ns on a
+ * virtual machine: too dear for every call, cheap once per eight). The call
+ * that finds the budget spent first goes round the loop once, as co_yield()
+ * does — everyone ready runs, epoll is polled, the clock is read — and then
+ * fails with ECANCELED if the coroutine was cancelled meanwhile, or
+ * ETIMEDOUT if its deadline has passed. Checked before the I/O, never after,
+ * so no byte read is ever thrown away. A coroutine that waits now and then
+ * (every echo or fetch under normal load) never reaches the clock check. */
+static int co__budget(co_t *c, int64_t deadline)
+{
+    if (L.budget > 0) {
+        L.budget--;
+        if (L.budget % CO_CLOCK_EVERY != 0 || co__clock() - L.now < CO_SLICE_MS)
+            return 0;
+    }
+    co__ready(c);
+    co__switch_out(c, 0); /* back with a full budget */
+    if (c->cancelled) {
+        errno = ECANCELED;
+        return -1;
+    }
+    if (deadline >= 0 && L.now >= deadline) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    L.budget--;
+    return 0;
 }
 
 /* === 5. descriptors ======================================================= */
@@ -593,9 +778,58 @@ static void co__fd_forget(int fd)
         co__wake(L.fds[fd].reader, EBADF);
     if (L.fds[fd].writer)
         co__wake(L.fds[fd].writer, EBADF);
+    /* ENOENT or EBADF: the kernel already dropped it (closed with plain
+     * close(), or the number now names another file); nothing to undo. */
     if (L.fds[fd].registered)
-        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly if already gone */
+        epoll_ctl(L.epfd, EPOLL_CTL_DEL, fd, NULL);
     memset(&L.fds[fd], 0, sizeof L.fds[fd]);
+}
+
+/* Check that a descriptor someone has waited on for CO_AUDIT_MS is really in
+ * the epoll set. The runtime keeps a "registered" flag per fd NUMBER, but the
+ * kernel drops a file from the set when it is closed; if the program closed
+ * it with plain close() (not co_close) and the kernel gave the number to a
+ * new file, the flag lies, no event will ever come, and the wait would last
+ * until its deadline. Checking every wait would cost a system call per
+ * message; checking the few that last long costs at most one epoll_ctl per
+ * CO_AUDIT_MS of waiting. EPOLL_CTL_MOD answers without guessing:
+ *   0       it is there (MOD also reports readiness that already exists);
+ *   ENOENT  the number names a file that is not in the set: a reused number.
+ *           Forget what we knew about the old file, ADD the new one (ADD
+ *           reports its readiness, which wakes the waiter);
+ *   EBADF   the number is closed: wake the waiters with EBADF;
+ *   else    (EPERM: a file epoll cannot watch) wake them with that error. */
+static void co__fd_audit(int fd)
+{
+    struct co_fd *s = &L.fds[fd];
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(L.epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return;
+    int err = errno;
+    if (err == ENOENT) {
+        co_t *r = s->reader, *w = s->writer;
+        memset(s, 0, sizeof *s);
+        s->reader = r;
+        s->writer = w;
+        if (co__fd_register(fd, s) == 0)
+            return;
+        err = errno;
+    }
+    if (s->reader)
+        co__wake(s->reader, err);
+    if (s->writer)
+        co__wake(s->writer, err);
+    memset(s, 0, sizeof *s);
+}
+
+/* Audit the descriptor waits that began CO_AUDIT_MS ago or earlier. */
+static void co__audit(void)
+{
+    while (L.audit_head && L.audit_head->parked_at + CO_AUDIT_MS <= L.now) {
+        co_t *c = L.audit_head;
+        co__audit_remove(c);
+        co__fd_audit(c->wait_fd);
+    }
 }
 
 /* Park the running coroutine c until fd gives an edge in one of `dirs`
@@ -618,6 +852,8 @@ static int co__fd_wait(co_t *c, int fd, int dirs, int64_t deadline)
     c->wait = CO_W_FD;
     c->wait_fd = fd;
     c->wait_dirs = dirs;
+    c->parked_at = L.now;
+    co__audit_push(c);
     L.fd_waiters++;
     int err = co__suspend(c, deadline);
     if (err) {
@@ -659,6 +895,7 @@ static void co__resume(co_t *c)
 {
     L.current = c;
     c->state = CO_RUNNING;
+    L.budget = CO_BUDGET; /* a fresh turn: the fairness budget starts again */
     co__switch_in(c);
     L.current = NULL;
     if (c->state != CO_DONE)
@@ -698,14 +935,18 @@ static void co__run_ready(void)
 }
 
 /* How long epoll_wait may sleep: not at all if something is ready, until
- * the nearest deadline if there is one, else for ever (-1). */
+ * the nearest deadline or registration audit if there is one, else for ever
+ * (-1). */
 static int co__timeout(void)
 {
     if (L.nready > 0)
         return 0;
-    if (L.heap_len == 0)
+    int64_t next = L.heap_len > 0 ? L.heap[0]->deadline : -1;
+    if (L.audit_head && (next < 0 || L.audit_head->parked_at + CO_AUDIT_MS < next))
+        next = L.audit_head->parked_at + CO_AUDIT_MS;
+    if (next < 0)
         return -1;
-    int64_t ms = L.heap[0]->deadline - L.now;
+    int64_t ms = next - L.now;
     if (ms < 0)
         return 0;
     return ms > INT_MAX ? INT_MAX : (int)ms;
@@ -743,6 +984,7 @@ static int co__poll(void)
     for (int i = 0; i < n; i++)
         co__fd_event(ev[i].data.fd, ev[i].events);
     co__expire_timers();
+    co__audit();
     return 0;
 }
 
@@ -765,6 +1007,7 @@ int co_init(size_t stack_bytes)
         if (L.epfd < 0)
             return -1;
         L.page = (size_t)sysconf(_SC_PAGESIZE);
+        co__segv_install();
     }
     co__stack_cache_drop(); /* cached stacks have the old size */
     L.stack_bytes = (stack_bytes + L.page - 1) / L.page * L.page;
@@ -837,6 +1080,7 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
         errno = ENOMEM;
         return NULL;
     }
+    c->id = ++L.next_id;
     c->fn = fn;
     c->arg = arg;
     c->detached = detached;
@@ -953,7 +1197,7 @@ int co_sleep(int64_t ms)
 int co_wait_fd(int fd, int events, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     if (events == 0 || (events & ~(CO_READ | CO_WRITE))) {
         errno = EINVAL;
@@ -998,7 +1242,7 @@ int co_wait_fd(int fd, int events, int64_t deadline)
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(fd);
     if (!s)
@@ -1028,7 +1272,7 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(fd);
     if (!s)
@@ -1060,7 +1304,7 @@ ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
 int co_accept(int lfd, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     struct co_fd *s = co__fd(lfd);
     if (!s)
@@ -1094,7 +1338,7 @@ static int co__connected_now(int fd)
 int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
-    if (!c)
+    if (!c || co__budget(c, deadline) < 0)
         return -1;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
