@@ -16,6 +16,7 @@
  * sent, and regenerates the next stretch into one shared scratch buffer each
  * time the socket accepts more. See docs/fetchd.md for endpoints and limits.
  */
+#include "fetchd_parse.h"
 #include "flags.h"
 #include "heap.h"
 #include "net.h"
@@ -37,7 +38,6 @@
 #define PROG "fetchd"
 
 enum {
-    FD_IN_CAP = 8192,          /* request header section limit; more gets 431 */
     FD_HEAD_CAP = 512,         /* status line + headers (+ short error body) */
     FD_SCRATCH = 65536,        /* shared buffer the next stretch of a response is built in */
     FD_WRITE_BUDGET = 4,       /* scratch-fulls per turn: a fast reader cannot starve others */
@@ -57,12 +57,14 @@ struct fd_opts {
     long max_delay_ms;    /* largest ?delay_ms accepted */
     long max_bytes;       /* largest N in /bytes/N and /fault/truncate/N */
     long timeout_ms;      /* slowloris guard: whole request within this, no write stall longer */
+    long min_rate;        /* bytes/s a response must average after its first timeout_ms (0: no minimum) */
     long print_pattern;   /* >= 0: print that many pattern bytes and exit */
 };
 
 static struct fd_opts opt = {
     .bind = "127.0.0.1", .port = 8080, .backlog = 4096, .max_conns = 20000,
-    .max_delay_ms = 60000, .max_bytes = 1L << 30, .timeout_ms = 10000, .print_pattern = -1,
+    .max_delay_ms = 60000, .max_bytes = 1L << 30, .timeout_ms = 10000, .min_rate = 1024,
+    .print_pattern = -1,
 };
 
 static void opts_parse(int argc, char **argv)
@@ -75,6 +77,7 @@ static void opts_parse(int argc, char **argv)
         {"max-delay-ms", 0, FLAG_INT, &opt.max_delay_ms, 0, 86400000, "MS", "largest ?delay_ms accepted (more: 400)"},
         {"max-bytes", 0, FLAG_INT, &opt.max_bytes, 0, 1099511627776.0, "N", "largest body N in /bytes/N (more: 400)"},
         {"timeout-ms", 't', FLAG_INT, &opt.timeout_ms, 1, 3600000, "MS", "a whole request must arrive, and a write may stall, at most this long"},
+        {"min-rate", 0, FLAG_INT, &opt.min_rate, 0, 1L << 40, "BYTES", "after its first --timeout-ms a response must average this many bytes/s, or the connection is closed (0: no minimum)"},
         {"print-pattern", 0, FLAG_INT, &opt.print_pattern, 0, 1099511627776.0, "N", "print the first N bytes of the /bytes pattern on stdout and exit"},
         {0},
     };
@@ -240,12 +243,10 @@ struct fd_conn {
     const char *text;         /* BODY_TEXT: the body */
     uint64_t body_len;        /* payload bytes of the body (before chunk framing) */
     uint64_t sent;            /* response bytes (head + body on the wire) sent so far */
+    long long write_start;    /* when the response began to be sent (monotonic ns) */
     size_t head_len;          /* bytes in head[] */
     char head[FD_HEAD_CAP];   /* status line and headers, and a short error body */
-    size_t in_len;            /* bytes in in[] */
-    size_t req_len;           /* bytes of in[] taken by the request being answered */
-    size_t scanned;           /* in[0, scanned) holds no end of header section */
-    char in[FD_IN_CAP];       /* the request bytes as received (pipelined ones too) */
+    struct fdp_in in;         /* the request bytes as received (pipelined ones too); last */
 };
 
 /* The server: one of it, so a file-level variable. */
@@ -315,8 +316,8 @@ static void conn_close(struct fd_conn *c, int reset)
 static void conn_expect_request(struct fd_conn *c)
 {
     c->state = FD_READ;
-    c->req_len = 0;
-    c->scanned = 0;
+    c->in.req_len = 0;
+    c->in.scanned = 0;
     conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
 }
 
@@ -328,7 +329,7 @@ static struct fd_conn *conn_new(int fd)
     c->fd = fd;
     c->events = EPOLLIN;
     heap_node_init(&c->timer);
-    c->in_len = 0;
+    fdp_init(&c->in);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(srv.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         free(c);
@@ -340,19 +341,6 @@ static struct fd_conn *conn_new(int fd)
 }
 
 /* --- building responses ------------------------------------------------------ */
-
-struct fd_req {
-    int head_only;       /* HEAD: headers as for GET, no body */
-    int http10;          /* HTTP/1.0 request: close unless keep-alive was asked */
-    int want_close;      /* Connection: close */
-    int want_keep;       /* Connection: keep-alive */
-    const char *path;    /* request target up to '?' */
-    size_t path_len;
-    const char *query;   /* after '?', or "" */
-    size_t query_len;
-    long delay_ms;       /* ?delay_ms */
-    int chunked;         /* ?chunked=1 */
-};
 
 static const char *reason(int status)
 {
@@ -396,7 +384,7 @@ static void resp_error(struct fd_conn *c, int head_only, int status, const char 
 }
 
 /* A 200: headers for a body of `len` bytes (or chunked), keep-alive as asked. */
-static void resp_ok(struct fd_conn *c, const struct fd_req *r, const char *type, enum fd_body body,
+static void resp_ok(struct fd_conn *c, const struct fdp_req *r, const char *type, enum fd_body body,
                     uint64_t len)
 {
     int keep = r->http10 ? r->want_keep && !r->want_close : !r->want_close;
@@ -432,202 +420,19 @@ static const char index_page[] =
 
 /* --- parsing requests ------------------------------------------------------------ */
 
-/* Parse n decimal digits into *v (UINT64_MAX if it does not fit, so range
- * checks catch it); -1 if it is not a whole number. */
-static int parse_num(const char *s, size_t n, uint64_t *v)
-{
-    if (n == 0)
-        return -1;
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        *v = *v > (UINT64_MAX - d) / 10 ? UINT64_MAX : *v * 10 + d;
-    }
-    return 0;
-}
-
-static int span_is(const char *s, size_t n, const char *lit)
-{
-    return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
-
-static int is_tchar(unsigned char ch)
-{
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-/* Read the query string into r; returns NULL or why it is bad. */
-static const char *parse_query(struct fd_req *r)
-{
-    const char *p = r->query, *end = r->query + r->query_len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        const char *val = eq ? eq + 1 : stop;
-        size_t klen = (size_t)((eq ? eq : stop) - p), vlen = (size_t)(stop - val);
-        uint64_t v;
-        if (klen == 0 && vlen == 0) {
-            /* empty parameter ("a=1&&b=2"): nothing to do */
-        } else if (span_is(p, klen, "delay_ms")) {
-            if (parse_num(val, vlen, &v) < 0)
-                return "delay_ms must be a whole number of milliseconds";
-            if (v > (uint64_t)opt.max_delay_ms)
-                return "delay_ms is larger than --max-delay-ms";
-            r->delay_ms = (long)v;
-        } else if (span_is(p, klen, "chunked")) {
-            if (!span_is(val, vlen, "0") && !span_is(val, vlen, "1"))
-                return "chunked must be 0 or 1";
-            r->chunked = val[0] == '1';
-        } else {
-            return "unknown query parameter (known: delay_ms, chunked)";
-        }
-        p = amp ? amp + 1 : end;
-    }
-    return NULL;
-}
-
-/* "GET /path?query HTTP/1.1": returns 0, or an error status with *why set. */
-static int parse_request_line(const char *s, size_t n, struct fd_req *r, const char **why)
-{
-    const char *sp1 = memchr(s, ' ', n);
-    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s)) : NULL;
-    *why = "malformed request line";
-    if (!sp1 || !sp2 || sp1 == s)
-        return 400;
-    for (const char *p = s; p < sp1; p++)
-        if (!is_tchar((unsigned char)*p))
-            return 400;
-    const char *target = sp1 + 1, *version = sp2 + 1;
-    size_t tlen = (size_t)(sp2 - target), vlen = n - (size_t)(version - s);
-    if (tlen == 0 || target[0] != '/')
-        return 400;
-    for (size_t i = 0; i < tlen; i++)
-        if ((unsigned char)target[i] <= ' ' || (unsigned char)target[i] >= 0x7f)
-            return 400;
-    if (vlen != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' ||
-        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
-        return 400;
-    if (version[5] != '1') {
-        *why = "only HTTP/1.x is spoken here";
-        return 505;
-    }
-    r->http10 = version[7] == '0';
-    r->head_only = span_is(s, (size_t)(sp1 - s), "HEAD");
-    if (!r->head_only && !span_is(s, (size_t)(sp1 - s), "GET")) {
-        *why = "only GET and HEAD are served";
-        return 405;
-    }
-    const char *q = memchr(target, '?', tlen);
-    r->path = target;
-    r->path_len = q ? (size_t)(q - target) : tlen;
-    r->query = q ? q + 1 : "";
-    r->query_len = q ? tlen - r->path_len - 1 : 0;
-    return 0;
-}
-
-/* Does the comma-separated list contain `token` (case-insensitive)? */
-static int list_has(const char *s, size_t n, const char *token)
-{
-    size_t tl = strlen(token);
-    for (size_t i = 0; i < n;) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-            i++;
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
-        size_t e = j;
-        while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t'))
-            e--;
-        if (e - i == tl && strncasecmp(s + i, token, tl) == 0)
-            return 1;
-        i = j;
-    }
-    return 0;
-}
-
-/* One "Name: value" line; returns 0, or an error status with *why set. */
-static int parse_header(const char *s, size_t n, struct fd_req *r, const char **why)
-{
-    const char *colon = memchr(s, ':', n);
-    *why = "malformed header line";
-    if (!colon || colon == s)
-        return 400;
-    for (const char *p = s; p < colon; p++)
-        if (!is_tchar((unsigned char)*p))
-            return 400; /* also refuses obs-fold and "Name : value" */
-    size_t nlen = (size_t)(colon - s);
-    const char *v = colon + 1, *end = s + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    for (const char *p = v; p < end; p++)
-        if ((unsigned char)*p < ' ' && *p != '\t')
-            return 400;
-    size_t vlen = (size_t)(end - v);
-    uint64_t len;
-    if (nlen == 10 && strncasecmp(s, "connection", 10) == 0) {
-        r->want_close |= list_has(v, vlen, "close");
-        r->want_keep |= list_has(v, vlen, "keep-alive");
-    } else if (nlen == 14 && strncasecmp(s, "content-length", 14) == 0) {
-        if (parse_num(v, vlen, &len) < 0) {
-            *why = "malformed Content-Length";
-            return 400;
-        }
-        if (len > 0) {
-            *why = "requests with a body are not accepted";
-            return 413;
-        }
-    } else if (nlen == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) {
-        *why = "requests with a body are not accepted";
-        return 413;
-    }
-    return 0;
-}
-
-/* Parse in[0, req_len) into r; returns 0, or an error status with *why set. */
-static int parse_request(struct fd_conn *c, struct fd_req *r, const char **why)
-{
-    const char *p = c->in, *end = c->in + c->req_len;
-    int first = 1;
-    memset(r, 0, sizeof *r);
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = (size_t)(nl - p); /* a header section always ends in '\n' */
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
-        if (memchr(p, '\r', n) || memchr(p, '\0', n)) {
-            *why = first ? "malformed request line" : "malformed header line";
-            return 400;
-        }
-        int status = n == 0   ? 0 /* the blank line that ends the section */
-                     : first ? parse_request_line(p, n, r, why)
-                             : parse_header(p, n, r, why);
-        if (status)
-            return status;
-        first = 0;
-        p = nl + 1;
-    }
-    return 0;
-}
-
 /* Choose the answer for a well-formed request; returns 0, or an error status. */
-static int route(struct fd_conn *c, const struct fd_req *r, const char **why)
+static int route(struct fd_conn *c, const struct fdp_req *r, const char **why)
 {
     const char *path = r->path;
     size_t n = r->path_len;
     uint64_t len;
-    if (span_is(path, n, "/")) {
+    if (fdp_span_is(path, n, "/")) {
         resp_ok(c, r, "text/plain", BODY_TEXT, sizeof index_page - 1);
         c->text = index_page;
         return 0;
     }
     if (n > 7 && memcmp(path, "/bytes/", 7) == 0 && !memchr(path + 7, '/', n - 7)) {
-        if (parse_num(path + 7, n - 7, &len) < 0) {
+        if (fdp_num(path + 7, n - 7, &len) < 0) {
             *why = "N in /bytes/N must be a whole number";
             return 400;
         }
@@ -641,29 +446,29 @@ static int route(struct fd_conn *c, const struct fd_req *r, const char **why)
         return 0;
     }
     if (n > 16 && memcmp(path, "/fault/truncate/", 16) == 0 && !memchr(path + 16, '/', n - 16)) {
-        if (parse_num(path + 16, n - 16, &len) < 0 || len > (uint64_t)opt.max_bytes) {
+        if (fdp_num(path + 16, n - 16, &len) < 0 || len > (uint64_t)opt.max_bytes) {
             *why = "N in /fault/truncate/N must be a whole number within --max-bytes";
             return 400;
         }
-        struct fd_req once = *r;
+        struct fdp_req once = *r;
         once.want_close = 1;
         resp_ok(c, &once, "application/octet-stream", BODY_PATTERN, len);
         c->body_len = len / 2; /* the lie: announces len, sends half */
         return 0;
     }
-    if (span_is(path, n, "/fault/status")) {
+    if (fdp_span_is(path, n, "/fault/status")) {
         resp_raw(c, "HTTP/1.1 two-hundred OK\r\nContent-Length: 0\r\n\r\n", AFTER_CLOSE);
         return 0;
     }
-    if (span_is(path, n, "/fault/close")) {
+    if (fdp_span_is(path, n, "/fault/close")) {
         resp_raw(c, "", AFTER_CLOSE);
         return 0;
     }
-    if (span_is(path, n, "/fault/reset")) {
+    if (fdp_span_is(path, n, "/fault/reset")) {
         resp_raw(c, "", AFTER_RESET);
         return 0;
     }
-    if (span_is(path, n, "/fault/badlength")) {
+    if (fdp_span_is(path, n, "/fault/badlength")) {
         resp_raw(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: abc\r\n"
                     "Connection: close\r\n\r\nthis body has no valid length\n", AFTER_CLOSE);
         return 0;
@@ -674,58 +479,41 @@ static int route(struct fd_conn *c, const struct fd_req *r, const char **why)
 
 /* --- moving a connection along ------------------------------------------------ */
 
-/* Where the header section ends in in[] (index after its blank line), or 0. */
-static size_t find_head_end(struct fd_conn *c)
-{
-    for (size_t i = c->scanned; i < c->in_len; i++) {
-        if (c->in[i] != '\n')
-            continue;
-        if (i + 1 < c->in_len && c->in[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < c->in_len && c->in[i + 1] == '\r' && c->in[i + 2] == '\n')
-            return i + 3;
-    }
-    c->scanned = c->in_len > 2 ? c->in_len - 2 : 0;
-    return 0;
-}
-
 static void conn_begin_write(struct fd_conn *c)
 {
     c->state = FD_WRITE;
     c->sent = 0;
-    conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+    c->write_start = now_ns();
+    conn_timer(c, c->write_start + ms_ns(opt.timeout_ms));
+}
+
+/* When a response in progress is given up: after --timeout-ms without
+ * progress (a client that stopped reading), or once it falls below
+ * --min-rate on average after its first --timeout-ms (a client that takes a
+ * few bytes now and then, so it never quite stops: mod_reqtimeout's minrate). */
+static long long conn_write_deadline(const struct fd_conn *c, long long now)
+{
+    long long stall = now + ms_ns(opt.timeout_ms);
+    if (opt.min_rate <= 0)
+        return stall;
+    double earned_s = (double)c->sent / (double)opt.min_rate; /* time the bytes sent buy */
+    if (earned_s > 1e6)
+        return stall; /* beyond any stall deadline anyway */
+    long long rate = c->write_start + ms_ns(opt.timeout_ms) + (long long)(earned_s * 1e9);
+    return rate < stall ? rate : stall;
 }
 
 /* If in[] holds a whole request, decide its answer and leave FD_READ.
  * Returns 1 if it did. */
 static int conn_take_request(struct fd_conn *c)
 {
-    /* Blank lines before a request line are ignored (RFC 9112 2.2). */
-    size_t skip = 0;
-    while (skip < c->in_len && (c->in[skip] == '\r' || c->in[skip] == '\n'))
-        skip++;
-    if (skip) {
-        memmove(c->in, c->in + skip, c->in_len - skip);
-        c->in_len -= skip;
-        c->scanned = 0;
-    }
-    struct fd_req r;
+    struct fdp_req r;
     const char *why = NULL;
-    int status;
-    c->req_len = find_head_end(c);
-    if (c->req_len == 0) {
-        if (c->in_len < sizeof c->in)
-            return 0;
-        status = 431;
-        why = "header section larger than 8192 bytes";
-        memset(&r, 0, sizeof r);
-    } else {
-        status = parse_request(c, &r, &why);
-        if (status == 0 && (why = parse_query(&r)) != NULL)
-            status = 400;
-        if (status == 0)
-            status = route(c, &r, &why);
-    }
+    int status = fdp_take(&c->in, &r, opt.max_delay_ms, &why);
+    if (status == FDP_MORE)
+        return 0;
+    if (status == 0)
+        status = route(c, &r, &why);
     if (status) {
         resp_error(c, r.head_only, status, why);
         conn_begin_write(c);
@@ -756,8 +544,7 @@ static int conn_finish(struct fd_conn *c)
         conn_timer(c, now_ns() + ms_ns(FD_LINGER_MS));
         return 1;
     }
-    memmove(c->in, c->in + c->req_len, c->in_len - c->req_len); /* pipelined requests */
-    c->in_len -= c->req_len;
+    fdp_next(&c->in); /* pipelined requests stay */
     conn_expect_request(c);
     return 1;
 }
@@ -793,8 +580,8 @@ static int conn_send(struct fd_conn *c)
         if (w < 0 || (size_t)w < o.len)
             break;
     }
-    if (progress) /* a stall, not a long download, is what times out */
-        conn_timer(c, now_ns() + ms_ns(opt.timeout_ms));
+    if (progress) /* a stall or a trickle, not a long download, is what times out */
+        conn_timer(c, conn_write_deadline(c, now_ns()));
     return 0;
 }
 
@@ -835,8 +622,8 @@ static void conn_advance(struct fd_conn *c)
 /* Bytes arrived (or EOF). Returns 0 if the connection is gone. */
 static int conn_read(struct fd_conn *c)
 {
-    char *dst = c->in + c->in_len;
-    size_t room = sizeof c->in - c->in_len;
+    char *dst = c->in.buf + c->in.len;
+    size_t room = sizeof c->in.buf - c->in.len;
     if (c->state == FD_LINGER) { /* drain into the scratch and forget */
         dst = srv.scratch;
         room = sizeof srv.scratch;
@@ -851,7 +638,7 @@ static int conn_read(struct fd_conn *c)
         return 0;
     }
     if (c->state == FD_READ)
-        c->in_len += (size_t)n;
+        c->in.len += (size_t)n;
     return 1;
 }
 
@@ -871,7 +658,7 @@ static void conn_expired(struct fd_conn *c)
 {
     switch (c->state) {
     case FD_READ:
-        if (c->in_len == 0) { /* idle keep-alive: just close */
+        if (c->in.len == 0) { /* idle keep-alive: just close */
             conn_close(c, 0);
             return;
         }
@@ -881,7 +668,12 @@ static void conn_expired(struct fd_conn *c)
     case FD_DELAY:
         conn_begin_write(c);
         break;
-    case FD_WRITE:  /* the client stopped reading */
+    case FD_WRITE: /* the client stopped reading, or reads slower than --min-rate */
+        /* Reset, not FIN: a close would leave the kernel still feeding the
+         * megabytes queued in the socket to that same slow reader (nginx's
+         * reset_timedout_connection). */
+        conn_close(c, 1);
+        return;
     case FD_LINGER: /* the client never closed */
         conn_close(c, 0);
         return;

@@ -64,6 +64,15 @@ for m in $MODELS; do
   expect_fail "$m: a close without an answer is a failure" "connection closed before the response" "$f" "$U/fault/close"
   expect_fail "$m: a malformed Content-Length is a failure" "malformed Content-Length" "$f" "$U/fault/badlength"
   expect_fail "$m: HTTP 404 is a failure" "HTTP status 404" "$f" "$U/no/such/thing"
+  # The status first: fetchd's 400 page for /bytes/100?x=1 is not "pattern
+  # mismatch at byte 0", and its bytes are not counted as fetched.
+  expect_fail "$m: an HTTP error on /bytes/N is reported as its status" "HTTP status 400\$" "$f" "$U/bytes/100?x=1"
+  grep -q "bytes 0," "$TMP/out" && pass "$m: an error page's body is not counted in bytes fetched" ||
+    fail "$m: an error page's body is not counted in bytes fetched" "$(head -c 200 "$TMP/out")"
+  # A fragment is the client's: sent to fetchd it would make /bytes/5#x a 400.
+  run fragment "$f" "$U/bytes/5#section"
+  [ "$RC" -eq 0 ] && grep -q "fetched 1, failed 0, bytes 5," "$TMP/out" && pass "$m: a URL fragment is not sent" ||
+    fail "$m: a URL fragment is not sent" "rc=$RC $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"
 
   # Failures among successes: counted apart, the rest still verified, exit 1.
   run mixed "$f" -c 20 -n 30 "$U/bytes/100" "http://127.0.0.1:$DEAD/x"
@@ -79,7 +88,7 @@ for m in $MODELS; do
 
   # Bad flags and bad URLs: exit 2 with one line.
   for bad in "-c 0 $U/" "--frobnicate $U/" "--verify maybe $U/" "https://127.0.0.1/" "http://example.com/" \
-             "http://127.0.0.1:99999/" "" "-i /nonexistent/file" "--timeout"; do
+             "http://127.0.0.1:99999/" "http://127.0.0.1:+80/" "http://127.0.0.1:-1/" "" "-i /nonexistent/file" "--timeout"; do
     # shellcheck disable=SC2086
     timeout 10 "$f" $bad >/dev/null 2>"$TMP/err"; rc=$?
     if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ]; then pass "$m: bad input '$bad' exits 2 with one line"
@@ -101,6 +110,20 @@ case " $MODELS " in *" fork "*)
   if [ "$rc" -eq 0 ] && [ "$zombies" -eq 0 ] && [ "$kids" -le 10 ]; then
     pass "fork: finished children are reaped at once ($kids alive, 0 zombies mid-run)"
   else fail "fork: finished children are reaped at once" "rc=$rc children=$kids zombies=$zombies"; fi
+  ;;
+esac
+
+# fetch-threads when the system refuses threads: as user nobody with at most
+# 12 tasks (RLIMIT_NPROC), 50 in flight cannot all get a thread. It must wait
+# for a running one to end and retry: every fetch succeeds, just later.
+case " $MODELS " in *" threads "*)
+  if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then
+    run nproc prlimit --nproc=12:12 setpriv --reuid=65534 --regid=65534 --clear-groups \
+      "$BIN/fetch-threads" -c 50 -n 200 "$U/bytes/100?delay_ms=50"
+    if [ "$RC" -eq 0 ] && grep -q "fetched 200, failed 0," "$TMP/out"; then
+      pass "threads: pthread_create refused (RLIMIT_NPROC 12) waits and retries, 200 of 200 fetched"
+    else fail "threads: pthread_create refused waits and retries" "rc=$RC $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
+  else echo "(threads: the RLIMIT_NPROC test needs root, setpriv and prlimit; skipped)"; fi
   ;;
 esac
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,74 +20,90 @@ enum { FETCH_BUF = 8192, FETCH_REQ_MAX = HTTP_PATH_MAX + 256 };
 
 /* ---- the command line and the URL list --------------------------------- */
 
-static void fetch_add_target(struct fetch_run *run, const struct flags_spec *spec,
-                             const char *text, int verify_mode)
+/* Say why setup failed, in run->error; returns -1. */
+__attribute__((format(printf, 2, 3)))
+static int fetch_error(struct fetch_run *run, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run->error, sizeof run->error, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int fetch_add_target(struct fetch_run *run, const char *text, int verify_mode)
 {
     char err[300];
     struct fetch_target *t;
     if (run->ntargets % 64 == 0) {
         t = realloc(run->targets, (run->ntargets + 64) * sizeof *t);
         if (!t)
-            flags_die(spec, "out of memory reading URLs");
+            return fetch_error(run, "out of memory reading URLs");
         run->targets = t;
     }
     t = &run->targets[run->ntargets];
     if (http_url_parse(text, &t->url, err, sizeof err) < 0)
-        flags_die(spec, "%s", err);
+        return fetch_error(run, "%s", err);
     if (net_addr(t->url.host, t->url.port, &t->addr) < 0)
-        flags_die(spec, "'%s': cannot use host %s", text, t->url.host);
+        return fetch_error(run, "'%.200s': cannot use host %s", text, t->url.host);
     t->text = strdup(text);
     if (!t->text)
-        flags_die(spec, "out of memory reading URLs");
+        return fetch_error(run, "out of memory reading URLs");
     t->expect = http_bytes_path(&t->url);
     t->verify = verify_mode == 1 || (verify_mode == 2 && t->expect >= 0);
     if (verify_mode == 0)
         t->expect = -1;
     run->ntargets++;
+    return 0;
 }
 
 /* One URL per line; blank lines and lines starting with '#' are skipped. */
-static void fetch_read_file(struct fetch_run *run, const struct flags_spec *spec, int verify_mode)
+static int fetch_read_file(struct fetch_run *run, int verify_mode)
 {
     FILE *f = strcmp(run->opt.input, "-") == 0 ? stdin : fopen(run->opt.input, "r");
     char line[HTTP_PATH_MAX + 256];
+    int rc = 0;
     if (!f)
-        flags_die(spec, "-i %s: %s", run->opt.input, strerror(errno));
-    while (fgets(line, sizeof line, f)) {
+        return fetch_error(run, "-i %s: %s", run->opt.input, strerror(errno));
+    while (rc == 0 && fgets(line, sizeof line, f)) {
         size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n')
-            flags_die(spec, "-i %s: line too long", run->opt.input);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            rc = fetch_error(run, "-i %s: line too long", run->opt.input);
+            break;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
                            line[len - 1] == ' ' || line[len - 1] == '\t'))
             line[--len] = '\0';
         char *s = line + strspn(line, " \t");
         if (*s == '\0' || *s == '#')
             continue;
-        fetch_add_target(run, spec, s, verify_mode);
+        rc = fetch_add_target(run, s, verify_mode);
     }
-    if (ferror(f))
-        flags_die(spec, "-i %s: read error", run->opt.input);
+    if (rc == 0 && ferror(f))
+        rc = fetch_error(run, "-i %s: read error", run->opt.input);
     if (f != stdin)
         fclose(f);
+    return rc;
 }
 
 /* Every target, opt.count times over, in order. */
-static void fetch_make_jobs(struct fetch_run *run, const struct flags_spec *spec)
+static int fetch_make_jobs(struct fetch_run *run)
 {
     unsigned long long n = (unsigned long long)run->ntargets * (unsigned long long)run->opt.count;
     if (n > 100000000ULL)
-        flags_die(spec, "%llu fetches is too many (at most 100000000)", n);
+        return fetch_error(run, "%llu fetches is too many (at most 100000000)", n);
     run->njobs = (size_t)n;
     run->jobs = malloc(run->njobs * sizeof *run->jobs);
     if (!run->jobs)
-        flags_die(spec, "out of memory for %zu fetches", run->njobs);
+        return fetch_error(run, "out of memory for %zu fetches", run->njobs);
     size_t k = 0;
     for (size_t i = 0; i < run->ntargets; i++)
         for (long r = 0; r < run->opt.count; r++)
             run->jobs[k++] = (uint32_t)i;
+    return 0;
 }
 
-void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
+int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
 {
     memset(run, 0, sizeof *run);
     run->prog = prog;
@@ -116,29 +133,38 @@ void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int
         .flags = table,
         .max_positional = -1,
     };
-    int npos = flags_parse(&spec, argc, argv);
+    int npos = flags_parse(&spec, argc, argv); /* --help and malformed flags end here */
     int verify_mode = strcmp(run->opt.verify, "on") == 0     ? 1
                       : strcmp(run->opt.verify, "auto") == 0 ? 2
                       : strcmp(run->opt.verify, "off") == 0  ? 0
                                                              : -1;
     if (verify_mode < 0)
-        flags_die(&spec, "--verify: '%s' is not auto, on or off", run->opt.verify);
+        return fetch_error(run, "--verify: '%s' is not auto, on or off", run->opt.verify);
     for (int i = 1; i <= npos; i++)
-        fetch_add_target(run, &spec, argv[i], verify_mode);
-    if (run->opt.input)
-        fetch_read_file(run, &spec, verify_mode);
+        if (fetch_add_target(run, argv[i], verify_mode) < 0)
+            return -1;
+    if (run->opt.input && fetch_read_file(run, verify_mode) < 0)
+        return -1;
     if (run->ntargets == 0)
-        flags_die(&spec, "no URLs given");
-    fetch_make_jobs(run, &spec);
+        return fetch_error(run, "no URLs given");
+    if (fetch_make_jobs(run) < 0)
+        return -1;
     run->inflight = run->opt.concurrency < (long)run->njobs ? run->opt.concurrency
                                                             : (long)run->njobs;
     run->hist = hist_new();
     run->failures = calloc(FETCH_LIST_MAX, sizeof *run->failures);
     if (!run->hist || !run->failures)
-        flags_die(&spec, "out of memory");
+        return fetch_error(run, "out of memory");
     net_raise_nofile(); /* -c 1000 needs 1000+ descriptors */
     signal(SIGPIPE, SIG_IGN); /* a peer that vanishes: write() fails with EPIPE instead */
     run->start_ns = net_now_ns();
+    return 0;
+}
+
+int fetch_usage_error(const struct fetch_run *run)
+{
+    fprintf(stderr, "%s: %s (try --help)\n", run->prog, run->error);
+    return 2;
 }
 
 /* ---- blocking I/O: poll() bounds every wait ---------------------------- */
@@ -241,9 +267,13 @@ void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c)
     fetch_conn_init(c);
 }
 
+/* Is the status a success? Only then is the body the one we asked for. */
+static int fetch_status_ok(int status) { return status >= 200 && status <= 299; }
+
 /* What the body callback checks. */
 struct fetch_check {
     const struct fetch_target *t; /* what we fetch */
+    const struct http_resp *resp; /* the response it belongs to (its status) */
     int bad;                      /* a mismatch was found */
     char reason[HTTP_REASON_MAX]; /* which */
 };
@@ -251,6 +281,8 @@ struct fetch_check {
 static int fetch_check_body(void *ctx, uint64_t off, const unsigned char *p, size_t n)
 {
     struct fetch_check *c = ctx;
+    if (!fetch_status_ok(c->resp->status))
+        return 0; /* an error page: the status is the news, not its bytes */
     if (c->t->expect >= 0 && off + n > (uint64_t)c->t->expect) {
         snprintf(c->reason, sizeof c->reason, "body longer than the %lld bytes expected",
                  (long long)c->t->expect);
@@ -288,6 +320,17 @@ static void fetch_fail_errno(struct fetch_result *res, int err, const char *duri
         snprintf(res->reason, sizeof res->reason, "%s: %s", during, strerror(err));
 }
 
+/* May an idle kept-alive connection carry the next request? Not if the
+ * server closed it, nor if bytes arrived after the last response ended (a
+ * 204 whose "body" came late, a response longer than it said): they would
+ * be read as the start of the next answer. A peek that does not wait. */
+static int fetch_idle_clean(int fd)
+{
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* Outcomes of one attempt over one connection. */
 enum { FETCH_OK, FETCH_FAILED, FETCH_STALE };
 
@@ -299,7 +342,7 @@ static int fetch_exchange(const struct fetch_run *run, const struct fetch_io *io
                           struct http_resp *resp, struct fetch_result *res)
 {
     char req[FETCH_REQ_MAX], buf[FETCH_BUF];
-    struct fetch_check check = {.t = t};
+    struct fetch_check check = {.t = t, .resp = resp};
     int len = http_request(req, sizeof req, &t->url, run->opt.keepalive);
     if (len < 0) {
         fetch_fail(res, "request too long");
@@ -324,7 +367,14 @@ static int fetch_exchange(const struct fetch_run *run, const struct fetch_io *io
             return FETCH_STALE;
         int st = n == 0 ? http_resp_eof(resp)
                         : http_resp_feed(resp, buf, (size_t)n, fetch_check_body, &check);
-        res->bytes = resp->body;
+        res->bytes = fetch_status_ok(resp->status) ? resp->body : 0;
+        if (st == HTTP_ERR && resp->status >= 200 && !fetch_status_ok(resp->status)) {
+            /* the status first: "HTTP status 500; truncated body: ..." */
+            snprintf(res->reason, sizeof res->reason, "HTTP status %d; %.70s", resp->status,
+                     resp->reason);
+            res->ok = 0;
+            return FETCH_FAILED;
+        }
         if (st == HTTP_ERR) {
             fetch_fail(res, check.bad ? check.reason : resp->reason);
             return FETCH_FAILED;
@@ -365,6 +415,8 @@ void fetch_one(const struct fetch_run *run, const struct fetch_io *io, size_t jo
     if (conn->fd >= 0 && conn->to != t &&
         memcmp(&conn->to->addr, &t->addr, sizeof t->addr) != 0)
         fetch_conn_close(io, conn); /* connected elsewhere */
+    if (conn->fd >= 0 && !fetch_idle_clean(conn->fd))
+        fetch_conn_close(io, conn); /* closed by the server, or bytes nobody asked for */
     for (int attempt = 0; attempt < 2; attempt++) {
         int reused = conn->fd >= 0;
         if (!reused) {

@@ -41,7 +41,6 @@ struct fetch_target {
 /* The outcome of one fetch. Plain data, so the fork model can send it up a pipe. */
 struct fetch_result {
     uint32_t job;                 /* index into run->jobs */
-    int32_t slot;                 /* which worker fetched it (the fork model's bookkeeping) */
     int ok;                       /* 1 if the whole body arrived (and verified) */
     uint64_t bytes;               /* body bytes received */
     uint64_t latency_ns;          /* from connect (or reuse) to the last byte */
@@ -80,14 +79,21 @@ struct fetch_run {
     long long start_ns;            /* when the fetching began */
     char **failures;               /* the first FETCH_LIST_MAX failure lines */
     size_t nfailures;              /* how many are stored */
+    char error[400];               /* why fetch_setup failed, one line */
 };
 
 enum { FETCH_LIST_MAX = 20 }; /* failures listed one per line; the rest are counted */
 
 /* Parse the flags and the URL list, raise the descriptor limit, ignore
  * SIGPIPE, start the clock. `about` is the model's paragraph for --help.
- * Exits 2 on bad flags or URLs, 0 after --help. */
-void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv);
+ * Returns 0, or -1 with the reason in run->error (a bad URL, an unreadable
+ * -i file, ...): main() then calls fetch_usage_error. (flags_parse itself
+ * still prints and exits for --help and malformed flags.) */
+int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv);
+
+/* Print "prog: <run->error> (try --help)" on stderr; returns 2, the exit
+ * status for bad flags or URLs. */
+int fetch_usage_error(const struct fetch_run *run);
 
 void fetch_conn_init(struct fetch_conn *c);
 void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c);

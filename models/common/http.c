@@ -13,9 +13,16 @@
 
 /* ---- URLs and requests ------------------------------------------------- */
 
+/* err = fmt with the URL in it; control bytes in the URL become '?', so the
+ * message stays one line whatever the URL holds. */
 static int url_fail(char *err, size_t errlen, const char *fmt, const char *what)
 {
-    snprintf(err, errlen, fmt, what);
+    char shown[201];
+    size_t i = 0;
+    for (; what[i] && i < sizeof shown - 1; i++)
+        shown[i] = (unsigned char)what[i] < ' ' || what[i] == 0x7f ? '?' : what[i];
+    shown[i] = '\0';
+    snprintf(err, errlen, fmt, shown);
     return -1;
 }
 
@@ -62,24 +69,26 @@ int http_url_parse(const char *text, struct http_url *u, char *err, size_t errle
     const char *p = host + hlen;
     u->port = 80;
     if (*p == ':') {
-        char *end;
-        errno = 0;
-        long port = strtol(p + 1, &end, 10);
-        if (end == p + 1 || errno || port < 1 || port > 65535 || (*end && *end != '/'))
+        /* digits only: strtol would take "+80", " 80" and "-0" */
+        size_t nd = strspn(p + 1, "0123456789");
+        long port = 0;
+        for (size_t i = 0; i < nd && i < 6; i++)
+            port = port * 10 + (p[1 + i] - '0');
+        if (nd == 0 || nd > 5 || port < 1 || port > 65535 || !strchr("/?#", p[1 + nd])) /* '\0' matches too */
             return url_fail(err, errlen, "'%.200s': bad port", text);
         u->port = (int)port;
-        p = end;
+        p += 1 + nd;
     }
-    if (*p == '\0')
-        p = "/";
-    if (*p != '/')
-        return url_fail(err, errlen, "'%.200s': path must start with /", text);
-    if (strlen(p) >= sizeof u->path)
+    size_t plen = strcspn(p, "#"); /* the fragment is the client's alone */
+    int slash = *p != '/';         /* "http://h" and "http://h?q" mean "/" and "/?q" */
+    if (plen + (size_t)slash >= sizeof u->path)
         return url_fail(err, errlen, "'%.200s': path too long", text);
-    for (const char *c = p; *c; c++)
-        if ((unsigned char)*c <= ' ' || *c == 0x7f)
-            return url_fail(err, errlen, "'%.200s': space or control character in path", text);
-    strcpy(u->path, p);
+    for (size_t i = 0; i < plen; i++)
+        if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 0x7f) /* RFC 3986: percent-encode the rest */
+            return url_fail(err, errlen, "'%.200s': space, control or non-ASCII byte in path", text);
+    u->path[0] = '/';
+    memcpy(u->path + slash, p, plen);
+    u->path[plen + (size_t)slash] = '\0';
     return 0;
 }
 
@@ -131,6 +140,8 @@ void http_resp_init(struct http_resp *r)
     r->extra = 0;
     r->body = 0;
     r->chunk_left = 0;
+    r->interim = 0;
+    r->trailers = 0;
     r->head_bytes = 0;
     r->received = 0;
     r->line_len = 0;
@@ -148,18 +159,46 @@ static int http_fail(struct http_resp *r, const char *fmt, ...)
     return HTTP_ERR;
 }
 
+/* What the line being gathered is called in messages. */
+static const char *http_line_name(const struct http_resp *r)
+{
+    switch (r->phase) {
+    case HTTP_P_STATUS: return "status line";
+    case HTTP_P_CHUNK_SIZE: return "chunk size line";
+    case HTTP_P_TRAILERS: return "trailer line";
+    default: return "header line";
+    }
+}
+
 /* Gather bytes into r->line up to and including '\n'. Returns how many bytes
  * of p it used; sets *complete when the line is whole (the CR LF or LF is
- * stripped). Sets the error phase if the line is too long. */
+ * stripped). Sets the error phase if the line, or the header or trailer
+ * section it belongs to, grows too long, or if it holds a NUL or a bare CR
+ * (RFC 9112 2.2: a NUL would cut "Content-Length: 5\0junk" short). Which
+ * limit fails is decided by the byte that crosses it first, so any slicing
+ * of the same bytes gives the same reason. */
 static size_t http_take_line(struct http_resp *r, const char *p, size_t n, int *complete)
 {
     const char *nl = memchr(p, '\n', n);
     size_t use = nl ? (size_t)(nl - p) + 1 : n;
+    size_t line_room = sizeof r->line - 1 - r->line_len;
+    int counted = r->phase <= HTTP_P_HEADERS || r->phase == HTTP_P_TRAILERS;
+    size_t head_room = counted ? HTTP_HEAD_MAX - r->head_bytes : SIZE_MAX;
     *complete = 0;
-    if (r->line_len + use > sizeof r->line - 1) {
-        http_fail(r, "header line longer than %d bytes", HTTP_LINE_MAX);
+    if (use > head_room && head_room < line_room) {
+        http_fail(r, "%s longer than %d bytes",
+                  r->phase == HTTP_P_TRAILERS ? "trailers" : "headers", HTTP_HEAD_MAX);
         return n;
     }
+    if (use > line_room) {
+        if (r->phase == HTTP_P_CHUNK_END)
+            http_fail(r, "malformed chunk: no CRLF after its data");
+        else
+            http_fail(r, "%s longer than %d bytes", http_line_name(r), HTTP_LINE_MAX);
+        return n;
+    }
+    if (counted)
+        r->head_bytes += use;
     memcpy(r->line + r->line_len, p, use);
     r->line_len += use;
     if (!nl)
@@ -168,7 +207,12 @@ static size_t http_take_line(struct http_resp *r, const char *p, size_t n, int *
     if (r->line_len > 0 && r->line[r->line_len - 1] == '\r')
         r->line_len--;
     r->line[r->line_len] = '\0';
-    *complete = 1;
+    if (memchr(r->line, '\0', r->line_len))
+        http_fail(r, "NUL byte in a %s", http_line_name(r));
+    else if (memchr(r->line, '\r', r->line_len))
+        http_fail(r, "bare CR in a %s", http_line_name(r));
+    else
+        *complete = 1;
     return use;
 }
 
@@ -184,6 +228,8 @@ static int http_status_line(struct http_resp *r)
     r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     if (r->status < 100)
         return http_fail(r, "malformed status line");
+    if (r->status == 101) /* we never ask to upgrade: what follows is not HTTP/1.1 */
+        return http_fail(r, "unexpected 101 Switching Protocols");
     if (r->minor == 0)
         r->close = 1; /* HTTP/1.0 closes unless it says keep-alive */
     r->phase = HTTP_P_HEADERS;
@@ -227,6 +273,24 @@ static int http_content_length(struct http_resp *r, const char *v)
     return HTTP_MORE;
 }
 
+/* RFC 9112 6.1: we decode one coding, chunked, so the value must be exactly
+ * that ("gzip, chunked" would hand compressed bytes up as the body), given
+ * once, and never in an HTTP/1.0 response (1.0 has no chunked coding). */
+static int http_transfer_encoding(struct http_resp *r, char *v)
+{
+    size_t len = strlen(v);
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        v[--len] = '\0';
+    if (r->chunked)
+        return http_fail(r, "Transfer-Encoding given twice");
+    if (strcasecmp(v, "chunked") != 0)
+        return http_fail(r, "unsupported Transfer-Encoding '%.40s'", v);
+    if (r->minor == 0)
+        return http_fail(r, "Transfer-Encoding in an HTTP/1.0 response");
+    r->chunked = 1;
+    return HTTP_MORE;
+}
+
 /* "Name: value" — we act on three headers and skip the rest. */
 static int http_header_line(struct http_resp *r)
 {
@@ -237,19 +301,13 @@ static int http_header_line(struct http_resp *r)
         if (*c == ' ' || *c == '\t')
             return http_fail(r, "malformed header line");
     *colon = '\0';
-    const char *v = colon + 1;
+    char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
         v++;
     if (strcasecmp(r->line, "Content-Length") == 0)
         return http_content_length(r, v);
-    if (strcasecmp(r->line, "Transfer-Encoding") == 0) {
-        /* chunked must be the last coding; anything else we cannot decode */
-        const char *last = strrchr(v, ',');
-        r->chunked = http_has_token(last ? last + 1 : v, "chunked");
-        if (!r->chunked && !http_has_token(v, "identity"))
-            return http_fail(r, "unsupported Transfer-Encoding '%.40s'", v);
-        return HTTP_MORE;
-    }
+    if (strcasecmp(r->line, "Transfer-Encoding") == 0)
+        return http_transfer_encoding(r, v);
     if (strcasecmp(r->line, "Connection") == 0) {
         if (http_has_token(v, "close"))
             r->close = 1;
@@ -263,12 +321,23 @@ static int http_header_line(struct http_resp *r)
 static int http_headers_done(struct http_resp *r)
 {
     if (r->status < 200) { /* 1xx: an interim response; the real one follows */
-        int close = r->close;
+        int close = r->close, interim = r->interim + 1;
+        size_t received = r->received; /* bytes did arrive: EOF now is not "before the response" */
+        if (interim > HTTP_INTERIM_MAX)
+            return http_fail(r, "more than %d interim (1xx) responses", HTTP_INTERIM_MAX);
         http_resp_init(r);
         r->close = close;
+        r->interim = interim;
+        r->received = received;
         return HTTP_MORE;
     }
+    if (r->chunked && r->content_length >= 0) /* RFC 9112 6.3: a smuggling attempt, or a broken server */
+        return http_fail(r, "both Transfer-Encoding and Content-Length");
     if (r->status == 204 || r->status == 304) {
+        /* No body, whatever the headers say. A 204 that announces one (or a
+         * 304 that is chunked) may send it anyway: do not reuse after it. */
+        if (r->chunked || (r->status == 204 && r->content_length > 0))
+            r->close = 1;
         r->phase = HTTP_P_DONE;
         return HTTP_DONE;
     }
@@ -302,6 +371,8 @@ static int http_chunk_size_line(struct http_resp *r)
     if (digits == 0 || (*s && *s != ';'))
         return http_fail(r, "malformed chunk size line");
     r->chunk_left = n;
+    if (n == 0)
+        r->head_bytes = 0; /* the trailers get a budget of their own */
     r->phase = n == 0 ? HTTP_P_TRAILERS : HTTP_P_CHUNK_DATA;
     return HTTP_MORE;
 }
@@ -322,10 +393,15 @@ static int http_line(struct http_resp *r)
         r->phase = HTTP_P_CHUNK_SIZE;
         return HTTP_MORE;
     case HTTP_P_TRAILERS:
-        if (r->line_len != 0)
-            return HTTP_MORE; /* a trailer header: ignored */
-        r->phase = HTTP_P_DONE;
-        return HTTP_DONE;
+        if (r->line_len == 0) {
+            r->phase = HTTP_P_DONE;
+            return HTTP_DONE;
+        }
+        if (++r->trailers > HTTP_TRAILERS_MAX)
+            return http_fail(r, "more than %d trailer lines", HTTP_TRAILERS_MAX);
+        if (!strchr(r->line, ':') || r->line[0] == ':')
+            return http_fail(r, "malformed trailer line");
+        return HTTP_MORE; /* a trailer field: ignored */
     default:
         return http_fail(r, "parser in a bad state");
     }
@@ -381,11 +457,8 @@ int http_resp_feed(struct http_resp *r, const void *data, size_t n, http_body_fn
             return HTTP_ERR;
         default: /* a line-based phase */
             used = http_take_line(r, p, n, &complete);
-            if (r->phase <= HTTP_P_HEADERS) {
-                r->head_bytes += used;
-                if (r->head_bytes > HTTP_HEAD_MAX)
-                    return http_fail(r, "headers longer than %d bytes", HTTP_HEAD_MAX);
-            }
+            if (r->phase == HTTP_P_ERROR)
+                return HTTP_ERR;
             if (complete) {
                 int st = http_line(r);
                 r->line_len = 0;
@@ -415,6 +488,8 @@ int http_resp_eof(struct http_resp *r)
     case HTTP_P_STATUS:
         if (r->received == 0)
             return http_fail(r, "connection closed before the response");
+        if (r->interim > 0 && r->line_len == 0)
+            return http_fail(r, "connection closed after an interim (1xx) response");
         return http_fail(r, "connection closed in the status line");
     case HTTP_P_HEADERS:
         return http_fail(r, "connection closed in the headers");

@@ -12,7 +12,11 @@
  *
  * Memory is bounded and fixed: one header line buffer inside the parser,
  * nothing allocated. Malformed input gives HTTP_ERR and a one-line reason in
- * r->reason; it never crashes. */
+ * r->reason; it never crashes. Framing is strict (RFC 9112 section 6): the
+ * only transfer coding is exactly "chunked", never beside Content-Length nor
+ * in an HTTP/1.0 response; no NUL or bare CR in a line; interim 1xx
+ * responses, header and trailer sections are bounded. Feeding the same bytes
+ * in any slices gives the same outcome (tests/fuzz/fuzz_http_resp.c checks). */
 #ifndef HTTP_H
 #define HTTP_H
 
@@ -25,6 +29,8 @@ enum {
     HTTP_LINE_MAX = 4096,  /* longest status or header line */
     HTTP_HEAD_MAX = 32768, /* longest status line + headers together */
     HTTP_REASON_MAX = 96,  /* longest one-line error reason */
+    HTTP_INTERIM_MAX = 8,  /* most 1xx interim responses before the real one */
+    HTTP_TRAILERS_MAX = 64, /* most trailer lines after a chunked body */
 };
 
 struct http_url {
@@ -33,7 +39,9 @@ struct http_url {
     char path[HTTP_PATH_MAX]; /* "/bytes/100?delay_ms=5"; "/" when the URL has none */
 };
 
-/* Parse text into *u. Returns 0, or -1 with a one-line reason in err. */
+/* Parse text into *u. Returns 0, or -1 with a one-line reason in err. The port
+ * is digits only; a fragment ("#...") is dropped, as every client does: it is
+ * never sent to the server. */
 int http_url_parse(const char *text, struct http_url *u, char *err, size_t errlen);
 
 /* Write a GET request for u into buf. Returns its length, or -1 if it does
@@ -71,12 +79,14 @@ struct http_resp {
     int status;                   /* status code, e.g. 200; 0 until the status line is read */
     int minor;                    /* HTTP/1.<minor> */
     int64_t content_length;       /* from Content-Length, -1 if absent */
-    int chunked;                  /* Transfer-Encoding ends in "chunked" */
-    int close;                    /* the peer will close: "Connection: close", HTTP/1.0, or a read-to-close body */
+    int chunked;                  /* Transfer-Encoding: chunked (the only coding accepted) */
+    int close;                    /* do not reuse: "Connection: close", HTTP/1.0, a read-to-close body, or a doubtful end */
     int extra;                    /* bytes arrived after the complete response (connection unusable) */
     uint64_t body;                /* body bytes delivered to the callback so far */
     uint64_t chunk_left;          /* bytes left in the current chunk */
-    size_t head_bytes;            /* bytes of status line + headers so far (bounded by HTTP_HEAD_MAX) */
+    int interim;                  /* 1xx interim responses skipped so far (bounded by HTTP_INTERIM_MAX) */
+    int trailers;                 /* trailer lines so far (bounded by HTTP_TRAILERS_MAX) */
+    size_t head_bytes;            /* bytes of status line + headers so far, or of the trailers (bounded by HTTP_HEAD_MAX) */
     size_t received;              /* bytes fed so far, capped; 0 means the peer sent nothing */
     size_t line_len;              /* bytes in line[] */
     char line[HTTP_LINE_MAX];     /* the current status, header or chunk-size line */

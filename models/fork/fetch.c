@@ -30,7 +30,13 @@ static const char about[] =
     "With --keepalive: C long-lived worker processes, each reusing its own connection,\n"
     "pull URL numbers from a pipe. Prints a summary; exit 0 only if every fetch succeeded.";
 
-_Static_assert(sizeof(struct fetch_result) <= PIPE_BUF, "a result must fit one atomic pipe write");
+/* What a child writes up the results pipe. */
+struct fork_msg {
+    int32_t slot;             /* which child slot it comes from (per-request mode) */
+    struct fetch_result res;  /* the outcome */
+};
+
+_Static_assert(sizeof(struct fork_msg) <= PIPE_BUF, "a result must fit one atomic pipe write");
 
 /* A child process the parent is waiting for. */
 struct fork_slot {
@@ -52,9 +58,10 @@ struct fork_state {
 
 /* ---- the children -------------------------------------------------------- */
 
-static void fork_send(int fd, const struct fetch_result *res)
+static void fork_send(int fd, int slot, const struct fetch_result *res)
 {
-    if (write(fd, res, sizeof *res) != (ssize_t)sizeof *res)
+    struct fork_msg msg = {.slot = slot, .res = *res};
+    if (write(fd, &msg, sizeof msg) != (ssize_t)sizeof msg)
         _exit(3); /* the parent counts our job as failed when it reaps us */
 }
 
@@ -64,8 +71,7 @@ static void fork_child_one(struct fork_state *s, int slot, size_t job)
     struct fetch_result res;
     close(s->results[0]);
     fetch_one(s->run, &fetch_io_blocking, job, NULL, &res);
-    res.slot = slot;
-    fork_send(s->results[1], &res);
+    fork_send(s->results[1], slot, &res);
     _exit(0);
 }
 
@@ -81,8 +87,7 @@ static void fork_worker(struct fork_state *s, int slot)
     while (read(s->jobs[0], &job, sizeof job) == (ssize_t)sizeof job) {
         struct fetch_result res;
         fetch_one(s->run, &fetch_io_blocking, job, &conn, &res);
-        res.slot = slot;
-        fork_send(s->results[1], &res);
+        fork_send(s->results[1], slot, &res);
     }
     fetch_conn_close(&fetch_io_blocking, &conn);
     _exit(0);
@@ -122,12 +127,12 @@ static void fork_lost(struct fork_state *s, uint32_t job, int status)
 /* Read every result waiting in the pipe (the read end is non-blocking). */
 static void fork_drain(struct fork_state *s)
 {
-    struct fetch_result res;
-    while (read(s->results[0], &res, sizeof res) == (ssize_t)sizeof res) {
-        fetch_record(s->run, &res);
+    struct fork_msg msg;
+    while (read(s->results[0], &msg, sizeof msg) == (ssize_t)sizeof msg) {
+        fetch_record(s->run, &msg.res);
         s->done++;
-        if (!s->run->opt.keepalive && res.slot >= 0 && res.slot < s->run->inflight)
-            s->slots[res.slot].reported = 1;
+        if (!s->run->opt.keepalive && msg.slot >= 0 && msg.slot < s->run->inflight)
+            s->slots[msg.slot].reported = 1;
     }
 }
 
@@ -231,7 +236,8 @@ int main(int argc, char **argv)
 {
     struct fetch_run run;
     struct fork_state s = {.run = &run, .results = {-1, -1}, .jobs = {-1, -1}};
-    fetch_setup(&run, "fetch-fork", about, argc, argv);
+    if (fetch_setup(&run, "fetch-fork", about, argc, argv) < 0)
+        return fetch_usage_error(&run);
     s.slots = calloc((size_t)run.inflight, sizeof *s.slots);
     if (!s.slots || pipe2(s.results, O_CLOEXEC) < 0) {
         fprintf(stderr, "fetch-fork: out of memory or descriptors\n");

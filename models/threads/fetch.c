@@ -29,7 +29,10 @@ static const char about[] =
     "threads, each reusing its own connection, take URL numbers under the mutex.\n"
     "Prints a summary; exit 0 only if every fetch succeeded.";
 
-enum { THREADS_STACK = 256 * 1024 }; /* per thread; a fetch needs ~20 KiB of it */
+enum {
+    THREADS_STACK = 256 * 1024, /* per thread; a fetch needs ~20 KiB of it */
+    THREADS_IDLE_TRIES = 100,   /* pthread_create retries, 1 ms apart, when no thread runs */
+};
 
 /* What every thread shares. */
 struct threads_state {
@@ -96,24 +99,42 @@ static void *threads_worker(void *arg)
     return NULL;
 }
 
-/* Start a detached thread; on failure count `job` as failed (if one is given). */
+/* Start a detached thread. When the system refuses one (EAGAIN: a thread
+ * or memory limit), a thread that is running will end and give its
+ * resources back: wait for that and try again. Only when nothing runs —
+ * after a short grace, since the last thread may still be unwinding — does
+ * the fetch fail (counted as failed if `job` names one). A keep-alive worker
+ * (once_busy) is not waited for: the workers already running take its jobs. */
 static int threads_start(struct threads_state *s, pthread_attr_t *attr, void *(*fn)(void *),
-                         void *arg, size_t job)
+                         void *arg, size_t job, int once_busy)
 {
     pthread_t tid;
-    pthread_mutex_lock(&s->lock);
-    s->running++;
-    pthread_mutex_unlock(&s->lock);
-    int err = pthread_create(&tid, attr, fn, arg);
-    if (err == 0)
-        return 0;
+    int err;
+    for (int idle_tries = 0;;) {
+        pthread_mutex_lock(&s->lock);
+        s->running++;
+        pthread_mutex_unlock(&s->lock);
+        err = pthread_create(&tid, attr, fn, arg);
+        if (err == 0)
+            return 0;
+        pthread_mutex_lock(&s->lock);
+        long others = --s->running;
+        if (others > 0 && once_busy) {
+            pthread_mutex_unlock(&s->lock);
+            return -1;
+        }
+        while (s->running >= others && others > 0)
+            pthread_cond_wait(&s->freed, &s->lock); /* one of them ends */
+        pthread_mutex_unlock(&s->lock);
+        if (others == 0 && ++idle_tries > THREADS_IDLE_TRIES)
+            break;
+        if (others == 0)
+            usleep(1000);
+    }
     struct fetch_result res = {.job = (uint32_t)job};
     snprintf(res.reason, sizeof res.reason, "pthread_create: %s", strerror(err));
-    pthread_mutex_lock(&s->lock);
-    s->running--;
     if (job != SIZE_MAX)
-        fetch_record(s->run, &res);
-    pthread_mutex_unlock(&s->lock);
+        threads_record(s, &res);
     return -1;
 }
 
@@ -138,7 +159,7 @@ static void threads_per_request(struct threads_state *s, pthread_attr_t *attr)
             continue;
         }
         *t = (struct threads_task){.s = s, .job = job};
-        if (threads_start(s, attr, threads_one, t, job) < 0)
+        if (threads_start(s, attr, threads_one, t, job, 0) < 0)
             free(t);
     }
 }
@@ -146,7 +167,8 @@ static void threads_per_request(struct threads_state *s, pthread_attr_t *attr)
 static void threads_keepalive(struct threads_state *s, pthread_attr_t *attr)
 {
     for (long i = 0; i < s->run->inflight; i++)
-        threads_start(s, attr, threads_worker, s, SIZE_MAX);
+        if (threads_start(s, attr, threads_worker, s, SIZE_MAX, 1) < 0)
+            break; /* the workers already running take every job */
 }
 
 int main(int argc, char **argv)
@@ -154,7 +176,8 @@ int main(int argc, char **argv)
     struct fetch_run run;
     struct threads_state s = {.run = &run};
     pthread_attr_t attr;
-    fetch_setup(&run, "fetch-threads", about, argc, argv);
+    if (fetch_setup(&run, "fetch-threads", about, argc, argv) < 0)
+        return fetch_usage_error(&run);
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.freed, NULL);
     pthread_attr_init(&attr);
