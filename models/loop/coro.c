@@ -635,6 +635,17 @@ static int co__suspend(co_t *c, int64_t deadline)
  * (every echo or fetch under normal load) never reaches the clock check. */
 static int co__budget(co_t *c, int64_t deadline)
 {
+    /* First the cheap checks against the clock of this turn: a coroutine
+     * woken by data every turn is never woken by its timer, so its deadline
+     * must be looked at here, or a peer that drips fast enough keeps it alive. */
+    if (c->cancelled) {
+        errno = ECANCELED;
+        return -1;
+    }
+    if (deadline >= 0 && L.now >= deadline) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
     if (L.budget > 0) {
         L.budget--;
         if (L.budget % CO_CLOCK_EVERY != 0 || co__clock() - L.now < CO_SLICE_MS)
