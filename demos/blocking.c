@@ -147,11 +147,13 @@ int main(int argc, char **argv)
         "blocking sleep(1) (or does 1 s of CPU work) and every tick slips; then\n"
         "the fix (co_sleep; CPU work in slices with co_yield) and they are on time.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     int sleep_too = !strcmp(blk.what, "sleep") || !strcmp(blk.what, "all");
     int cpu_too = !strcmp(blk.what, "cpu") || !strcmp(blk.what, "all");
     if (!sleep_too && !cpu_too)
-        flags_die(&spec, "--what: '%s' is not sleep, cpu or all", blk.what);
+        return flags_exit(flags_error(&spec, "--what: '%s' is not sleep, cpu or all", blk.what));
 
     if (co_init(0) < 0) {
         fprintf(stderr, "demo-blocking: co_init: %s\n", strerror(errno));

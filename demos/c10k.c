@@ -232,10 +232,12 @@ int main(int argc, char **argv)
         "and watch the server's memory (PSS of its process tree) grow, drawn live\n"
         "with gnuplot's dumb terminal. Ctrl-C stops early, cleanly.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     if (!registry_has(opt.model))
-        flags_die(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
-                  registry_count() ? models : "none");
+        return flags_exit(flags_error(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
+                  registry_count() ? models : "none"));
 
     int rc = 1;
     struct sigaction sa = {.sa_handler = c10k_on_signal};

@@ -123,9 +123,12 @@ int main(int argc, char **argv)
         "pthread_cancel unwinds it through its cleanup handler. A model runs the\n"
         "variant of the unit its about.txt names (coroutine or thread).",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     static const char *const units[] = {"coroutine", "thread", NULL};
-    demo_check_model(&spec, model, units);
+    if (demo_check_model(&spec, model, units) < 0)
+        return 2;
 
     int rc = 0;
     if (demo_model_for(model, "coroutine"))

@@ -104,20 +104,21 @@ static inline const char *demo_model_for(const char *arg, const char *unit)
 }
 
 /* Check --model against the registry and the units[] (NULL-terminated) the
- * demo shows; one line and exit 2 if it is neither "all" nor such a model. */
-static inline void demo_check_model(const struct flags_spec *spec, const char *arg, const char *const units[])
+ * demo shows: 0, or FLAGS_BAD after one line if it is neither "all" nor such
+ * a model. */
+static inline int demo_check_model(const struct flags_spec *spec, const char *arg, const char *const units[])
 {
     char models[512];
     if (strcmp(arg, "all") == 0)
-        return;
+        return 0;
     if (!registry_has(arg))
-        flags_die(spec, "--model: '%s' is not %s or all", arg, registry_join(", ", models, sizeof models));
+        return flags_error(spec, "--model: '%s' is not %s or all", arg, registry_join(", ", models, sizeof models));
     for (int i = 0; units[i]; i++)
         if (demo_model_for(arg, units[i]))
-            return;
+            return 0;
     const char *unit = registry_unit(arg);
-    flags_die(spec, "--model: '%s' gives each connection %s %s; this demo has no such variant", arg,
-              unit ? "a" : "no", unit ? unit : "process, thread or coroutine");
+    return flags_error(spec, "--model: '%s' gives each connection %s %s; this demo has no such variant",
+                       arg, unit ? "a" : "no", unit ? unit : "process, thread or coroutine");
 }
 
 /* "MODEL, MODEL or all" for --help: the registered models. */

@@ -251,12 +251,14 @@ int main(int argc, char **argv)
         "unit is the one its models/NAME/about.txt names for a connection.\n"
         "MemAvailable is machine-wide: other programs running at once blur it.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     int all = strcmp(kind, "all") == 0;
     if (!all && !registry_has(kind))
-        flags_die(&spec, "--kind: '%s' is not %s or all", kind, models);
+        return flags_exit(flags_error(&spec, "--kind: '%s' is not %s or all", kind, models));
     if (!all && !spawn_kind_of(kind))
-        flags_die(&spec, "--kind: model '%s' gives a connection no process, thread or coroutine", kind);
+        return flags_exit(flags_error(&spec, "--kind: model '%s' gives a connection no process, thread or coroutine", kind));
     if (co_init(0) < 0) {
         fprintf(stderr, "demo-spawn: co_init: %s\n", strerror(errno));
         return 1;

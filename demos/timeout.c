@@ -216,9 +216,11 @@ int main(int argc, char **argv)
         "A 1 s deadline around a fetch the server delays by 3 s: it fails with\n"
         "ETIMEDOUT after about 1 s. Then a 200 ms fetch fits in its deadline.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     if (strcmp(tmo.target, "auto") && strcmp(tmo.target, "fetchd") && strcmp(tmo.target, "local"))
-        flags_die(&spec, "--target: '%s' is not auto, fetchd or local", tmo.target);
+        return flags_exit(flags_error(&spec, "--target: '%s' is not auto, fetchd or local", tmo.target));
 
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;

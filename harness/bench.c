@@ -72,57 +72,60 @@ static const char *bench_fmt_dur(double s, char *buf, size_t n)
 
 /* --- set-up: checks, limits, metadata ------------------------------------------------ */
 
-/* Parse --models, --conns and --pin into the matrix; exits 2 on bad input. */
-static void bench_matrix_parse(const struct flags_spec *spec, const struct bench_opts *o,
-                               struct bench_matrix *m)
+/* Parse --models, --conns and --pin into the matrix: 0, or FLAGS_BAD after
+ * one line naming the flag. */
+static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_opts *o,
+                              struct bench_matrix *m)
 {
     static char models[1024];
     char known[512];
     memset(m, 0, sizeof *m);
     if (strlen(o->models) >= sizeof models)
-        flags_die(spec, "--models: too long");
+        return flags_error(spec, "--models: too long");
     snprintf(models, sizeof models, "%s", o->models);
     m->nmodels = csv_split(models, m->model, BENCH_MAX_MODELS);
     if (strchr(m->model[m->nmodels - 1], ','))
-        flags_die(spec, "--models: at most %d models", BENCH_MAX_MODELS);
+        return flags_error(spec, "--models: at most %d models", BENCH_MAX_MODELS);
     for (int i = 0; i < m->nmodels; i++)
         if (!registry_has(m->model[i]))
-            flags_die(spec, "--models: '%s' is not a model (registered: %s)", m->model[i],
-                      registry_count() ? registry_join(", ", known, sizeof known) : "none");
+            return flags_error(spec, "--models: '%s' is not a model (registered: %s)", m->model[i],
+                               registry_count() ? registry_join(", ", known, sizeof known) : "none");
     m->nconns = flags_int_list(o->conns, m->conns, BENCH_MAX_CONNS, 1, 1000000);
     if (m->nconns < 0)
-        flags_die(spec, "--conns: '%s' is not a list of counts like 10,100,1000", o->conns);
+        return flags_error(spec, "--conns: '%s' is not a list of counts like 10,100,1000", o->conns);
     m->cpu_server = m->cpu_loadgen = -1;
     if (strcmp(o->pin, "split") == 0) {
         m->cpu_server = 0;
         m->cpu_loadgen = 1;
     } else if (strcmp(o->pin, "none") != 0) {
-        flags_die(spec, "--pin: '%s' is not none or split", o->pin);
+        return flags_error(spec, "--pin: '%s' is not none or split", o->pin);
     }
+    return 0;
 }
 
-/* Every program the matrix needs must exist; one line and exit 1 otherwise. */
-static void bench_check_programs(const struct bench_opts *o, const struct bench_matrix *m)
+/* Every program the matrix needs must exist: 0, or -1 after one line. */
+static int bench_check_programs(const struct bench_opts *o, const struct bench_matrix *m)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/loadgen", o->bin);
     if (access(path, X_OK) < 0) {
         fprintf(stderr, "%s: %s is missing or not executable (run make)\n", PROG, path);
-        exit(1);
+        return -1;
     }
     for (int i = 0; i < m->nmodels; i++) {
         snprintf(path, sizeof path, "%s/echo-%s", o->bin, m->model[i]);
         if (access(path, X_OK) < 0) {
             fprintf(stderr, "%s: model '%s' has no program: %s is missing or not executable "
                     "(run make, or check --models/--bin)\n", PROG, m->model[i], path);
-            exit(1);
+            return -1;
         }
     }
+    return 0;
 }
 
 /* Raise the open-file limit so the biggest run fits: loadgen and the server
  * each hold one socket per connection. Children inherit the limit. */
-static void bench_check_nofile(const struct bench_matrix *m)
+static int bench_check_nofile(const struct bench_matrix *m)
 {
     long most = 0;
     for (int i = 0; i < m->nconns; i++)
@@ -131,19 +134,20 @@ static void bench_check_nofile(const struct bench_matrix *m)
     rlim_t need = (rlim_t)most + 64;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-        return;
+        return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
         fprintf(stderr, "%s: %ld connections need about %lu open files, but the hard limit "
                 "(RLIMIT_NOFILE) is %lu; raise it (ulimit -Hn as root, or limits.conf)\n",
                 PROG, most, (unsigned long)need, (unsigned long)rl.rlim_max);
-        exit(1);
+        return -1;
     }
     rl.rlim_cur = need;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
         fprintf(stderr, "%s: cannot raise the open-file limit to %lu: %s\n", PROG,
                 (unsigned long)need, strerror(errno));
-        exit(1);
+        return -1;
     }
+    return 0;
 }
 
 static void bench_mkdirs(const char *dir)
@@ -353,18 +357,21 @@ int main(int argc, char **argv)
     const struct flags_spec spec = {PROG, "[flags]", about, flags, 0};
     char cmdline[4096];
     bench_cmdline(argc, argv, cmdline, sizeof cmdline);
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     if (o.summarize)
         return bench_summarize(o.summarize);
 
     struct bench_matrix m;
-    bench_matrix_parse(&spec, &o, &m);
+    if (bench_matrix_parse(&spec, &o, &m) < 0)
+        return 2;
     if (m.cpu_server >= 0 && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
         fprintf(stderr, "%s: --pin split needs 2 online CPUs\n", PROG);
         return 1;
     }
-    bench_check_programs(&o, &m);
-    bench_check_nofile(&m);
+    if (bench_check_programs(&o, &m) < 0 || bench_check_nofile(&m) < 0)
+        return 1;
     if (m.cpu_loadgen >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);

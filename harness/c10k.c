@@ -549,14 +549,16 @@ int main(int argc, char **argv)
         "both ends of each connection), cross-checked with the cgroup's own counters.\n"
         "One CSV row per N and repetition; progress on stderr. See docs/c10k.md.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     long counts[C10K_MAX_COUNTS];
     int ncounts = flags_int_list(opt.conns, counts, C10K_MAX_COUNTS, 1, 1000000);
     if (ncounts <= 0)
-        flags_die(&spec, "--conns: '%s' is not a list of counts from 1 to 1000000", opt.conns);
+        return flags_exit(flags_error(&spec, "--conns: '%s' is not a list of counts from 1 to 1000000", opt.conns));
     if (!registry_has(opt.model))
-        flags_die(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
-                  registry_count() ? models : "none");
+        return flags_exit(flags_error(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
+                  registry_count() ? models : "none"));
     char path[PATH_MAX + 64];
     if (c10k_server_path(path, sizeof path) < 0)
         return 1;

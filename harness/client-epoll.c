@@ -87,9 +87,11 @@ int main(int argc, char **argv)
         "The baseline closed-loop client: one thread, one epoll set, one write() and one read()\n"
         "per message. Prints \"msgs N secs S msgs_per_s R errors E\". Exit 1 if a connection failed.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     if (o.port == 0)
-        flags_die(&spec, "--port is required");
+        return flags_exit(flags_error(&spec, "--port is required"));
     signal(SIGPIPE, SIG_IGN);
 
     int rc = 1, ep = epoll_create1(EPOLL_CLOEXEC);

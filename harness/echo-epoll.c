@@ -187,9 +187,11 @@ int main(int argc, char **argv)
 {
     static struct ee_server s; /* static: holds a 16 KiB buffer */
     struct server_opts o = {.bind = "127.0.0.1", .port = 0, .backlog = 4096};
-    server_parse(&o, PROG, "The baseline echo server: one thread, level-triggered epoll, one read()\n"
-                 "and one write() per readiness event. --stack-kib is ignored (checked as the models do).",
-                 argc, argv);
+    int pr = server_parse(&o, PROG, "The baseline echo server: one thread, level-triggered epoll, one read()\n"
+                          "and one write() per readiness event. --stack-kib is ignored (checked as the models do).",
+                          argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     int rc = 1;
     net_raise_nofile(); /* room for 10000 clients: the soft descriptor limit up to the hard one */
     s.work = o.work;

@@ -137,17 +137,20 @@ int main(int argc, char **argv)
         "URL COUNT times, at most C at once, each on a new connection read to its end.\n"
         "Prints \"fetched N, failed F, bytes B, wall S\"; exit 0 only if every fetch got 200.",
         flags, 1};
-    if (flags_parse(&spec, argc, argv) != 1)
-        flags_die(&spec, "one URL, please");
+    int npos = flags_parse(&spec, argc, argv);
+    if (npos < 0)
+        return flags_exit(npos);
+    if (npos != 1)
+        return flags_exit(flags_error(&spec, "one URL, please"));
     struct http_url u;
     char err[128];
     if (http_url_parse(argv[1], &u, err, sizeof err) < 0)
-        flags_die(&spec, "%s", err);
+        return flags_exit(flags_error(&spec, "%s", err));
     if (net_addr(u.host, u.port, &fe.sa) < 0)
-        flags_die(&spec, "cannot resolve %s", u.host);
+        return flags_exit(flags_error(&spec, "cannot resolve %s", u.host));
     fe.req_len = http_request(fe.req, sizeof fe.req, &u, 0);
     if (fe.req_len < 0)
-        flags_die(&spec, "URL too long");
+        return flags_exit(flags_error(&spec, "URL too long"));
     if (conc > count)
         conc = count;
     net_raise_nofile();

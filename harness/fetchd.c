@@ -67,7 +67,7 @@ static struct fd_opts opt = {
     .print_pattern = -1,
 };
 
-static void opts_parse(int argc, char **argv)
+static int opts_parse(int argc, char **argv)
 {
     const struct flag flags[] = {
         {"port", 'p', FLAG_INT, &opt.port, 0, 65535, "PORT", "TCP port; 0 asks the kernel for a free one"},
@@ -88,7 +88,10 @@ static void opts_parse(int argc, char **argv)
         "chunked); /fault/... misbehave on purpose; GET / lists every endpoint.",
         flags, 0,
     };
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return fr;
+    return 0;
 }
 
 /* --- the pattern: byte i of every /bytes body ------------------------------ */
@@ -828,7 +831,9 @@ static int srv_loop(void)
 
 int main(int argc, char **argv)
 {
-    opts_parse(argc, argv);
+    int pr = opts_parse(argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     pat_init();
     chunk_init();
     if (opt.print_pattern >= 0)

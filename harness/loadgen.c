@@ -482,7 +482,7 @@ static void lg_print_human(const struct lg_opts *o, const struct lg_result *res)
 
 /* --- main -------------------------------------------------------------------------- */
 
-static void lg_parse(struct lg_opts *o, int argc, char **argv)
+static int lg_parse(struct lg_opts *o, int argc, char **argv)
 {
     const struct flag flags[] = {
         {"host", 0, FLAG_STR, &o->host, 0, 0, "HOST", "server address"},
@@ -509,15 +509,18 @@ static void lg_parse(struct lg_opts *o, int argc, char **argv)
         "each message was due. A wrong byte, a short echo, EOF or a reset is an error: the\n"
         "connection is closed and NOT reopened. Exit 0 if no errors, 1 otherwise, 2 bad flags.",
         flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return fr;
     if (o->port == 0)
-        flags_die(&spec, "--port is required");
+        return flags_error(&spec, "--port is required");
     if (o->csv && o->json)
-        flags_die(&spec, "--csv and --json: choose one");
+        return flags_error(&spec, "--csv and --json: choose one");
     if (o->secs == 0)
         o->secs = o->count ? 60 : 5;
     if (o->threads > o->conns)
         o->threads = o->conns;
+    return 0;
 }
 
 static int lg_thread_init(struct lg_thread *t, struct lg_run *r, struct lg_conn *cs, long n)
@@ -588,7 +591,9 @@ int main(int argc, char **argv)
 {
     struct lg_opts o = {.host = "127.0.0.1", .port = 0, .conns = 10, .msg_bytes = 64, .secs = 0,
                         .threads = 1, .connect_rate = 2000, .connect_inflight = 256};
-    lg_parse(&o, argc, argv);
+    int pr = lg_parse(&o, argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     signal(SIGPIPE, SIG_IGN);
     net_raise_nofile(); /* room for 10000 sockets */
 

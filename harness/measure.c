@@ -90,10 +90,12 @@ int main(int argc, char **argv)
         .max_positional = -1,
     };
     int n = flags_parse(&spec, argc, argv);
+    if (n < 0)
+        return flags_exit(n);
     if (n == 0)
-        flags_die(&spec, "no command given");
+        return flags_exit(flags_error(&spec, "no command given"));
     if (label && strpbrk(label, ",\n\""))
-        flags_die(&spec, "--label: no commas, quotes or newlines please");
+        return flags_exit(flags_error(&spec, "--label: no commas, quotes or newlines please"));
     if (!label)
         label = argv[1];
 

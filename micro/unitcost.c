@@ -834,8 +834,8 @@ static const struct flags_spec uc_spec = {
     uc_flags, 0,
 };
 
-/* Parse --kind into want[]; exits 2 on an unknown name. */
-static void uc_parse_kinds(int want[UC_NKINDS])
+/* Parse --kind into want[]: 0, or FLAGS_BAD after one line naming the flag. */
+static int uc_parse_kinds(int want[UC_NKINDS])
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", uc_kinds);
@@ -845,23 +845,27 @@ static void uc_parse_kinds(int want[UC_NKINDS])
         while (k < UC_NKINDS && strcmp(tok, uc_kind_name[k]) != 0)
             k++;
         if (k == UC_NKINDS)
-            flags_die(&uc_spec, "--kind: unknown kind '%s' (process, thread, coroutine)", tok);
+            return flags_error(&uc_spec, "--kind: unknown kind '%s' (process, thread, coroutine)", tok);
         want[k] = any = 1;
     }
     if (!any)
-        flags_die(&uc_spec, "--kind: no kind given");
+        return flags_error(&uc_spec, "--kind: no kind given");
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    flags_parse(&uc_spec, argc, argv);
+    int fr = flags_parse(&uc_spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     int want[UC_NKINDS] = {0};
-    uc_parse_kinds(want);
+    if (uc_parse_kinds(want) < 0)
+        return 2;
     int create = strcmp(uc_what, "create") == 0, sw = strcmp(uc_what, "switch") == 0;
     if (strcmp(uc_what, "all") == 0)
         create = sw = 1;
     else if (!create && !sw)
-        flags_die(&uc_spec, "--what: '%s' is not create, switch or all", uc_what);
+        return flags_exit(flags_error(&uc_spec, "--what: '%s' is not create, switch or all", uc_what));
     signal(SIGPIPE, SIG_IGN); /* a partner gone shows up as EPIPE, not death */
 
     cpu_set_t mask;

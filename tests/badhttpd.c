@@ -214,7 +214,9 @@ int main(int argc, char **argv)
         {0},
     };
     const struct flags_spec spec = {"badhttpd", "[flags]", about, table, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     signal(SIGPIPE, SIG_IGN);
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;

@@ -139,9 +139,11 @@ int main(int argc, char **argv)
     };
     const struct flags_spec spec = {"echo_check", "--port PORT [flags]",
                                     "Checks an echo server end to end with many concurrent clients.", flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     if (!port)
-        flags_die(&spec, "--port is required");
+        return flags_exit(flags_error(&spec, "--port is required"));
     signal(SIGPIPE, SIG_IGN); /* a refused or reset connection is a failure to count, not death */
     rng_state ^= (uint64_t)seed * 0x9e3779b97f4a7c15ULL;
     struct rlimit rl;

@@ -255,13 +255,15 @@ int main(int argc, char **argv)
     };
     const struct flags_spec spec = {"echo_hostile", "--port PORT --mode MODE [flags]",
                                     "Hostile clients and a round-trip probe for the echo servers.", flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     if (!port)
-        flags_die(&spec, "--port is required");
+        return flags_exit(flags_error(&spec, "--port is required"));
     signal(SIGPIPE, SIG_IGN);
     if (strcmp(mode, "probe") == 0)
         return probe();
     if (strcmp(mode, "never-read") == 0 || strcmp(mode, "slow-read") == 0)
         return flood(mode[0] == 's');
-    flags_die(&spec, "--mode: '%s' is not never-read, slow-read or probe", mode);
+    return flags_exit(flags_error(&spec, "--mode: '%s' is not never-read, slow-read or probe", mode));
 }

@@ -210,16 +210,18 @@ int main(int argc, char **argv)
     };
     const struct flags_spec spec = {"fair_check", "--port PORT [--flood MODE | --rounds N] | --drip",
                                     "Floods an echo server, or times round trips beside a flood.", flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return flags_exit(fr);
     signal(SIGPIPE, SIG_IGN);
     if (drip)
         return run_drip();
     if (!port)
-        flags_die(&spec, "--port is required");
+        return flags_exit(flags_error(&spec, "--port is required"));
     signal(SIGPIPE, SIG_IGN);
     if (!flood)
         return run_rounds();
     if (strcmp(flood, "read") && strcmp(flood, "noread"))
-        flags_die(&spec, "--flood: '%s' is not read or noread", flood);
+        return flags_exit(flags_error(&spec, "--flood: '%s' is not read or noread", flood));
     return run_flood(strcmp(flood, "read") == 0);
 }

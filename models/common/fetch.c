@@ -133,7 +133,9 @@ int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int 
         .flags = table,
         .max_positional = -1,
     };
-    int npos = flags_parse(&spec, argc, argv); /* --help and malformed flags end here */
+    int npos = flags_parse(&spec, argc, argv);
+    if (npos < 0)
+        return npos; /* --help, or a malformed flag: flags_parse has said so */
     int verify_mode = strcmp(run->opt.verify, "on") == 0     ? 1
                       : strcmp(run->opt.verify, "auto") == 0 ? 2
                       : strcmp(run->opt.verify, "off") == 0  ? 0
@@ -161,8 +163,10 @@ int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int 
     return 0;
 }
 
-int fetch_usage_error(const struct fetch_run *run)
+int fetch_usage_error(const struct fetch_run *run, int r)
 {
+    if (r == FLAGS_HELP || r == FLAGS_BAD)
+        return flags_exit(r);
     fprintf(stderr, "%s: %s (try --help)\n", run->prog, run->error);
     return 2;
 }

@@ -86,14 +86,16 @@ enum { FETCH_LIST_MAX = 20 }; /* failures listed one per line; the rest are coun
 
 /* Parse the flags and the URL list, raise the descriptor limit, ignore
  * SIGPIPE, start the clock. `about` is the model's paragraph for --help.
- * Returns 0, or -1 with the reason in run->error (a bad URL, an unreadable
- * -i file, ...): main() then calls fetch_usage_error. (flags_parse itself
- * still prints and exits for --help and malformed flags.) */
+ * Returns 0; or -1 with the reason in run->error (a bad URL, an unreadable
+ * -i file, ...); or FLAGS_HELP / FLAGS_BAD from flags_parse, which has
+ * printed the help or named the bad flag. On any r < 0, main() returns
+ * fetch_usage_error(run, r). */
 int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv);
 
-/* Print "prog: <run->error> (try --help)" on stderr; returns 2, the exit
- * status for bad flags or URLs. */
-int fetch_usage_error(const struct fetch_run *run);
+/* The exit status after fetch_setup() returned r < 0: 0 after --help, else
+ * 2, having printed "prog: <run->error> (try --help)" where flags_parse had
+ * not already said why. */
+int fetch_usage_error(const struct fetch_run *run, int r);
 
 void fetch_conn_init(struct fetch_conn *c);
 void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void flags_die(const struct flags_spec *spec, const char *fmt, ...)
+int flags_error(const struct flags_spec *spec, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "%s: ", spec->prog);
@@ -16,7 +16,7 @@ void flags_die(const struct flags_spec *spec, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, " (try --help)\n");
-    exit(2);
+    return FLAGS_BAD;
 }
 
 static void print_help(const struct flags_spec *spec)
@@ -60,9 +60,9 @@ static const struct flag *find_short(const struct flags_spec *spec, char c)
     return NULL;
 }
 
-/* Store text as the flag's value. Returns only if the value is good: a
- * malformed or out-of-range one exits 2 with a line naming the flag. */
-static void set_value(const struct flags_spec *spec, const struct flag *f, const char *v)
+/* Store text as the flag's value. Returns 0, or FLAGS_BAD after a line naming
+ * the flag when the value is malformed or out of range. */
+static int set_value(const struct flags_spec *spec, const struct flag *f, const char *v)
 {
     char *end;
     errno = 0;
@@ -70,28 +70,29 @@ static void set_value(const struct flags_spec *spec, const struct flag *f, const
     case FLAG_INT: {
         long x = strtol(v, &end, 10);
         if (errno || end == v || *end)
-            flags_die(spec, "--%s: '%s' is not a whole number", f->name, v);
+            return flags_error(spec, "--%s: '%s' is not a whole number", f->name, v);
         if (x < f->min || x > f->max)
-            flags_die(spec, "--%s: %ld is out of range %.0f..%.0f", f->name, x, f->min, f->max);
+            return flags_error(spec, "--%s: %ld is out of range %.0f..%.0f", f->name, x, f->min, f->max);
         *(long *)f->dst = x;
-        return;
+        return 0;
     }
     case FLAG_DOUBLE: {
         double x = strtod(v, &end);
         if (errno || end == v || *end || !isfinite(x))
-            flags_die(spec, "--%s: '%s' is not a number", f->name, v);
+            return flags_error(spec, "--%s: '%s' is not a number", f->name, v);
         if (x < f->min || x > f->max)
-            flags_die(spec, "--%s: %g is out of range %g..%g", f->name, x, f->min, f->max);
+            return flags_error(spec, "--%s: %g is out of range %g..%g", f->name, x, f->min, f->max);
         *(double *)f->dst = x;
-        return;
+        return 0;
     }
     case FLAG_STR:
         *(const char **)f->dst = v;
-        return;
+        return 0;
     case FLAG_BOOL:
         *(int *)f->dst = 1;
-        return;
+        return 0;
     }
+    return 0;
 }
 
 int flags_parse(const struct flags_spec *spec, int argc, char **argv)
@@ -103,7 +104,7 @@ int flags_parse(const struct flags_spec *spec, int argc, char **argv)
         const char *value = NULL;
         if (only_pos || a[0] != '-' || a[1] == '\0') {
             if (spec->max_positional >= 0 && npos >= spec->max_positional)
-                flags_die(spec, "unexpected argument '%s'", a);
+                return flags_error(spec, "unexpected argument '%s'", a);
             argv[1 + npos++] = a;
             continue;
         }
@@ -113,33 +114,34 @@ int flags_parse(const struct flags_spec *spec, int argc, char **argv)
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             print_help(spec);
-            exit(0);
+            return FLAGS_HELP;
         }
         if (a[1] == '-') {
             const char *eq = strchr(a + 2, '=');
             size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
             f = find_long(spec, a + 2, len);
             if (!f)
-                flags_die(spec, "unknown flag '%.*s'", (int)(len + 2), a);
+                return flags_error(spec, "unknown flag '%.*s'", (int)(len + 2), a);
             if (eq)
                 value = eq + 1;
         } else {
             f = a[2] == '\0' ? find_short(spec, a[1]) : NULL;
             if (!f)
-                flags_die(spec, "unknown flag '%s'", a);
+                return flags_error(spec, "unknown flag '%s'", a);
         }
         if (f->kind == FLAG_BOOL) {
             if (value)
-                flags_die(spec, "--%s takes no value", f->name);
+                return flags_error(spec, "--%s takes no value", f->name);
             set_value(spec, f, NULL);
             continue;
         }
         if (!value) {
             if (i + 1 >= argc)
-                flags_die(spec, "--%s needs a value (%s)", f->name, f->arg ? f->arg : "VALUE");
+                return flags_error(spec, "--%s needs a value (%s)", f->name, f->arg ? f->arg : "VALUE");
             value = argv[++i];
         }
-        set_value(spec, f, value);
+        if (set_value(spec, f, value) < 0)
+            return FLAGS_BAD;
     }
     argv[1 + npos] = NULL;
     return npos;

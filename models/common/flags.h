@@ -33,13 +33,29 @@ struct flags_spec {
     int max_positional;         /* how many positional arguments are allowed (-1: any) */
 };
 
-/* Parse argv. Positional arguments are moved to argv[1..n]; returns n.
- * Exits 0 after printing help for --help, exits 2 on any error. */
+/* What flags_parse() returns when the program should not go on: the caller
+ * (main) exits with flags_exit() of it. Never -1, so that functions which
+ * return -1 for their own errors can pass these through unchanged. */
+enum {
+    FLAGS_HELP = -2, /* --help was asked for and printed: exit 0 */
+    FLAGS_BAD = -3,  /* a bad flag or value, already named on stderr in one line: exit 2 */
+};
+
+/* Parse argv. Positional arguments are moved to argv[1..n]; returns n, or
+ * FLAGS_HELP after printing the help, or FLAGS_BAD after printing one line
+ * that names the bad flag. Never exits: main decides. */
 int flags_parse(const struct flags_spec *spec, int argc, char **argv);
 
-/* Print "prog: message" on stderr and exit 2: for checks across flags. */
-void flags_die(const struct flags_spec *spec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
+/* Print "prog: message (try --help)" on stderr and return FLAGS_BAD: for
+ * checks across flags, e.g. return flags_exit(flags_error(&spec, "...")). */
+int flags_error(const struct flags_spec *spec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The exit status for a FLAGS_HELP or FLAGS_BAD result: 0 or 2. */
+static inline int flags_exit(int r)
+{
+    return r == FLAGS_HELP ? 0 : 2;
+}
 
 /* Split a comma-separated list of whole numbers ("10,100,1000") into out[];
  * returns how many, or -1 if one is malformed, out of [min, max], or too many. */

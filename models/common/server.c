@@ -16,7 +16,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-void server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
+int server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
                   char **argv)
 {
     const struct flag flags[] = {
@@ -30,12 +30,15 @@ void server_parse(struct server_opts *o, const char *prog, const char *about, in
         {0},
     };
     const struct flags_spec spec = {prog, "[flags]", about, flags, 0};
-    flags_parse(&spec, argc, argv);
+    int fr = flags_parse(&spec, argc, argv);
+    if (fr < 0)
+        return fr;
     /* serve() keeps a SERVER_BUF buffer on its stack (see server.h): refuse
      * at start a stack it would overflow on the first connection. */
     if (o->stack_kib != 0 && o->stack_kib < SERVER_STACK_MIN_KIB)
-        flags_die(&spec, "--stack-kib: %ld is too small for a connection's %d KiB buffer; at least %d",
-                  o->stack_kib, SERVER_BUF / 1024, SERVER_STACK_MIN_KIB);
+        return flags_error(&spec, "--stack-kib: %ld is too small for a connection's %d KiB buffer; at least %d",
+                           o->stack_kib, SERVER_BUF / 1024, SERVER_STACK_MIN_KIB);
+    return 0;
 }
 
 /* One descriptor kept in reserve from the start: when the process runs out,

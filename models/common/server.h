@@ -41,10 +41,12 @@ struct server_opts {
     long stack_kib;    /* per-connection stack: coroutine or thread; 0 = model default */
 };
 
-/* Parse the echo servers' common flags; exits 2 on bad input (a --stack-kib
- * below SERVER_STACK_MIN_KIB included), 0 after --help. */
-void server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
-                  char **argv);
+/* Parse the echo servers' common flags. Returns 0, or FLAGS_HELP / FLAGS_BAD
+ * (flags.h) after printing the help or one line naming the bad flag (a
+ * --stack-kib below SERVER_STACK_MIN_KIB included): main exits with
+ * flags_exit() of it. */
+int server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
+                 char **argv);
 
 /* Listen as the options say and print the ready line
  * "listening on 127.0.0.1:PORT" on stdout. Returns the listening socket, or

@@ -140,10 +140,12 @@ static int pause_a_moment(int sigfd)
 
 int main(int argc, char **argv)
 {
-    server_parse(&opts, prog,
-                 "An echo server with one process per connection: whatever arrives is\n"
-                 "sent back byte for byte. SIGINT or SIGTERM stops it and its children cleanly.",
-                 argc, argv);
+    int pr = server_parse(&opts, prog,
+                          "An echo server with one process per connection: whatever arrives is\n"
+                          "sent back byte for byte. SIGINT or SIGTERM stops it and its children cleanly.",
+                          argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     int sigfd = server_signals(1); /* SIGCHLD too: a child exited, reap it */
     char why[160];
     int lfd = server_listen(&opts, why, sizeof why);

@@ -236,8 +236,9 @@ int main(int argc, char **argv)
 {
     struct fetch_run run;
     struct fork_state s = {.run = &run, .results = {-1, -1}, .jobs = {-1, -1}};
-    if (fetch_setup(&run, "fetch-fork", about, argc, argv) < 0)
-        return fetch_usage_error(&run);
+    int r = fetch_setup(&run, "fetch-fork", about, argc, argv);
+    if (r < 0)
+        return fetch_usage_error(&run, r);
     s.slots = calloc((size_t)run.inflight, sizeof *s.slots);
     if (!s.slots || pipe2(s.results, O_CLOEXEC) < 0) {
         fprintf(stderr, "fetch-fork: out of memory or descriptors\n");

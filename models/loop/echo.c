@@ -72,10 +72,12 @@ static void stopper(void *arg)
 
 int main(int argc, char **argv)
 {
-    server_parse(&opts, prog,
-                 "An echo server with one coroutine per connection, all on one thread over\n"
-                 "epoll: whatever arrives is sent back byte for byte. SIGINT or SIGTERM stops it.",
-                 argc, argv);
+    int pr = server_parse(&opts, prog,
+                          "An echo server with one coroutine per connection, all on one thread over\n"
+                          "epoll: whatever arrives is sent back byte for byte. SIGINT or SIGTERM stops it.",
+                          argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     sigfd = server_signals(0);
     char why[160];
     lfd = server_listen(&opts, why, sizeof why);

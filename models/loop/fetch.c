@@ -107,8 +107,9 @@ static void loop_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (fetch_setup(&run, "fetch-loop", about, argc, argv) < 0)
-        return fetch_usage_error(&run);
+    int r = fetch_setup(&run, "fetch-loop", about, argc, argv);
+    if (r < 0)
+        return fetch_usage_error(&run, r);
     done = NULL;
     if (co_init(0) < 0 || !(done = co_chan_new((size_t)run.inflight)) ||
         co_go(loop_main, NULL) < 0 || co_run() < 0) {

@@ -116,10 +116,12 @@ static int start_thread(int fd, pthread_attr_t *attr)
 
 int main(int argc, char **argv)
 {
-    server_parse(&opts, prog,
-                 "An echo server with one POSIX thread per connection: whatever arrives is\n"
-                 "sent back byte for byte. SIGINT or SIGTERM stops it cleanly.",
-                 argc, argv);
+    int pr = server_parse(&opts, prog,
+                          "An echo server with one POSIX thread per connection: whatever arrives is\n"
+                          "sent back byte for byte. SIGINT or SIGTERM stops it cleanly.",
+                          argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     int sigfd = server_signals(0); /* blocked in every thread; main waits on the fd */
     char why[160];
     int lfd = server_listen(&opts, why, sizeof why);

@@ -176,8 +176,9 @@ int main(int argc, char **argv)
     struct fetch_run run;
     struct threads_state s = {.run = &run};
     pthread_attr_t attr;
-    if (fetch_setup(&run, "fetch-threads", about, argc, argv) < 0)
-        return fetch_usage_error(&run);
+    int r = fetch_setup(&run, "fetch-threads", about, argc, argv);
+    if (r < 0)
+        return fetch_usage_error(&run, r);
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.freed, NULL);
     pthread_attr_init(&attr);

@@ -100,10 +100,12 @@ static void on_signal(uv_signal_t *h, int signum) { uv_stop(h->loop); }
 
 int main(int argc, char **argv)
 {
-    server_parse(&opts, prog,
-                 "An echo server on libuv: uv_listen, uv_read_start and uv_write callbacks,\n"
-                 "all on one thread. SIGINT or SIGTERM stops it. (--stack-kib is ignored.)",
-                 argc, argv);
+    int pr = server_parse(&opts, prog,
+                          "An echo server on libuv: uv_listen, uv_read_start and uv_write callbacks,\n"
+                          "all on one thread. SIGINT or SIGTERM stops it. (--stack-kib is ignored.)",
+                          argc, argv);
+    if (pr < 0)
+        return flags_exit(pr);
     uv_loop_t *loop = uv_default_loop();
     uv_tcp_t server;
     uv_signal_t sigint, sigterm;

@@ -290,10 +290,12 @@ static void slot_begin(struct slot *s)
 
 int main(int argc, char **argv)
 {
-    fetch_setup(&run, prog,
-                "Download many URLs at once on libuv: -c slots, each a connection driven by\n"
-                "callbacks (connect, write, read) and a timer, all on one thread.",
-                argc, argv);
+    int r = fetch_setup(&run, prog,
+                        "Download many URLs at once on libuv: -c slots, each a connection driven by\n"
+                        "callbacks (connect, write, read) and a timer, all on one thread.",
+                        argc, argv);
+    if (r < 0)
+        return fetch_usage_error(&run, r);
     struct slot *slots = calloc((size_t)run.inflight, sizeof *slots);
     if (!slots) {
         fprintf(stderr, "%s: out of memory for %ld slots\n", prog, run.inflight);

@@ -1,38 +1,29 @@
 /* fuzz_flags.c — libFuzzer target for the flags parser (models/common/flags.c).
  * The input is a command line: arguments separated by '\n'. flags_parse
- * either accepts it or "exits" (2 for an error, 0 for --help) — here exit()
- * is turned into a longjmp back, and stdout/stderr into /dev/null, by
- * including flags.c itself with three names redefined: the flags API stays
- * as it is. Properties (flags are not fed incrementally, so a round trip):
- *   - parsing never crashes and every error is an exit with status 2;
+ * either accepts it or returns FLAGS_BAD (an error) or FLAGS_HELP (--help);
+ * its stdout/stderr go to /dev/null, by including flags.c itself with those
+ * names redefined. Properties (flags are not fed incrementally, so a round trip):
+ *   - parsing never crashes, never exits, and every refusal is FLAGS_BAD or
+ *     FLAGS_HELP (exit status 2 or 0);
  *   - an accepted command line, written back in canonical form
  *     (--name=VALUE for every flag, then "--" and the positionals), parses
  *     to exactly the same values;
  *   - flags_int_list on any argument returns -1 or a count within its cap,
  *     every number within range. */
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 
-static jmp_buf fuzz_exit_jmp;  /* where flags_parse's exit() lands */
 static FILE *fuzz_null;        /* stands in for stdout and stderr */
-
-__attribute__((noreturn)) static void fuzz_exit(int status)
-{
-    longjmp(fuzz_exit_jmp, 256 + status); /* never 0, so setjmp can tell */
-}
 
 #undef stdout
 #undef stderr
-#define exit fuzz_exit
 #define stdout fuzz_null
 #define stderr fuzz_null
 #define printf(...) fprintf(stdout, __VA_ARGS__)
 #include "../../models/common/flags.c"
-#undef exit
 #undef stdout
 #undef stderr
 #undef printf
@@ -59,10 +50,11 @@ static int fuzz_run(int argc, char **argv, struct fuzz_vals *v, int *npos)
         {0},
     };
     const struct flags_spec spec = {"fuzz", "[flags] ARG...", "fuzzing", table, 4};
-    int jumped = setjmp(fuzz_exit_jmp);
-    if (jumped)
-        return jumped - 256;
-    *npos = flags_parse(&spec, argc, argv);
+    int r = flags_parse(&spec, argc, argv);
+    FUZZ_REQUIRE(r >= 0 || r == FLAGS_HELP || r == FLAGS_BAD, "flags_parse returned %d", r);
+    if (r < 0)
+        return flags_exit(r);
+    *npos = r;
     return -1;
 }
 
