@@ -110,7 +110,7 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 deps:
 	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl
 
-test: all deps
+test: all deps peers
 	@tests/run.sh
 
 # AddressSanitizer + UndefinedBehaviorSanitizer for every model, then

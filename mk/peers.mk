@@ -7,8 +7,9 @@
 #                     root); a peer that cannot be built is skipped with one line
 #   make test-peers   the end-to-end tests of the peers (tests/t_peers.sh)
 #
-# Not part of `make` or `make test`: the C suite never waits for, or fails
-# because of, another language's toolchain.
+# `make test` builds them first (tests/t_peers.sh then tests every peer that
+# built); a peer whose toolchain is missing is skipped with one line, so the C
+# suite never fails because of another language's toolchain.
 
 PEERS_ALL := $(shell peers/list.sh --all 2>/dev/null)
 PEERS_PY  := $(filter py-%,$(PEERS_ALL))
@@ -26,14 +27,13 @@ peers: peers-deps
 	  else echo "peers: skipped $$p (its build failed: see $(PEERS_OUT)/$$p.log)"; fi; \
 	done
 
-# scripts/deps.sh checks commands; a peer needs modules and headers too, so
-# peers/list.sh --missing names the packages and deps.sh is handed each under
-# a command name that never exists ("peer-needs-PKG"), which makes it install
-# that package as root or print the apt-get line otherwise.
+# A peer needs modules and headers too, not only commands: peers/list.sh
+# --missing names the packages, and deps.sh checks each as ":PKG" (the package
+# itself), installing it as root or printing the apt-get line otherwise.
 peers-deps:
 	@mkdir -p $(PEERS_OUT)
 	@for p in $(PEERS_ALL); do peers/list.sh --missing $$p; done | tr ' ' '\n' | sort -u | sed '/^$$/d' >$(PEERS_OUT)/missing
-	@[ ! -s $(PEERS_OUT)/missing ] || scripts/deps.sh $$(sed 's/.*/peer-needs-&:&/' $(PEERS_OUT)/missing) || \
+	@[ ! -s $(PEERS_OUT)/missing ] || scripts/deps.sh $$(sed 's/.*/:&/' $(PEERS_OUT)/missing) || \
 	  echo "peers: could not install $$(tr '\n' ' ' <$(PEERS_OUT)/missing)— the peers needing them are skipped"
 
 test-peers:
