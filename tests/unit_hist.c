@@ -12,19 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 enum { N = 200000 };
 
-static int failures;
-
-static void check(int ok, const char *name, const char *why)
-{
-    if (ok)
-        printf("PASS %s\n", name);
-    else {
-        printf("FAIL %s: %s\n", name, why);
-        failures++;
-    }
-}
 
 /* The count and the mean (ns) from the footer of h's percentile text:
  * what the histogram says about itself beyond its percentiles. */

@@ -9,17 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-static void check(int ok, const char *name, const char *why)
-{
-    if (ok)
-        printf("PASS %s\n", name);
-    else {
-        printf("FAIL %s: %s\n", name, why);
-        failures++;
-    }
-}
+#include "check.h"
 
 /* Run the connection; write "status path|..." for each request into out. */
 static void conn(const char *data, size_t len, size_t step, char *out, size_t cap)
