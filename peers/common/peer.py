@@ -379,6 +379,8 @@ class BodyCheck:
         """The whole response arrived: is it what we asked for? (fetch_judge)
         The status first; `announced` is the Content-Length, if the server sent one."""
         if status < 200 or status > 299:
+            if announced is not None and 0 <= self.off < announced:  # a client that does not check
+                return self.failed("truncated body: %d of %d bytes" % (self.off, announced))
             return "HTTP status %d" % status
         if self.reason:
             return self.reason
