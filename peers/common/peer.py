@@ -378,6 +378,8 @@ class BodyCheck:
     def judge(self, status, announced=None):
         """The whole response arrived: is it what we asked for? (fetch_judge)
         The status first; `announced` is the Content-Length, if the server sent one."""
+        if status in (204, 304):
+            announced = None  # no body, whatever Content-Length says (RFC 9110 6.4.1)
         if status < 200 or status > 299:
             if announced is not None and 0 <= self.off < announced:  # a client that does not check
                 return self.failed("truncated body: %d of %d bytes" % (self.off, announced))

@@ -157,6 +157,7 @@ class BodyCheck {
   }
   // The whole response arrived: is it what we asked for? The status first (fetch_judge).
   judge(status, announced) {
+    if (status === 204 || status === 304) announced = -1; // no body, whatever Content-Length says (RFC 9110 6.4.1)
     if (status < 200 || status > 299) return `HTTP status ${status}`;
     if (this.reason) return this.reason;
     const want = announced >= 0 ? announced : this.t.expect;
