@@ -108,3 +108,31 @@ done
 if [ -n "$peers" ]; then
   MODELS="${peers# }" bash "$(dirname "$0")/t_fetch.sh" | grep -Ev '^(PASS|FAIL) (fetch-epoll|measure):'
 fi
+
+# Beyond t_fetch.sh: the URL rules are http_url_parse's, word for word — each
+# refused URL gets fetch-loop's own line (the program's name aside), exit 2.
+for m in $peers; do
+  diffs=""
+  for u in "https://127.0.0.1/" "http://example.com/" "http://1.2.3.256/" "http:///x" "http://127.0.0.1:0/" \
+           "http://127.0.0.1:99999/" "http://127.0.0.1:+80/" "http://127.0.0.1:-1/" "http://127.0.0.1:80x/" \
+           "http://127.0.0.1/a b" "http://127.0.0.1/é"; do
+    "$BIN/fetch-loop" "$u" >/dev/null 2>"$TMP/want"
+    timeout 10 "$BIN/fetch-$m" "$u" >/dev/null 2>"$TMP/err"; rc=$?
+    want=$(sed 's/^fetch-loop://' "$TMP/want"); got=$(sed "s/^fetch-$m://" "$TMP/err")
+    [ "$rc" -eq 2 ] && [ -n "$want" ] && [ "$got" = "$want" ] || diffs="$diffs '$u': rc=$rc got[$got] want[$want];"
+  done
+  [ -z "$diffs" ] && pass "$m: 11 refused URLs get fetch-loop's one-line reason and exit 2" ||
+    fail "$m: refused URLs get fetch-loop's one-line reason and exit 2" "$diffs"
+done
+
+# A 204 has no body, whatever its Content-Length says (RFC 9110 6.4.1):
+# build/tests/badhttpd's late-body-204 announces 5 bytes and sends them late.
+if [ -n "$peers" ] && start_server badhttpd "$TBIN/badhttpd" --port 0; then
+  for m in $peers; do
+    timeout 30 "$BIN/fetch-$m" -n 2 --timeout 3000 "http://127.0.0.1:$SPORT/late-body-204" >"$TMP/out" 2>"$TMP/err"; rc=$?
+    [ "$rc" -eq 0 ] && grep -q "fetched 2, failed 0, bytes 0," "$TMP/out" &&
+      pass "$m: a 204 with a Content-Length is a success with no body" ||
+      fail "$m: a 204 with a Content-Length is a success with no body" "rc=$rc $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"
+  done
+  stop_server "$SPID"
+elif [ -n "$peers" ]; then fail "badhttpd starts" "$(cat "$TMP/badhttpd.err" 2>/dev/null)"; fi

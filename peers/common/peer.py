@@ -169,39 +169,50 @@ def _host_ok(host):
     if host == "localhost":
         return True
     parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+    return len(parts) == 4 and all(p.isascii() and p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+
+
+def _shown(text):
+    """The URL for a message: at most 200 characters, control bytes as '?'."""
+    return "".join("?" if ord(c) < 32 or ord(c) == 127 else c for c in text[:200])
 
 
 def check_url(prog, text):
-    """The URL rules of http_url_parse(): http://IPv4-or-localhost[:port]/path.
-    Returns (host, port, path); exit 2 with one line if the URL is refused."""
+    """The URL rules of http_url_parse(): http://IPv4-or-localhost[:port]/path,
+    the port digits only, the fragment the client's alone (dropped: it is
+    never sent). Returns (host, port, path); exit 2 with one line if the URL
+    is refused."""
+    shown = _shown(text)
     if not text.lower().startswith("http://"):
-        die(prog, "'%s': only http:// URLs are supported" % text[:200])
+        die(prog, "'%s': only http:// URLs are supported" % shown)
     rest = text[7:]
     cut = min([k for k in (rest.find(c) for c in ":/?#") if k >= 0] or [len(rest)])
     host, rest = rest[:cut], rest[cut:]
-    if not host or len(host) >= 256:
-        die(prog, "'%s': missing or too long host" % text[:200])
+    if not host or len(host) >= 64:
+        die(prog, "'%s': missing or too long host" % shown)
     if not _host_ok(host):
-        die(prog, "'%s': host must be a dotted IPv4 address or localhost" % text[:200])
+        die(prog, "'%s': host must be a dotted IPv4 address or localhost" % shown)
     port = 80
     if rest.startswith(":"):
-        digits = rest[1:].split("/", 1)[0]
-        if not digits.isdigit() or not 1 <= int(digits) <= 65535:
-            die(prog, "'%s': bad port" % text[:200])
-        port, rest = int(digits), rest[1 + len(digits):]
-    path = rest or "/"
+        nd = len(rest) - 1 - len(rest[1:].lstrip("0123456789"))  # digits only: int() takes "+80"
+        digits, after = rest[1:1 + nd], rest[1 + nd:2 + nd]
+        if not 1 <= nd <= 5 or not 1 <= int(digits) <= 65535 or (after and after not in "/?#"):
+            die(prog, "'%s': bad port" % shown)
+        port, rest = int(digits), rest[1 + nd:]
+    path = rest.split("#", 1)[0]
     if not path.startswith("/"):
-        die(prog, "'%s': path must start with /" % text[:200])
-    if any(ord(c) <= 32 or ord(c) == 127 for c in path):
-        die(prog, "'%s': space or control character in the path" % text[:200])
+        path = "/" + path  # "http://h" and "http://h?q" mean "/" and "/?q"
+    if len(path) >= 1024:
+        die(prog, "'%s': path too long" % shown)
+    if any(ord(c) <= 32 or ord(c) >= 127 for c in path):  # RFC 3986: percent-encode the rest
+        die(prog, "'%s': space, control or non-ASCII byte in path" % shown)
     return host, port, path
 
 
 def bytes_expected(path):
     """N for a path /bytes/N[?...], else -1 (http_bytes_path)."""
     p = path.split("?", 1)[0]
-    if p.startswith("/bytes/") and p[7:].isdigit():
+    if p.startswith("/bytes/") and p[7:].isdigit() and len(p) - 7 <= 15:
         return int(p[7:])
     return -1
 
@@ -326,10 +337,28 @@ class BodyCheck:
 
     def __init__(self, target):
         self.t = target
-        self.off = 0
+        self.off = 0        # body bytes received so far
         self.reason = None
+        self.status = None  # the response's status, once its head is in
+
+    def error_page(self):
+        """Is the answer an HTTP error? Then the status is the news, not its
+        bytes: they are read but neither checked nor counted (fetch_check_body)."""
+        return self.status is not None and not 200 <= self.status <= 299
+
+    def failed(self, reason):
+        """The reason of a failure while reading the response; the status
+        first if it was an error page ("HTTP status 500; truncated body: ...")."""
+        return "HTTP status %d; %s" % (self.status, reason) if self.error_page() else reason
+
+    def fetched(self):
+        """The body bytes to count as fetched: none of an error page."""
+        return 0 if self.error_page() else self.off
 
     def feed(self, data):
+        if self.error_page():
+            self.off += len(data)
+            return True
         t, off = self.t, self.off
         if t.expect >= 0 and off + len(data) > t.expect:
             self.reason = "body longer than the %d bytes expected" % t.expect
@@ -348,14 +377,18 @@ class BodyCheck:
 
     def judge(self, status, announced=None):
         """The whole response arrived: is it what we asked for? (fetch_judge)
-        `announced` is the Content-Length, if the server sent one."""
+        The status first; `announced` is the Content-Length, if the server sent one."""
+        if status in (204, 304):
+            announced = None  # no body, whatever Content-Length says (RFC 9110 6.4.1)
+        if status < 200 or status > 299:
+            if announced is not None and 0 <= self.off < announced:  # a client that does not check
+                return self.failed("truncated body: %d of %d bytes" % (self.off, announced))
+            return "HTTP status %d" % status
         if self.reason:
             return self.reason
         want = announced if announced is not None and announced >= 0 else self.t.expect
         if want >= 0 and self.off < want:
             return "truncated body: %d of %d bytes" % (self.off, want)
-        if status < 200 or status > 299:
-            return "HTTP status %d" % status
         if self.t.expect >= 0 and self.off != self.t.expect:
             return "truncated body: %d of %d bytes" % (self.off, self.t.expect)
         return None

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 static const char *prog = "fetch-libuv";
@@ -51,10 +52,15 @@ struct tagged {
 static void slot_begin(struct slot *s);
 static void slot_connect(struct slot *s);
 
+/* Is the status a success? Only then is the body the one we asked for. */
+static int status_ok(int status) { return status >= 200 && status <= 299; }
+
 static int check_body(void *ctx, uint64_t off, const unsigned char *p, size_t n)
 {
     struct slot *s = ctx;
     const struct fetch_target *t = &run.targets[run.jobs[s->job]];
+    if (!status_ok(s->resp.status))
+        return 0; /* an error page: the status is the news, not its bytes */
     if (t->expect >= 0 && off + n > (uint64_t)t->expect) {
         snprintf(s->res.reason, sizeof s->res.reason, "body longer than the %lld bytes expected", (long long)t->expect);
         s->bad = 1;
@@ -149,7 +155,7 @@ static void judge(struct slot *s)
 {
     const struct fetch_target *t = &run.targets[run.jobs[s->job]];
     s->res.ok = 0;
-    if (s->resp.status < 200 || s->resp.status > 299)
+    if (!status_ok(s->resp.status))
         snprintf(s->res.reason, sizeof s->res.reason, "HTTP status %d", s->resp.status);
     else if (t->expect >= 0 && s->resp.body != (uint64_t)t->expect)
         snprintf(s->res.reason, sizeof s->res.reason, "truncated body: %llu of %lld bytes",
@@ -171,8 +177,13 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     }
     int r = n == UV_EOF ? http_resp_eof(&s->resp)
                         : http_resp_feed(&s->resp, buf->base, (size_t)n, check_body, s);
-    s->res.bytes = s->resp.body;
-    if (r == HTTP_ERR) {
+    s->res.bytes = status_ok(s->resp.status) ? s->resp.body : 0;
+    if (r == HTTP_ERR && s->resp.status >= 200 && !status_ok(s->resp.status)) {
+        /* the status first, as fetch_exchange() says it: "HTTP status 500; truncated body: ..." */
+        snprintf(s->res.reason, sizeof s->res.reason, "HTTP status %d; %.70s", s->resp.status, s->resp.reason);
+        s->res.ok = 0;
+        slot_end(s, 0);
+    } else if (r == HTTP_ERR) {
         if (!s->bad)
             snprintf(s->res.reason, sizeof s->res.reason, "%s", s->resp.reason);
         s->res.ok = 0;
@@ -259,6 +270,20 @@ static void slot_connect(struct slot *s)
     }
 }
 
+/* May the idle kept-alive connection carry the next request? Not if the
+ * server closed it, nor if bytes came after the last response (they would
+ * be read as the next answer): fetch.c's rule, a peek that does not wait.
+ * libuv has no peek of its own; the descriptor is the socket's. */
+static int slot_idle_clean(struct slot *s)
+{
+    uv_os_fd_t fd;
+    char b;
+    if (uv_fileno((uv_handle_t *)&s->tcp, &fd) < 0)
+        return 0;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* Start the next job on this slot, or finish the slot if none is left. */
 static void slot_begin(struct slot *s)
 {
@@ -278,7 +303,7 @@ static void slot_begin(struct slot *s)
     uv_timer_start(&s->timer, on_timeout, (uint64_t)run.opt.timeout_ms, 0);
     const struct fetch_target *t = &run.targets[run.jobs[s->job]];
     if (s->open && !uv_is_closing((uv_handle_t *)&s->tcp) && s->to &&
-        memcmp(&s->to->addr, &t->addr, sizeof t->addr) == 0) {
+        memcmp(&s->to->addr, &t->addr, sizeof t->addr) == 0 && slot_idle_clean(s)) {
         s->reused = 1; /* kept alive from the last request, same server */
         s->gen++;
         s->to = t;

@@ -45,7 +45,7 @@ function reasonOf(err, check, announced) {
   if (c.code === 'HPE_INVALID_CONSTANT' || c.code === 'HPE_INVALID_STATUS') return 'malformed status line';
   if (c.code === 'HPE_INVALID_CONTENT_LENGTH' || c.code === 'HPE_UNEXPECTED_CONTENT_LENGTH') return 'malformed Content-Length';
   if (c.code === 'UND_ERR_SOCKET' || c.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || err.message === 'terminated')
-    return announced >= 0 ? `truncated body: ${check.off} of ${announced} bytes` : `truncated body after ${check.off} bytes`;
+    return check.failed(announced >= 0 ? `truncated body: ${check.off} of ${announced} bytes` : `truncated body after ${check.off} bytes`);
   return c.message ? `${err.message}: ${c.message}` : err.message;
 }
 
@@ -62,6 +62,7 @@ async function fetchOne(t) {
       redirect: 'manual',
       headers: opt.keepalive ? {} : { connection: 'close' }, // one connection per request, like the C fetchers
     });
+    check.status = res.status; // an error page is read, not checked (the status first)
     announced = res.headers.has('content-length') ? Number(res.headers.get('content-length')) : -1;
     for await (const chunk of res.body || []) {
       if (!check.feed(chunk)) break;
@@ -70,7 +71,7 @@ async function fetchOne(t) {
   } catch (err) {
     reason = reasonOf(err, check, announced);
   }
-  results.bytes += check.off;
+  results.bytes += check.fetched();
   if (reason === null) {
     results.ok++;
     results.latencies.push(Number(process.hrtime.bigint() - start) / 1e6);

@@ -85,23 +85,26 @@ const FETCH_FLAGS = {
   quiet: { short: 'q', type: 'boolean', default: false, help: 'print nothing unless a fetch failed' },
 };
 
-// The URL rules of http_url_parse(): http://IPv4-or-localhost[:port]/path.
+// The URL rules of http_url_parse(): http://IPv4-or-localhost[:port]/path, the
+// port digits only, the fragment the client's alone (never sent). Returns the
+// body length a /bytes/N path promises, -1 for any other path. (WHATWG's URL,
+// which fetch() uses, would take more: other hosts, a port like "080".)
 function checkUrl(prog, text) {
-  const t = text.slice(0, 200);
-  const m = /^http:\/\/([^:/?#]*)(?::([^/]*))?(.*)$/i.exec(text);
+  const t = text.slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?'); // one line, whatever the URL holds
+  const m = /^http:\/\/([^:/?#]*)(:[^/?#]*)?([^#]*)/is.exec(text);
   if (!m) die(prog, `'${t}': only http:// URLs are supported`);
-  const [, host, port, rest] = m;
-  if (!host || host.length >= 256) die(prog, `'${t}': missing or too long host`);
+  const [, host, port] = m;
+  if (!host || host.length >= 64) die(prog, `'${t}': missing or too long host`);
   const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   if (host !== 'localhost' && !(ipv4 && ipv4.slice(1).every((p) => Number(p) <= 255)))
     die(prog, `'${t}': host must be a dotted IPv4 address or localhost`);
-  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+  if (port !== undefined && !(/^:\d{1,5}$/.test(port) && Number(port.slice(1)) >= 1 && Number(port.slice(1)) <= 65535))
     die(prog, `'${t}': bad port`);
-  const path = rest || '/';
-  if (path[0] !== '/') die(prog, `'${t}': path must start with /`);
-  if (/[\x00-\x20\x7f]/.test(path)) die(prog, `'${t}': space or control character in the path`);
-  const b = /^\/bytes\/(\d+)(\?|$)/.exec(path);
-  return b ? Number(b[1]) : -1; // the body length a /bytes/N path promises
+  const path = m[3][0] === '/' ? m[3] : `/${m[3]}`; // "http://h" and "http://h?q" mean "/" and "/?q"
+  if (path.length >= 1024) die(prog, `'${t}': path too long`);
+  if (/[^\x21-\x7e]/.test(path)) die(prog, `'${t}': space, control or non-ASCII byte in path`); // RFC 3986: percent-encode the rest
+  const b = /^\/bytes\/(\d{1,15})(\?|$)/.exec(path);
+  return b ? Number(b[1]) : -1;
 }
 
 // The /bytes/N pattern (models/common/pattern.h); it repeats every 26 lines of 64.
@@ -114,8 +117,24 @@ for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = patternByte(i);
 // Checks a body fed in pieces: the pattern (compared with Buffer.equals, so the
 // work per byte is native code) and the expected length. reason: the first fault.
 class BodyCheck {
-  constructor(target) { this.t = target; this.off = 0; this.reason = null; }
+  constructor(target) {
+    this.t = target;
+    this.off = 0;       // body bytes received so far
+    this.reason = null;
+    this.status = null; // the response's status, once its head is in
+  }
+  // An HTTP error? Then the status is the news, not its bytes: they are read
+  // but neither checked nor counted (fetch_check_body).
+  errorPage() { return this.status !== null && (this.status < 200 || this.status > 299); }
+  // The body bytes to count as fetched: none of an error page.
+  fetched() { return this.errorPage() ? 0 : this.off; }
+  // A failure while reading the body; the status first if it was an error page.
+  failed(reason) { return this.errorPage() ? `HTTP status ${this.status}; ${reason}` : reason; }
   feed(data) {
+    if (this.errorPage()) {
+      this.off += data.length;
+      return true;
+    }
     const { t, off } = this;
     if (t.expect >= 0 && off + data.length > t.expect) {
       this.reason = `body longer than the ${t.expect} bytes expected`;
@@ -136,11 +155,13 @@ class BodyCheck {
     this.off += data.length;
     return true;
   }
+  // The whole response arrived: is it what we asked for? The status first (fetch_judge).
   judge(status, announced) {
+    if (status === 204 || status === 304) announced = -1; // no body, whatever Content-Length says (RFC 9110 6.4.1)
+    if (status < 200 || status > 299) return `HTTP status ${status}`;
     if (this.reason) return this.reason;
     const want = announced >= 0 ? announced : this.t.expect;
     if (want >= 0 && this.off < want) return `truncated body: ${this.off} of ${want} bytes`;
-    if (status < 200 || status > 299) return `HTTP status ${status}`;
     if (this.t.expect >= 0 && this.off !== this.t.expect) return `truncated body: ${this.off} of ${this.t.expect} bytes`;
     return null;
   }

@@ -22,6 +22,7 @@ async def fetch_one(session, sem, run, t):
         length = t.expect  # the body length announced, for a truncation message
         try:
             async with session.get(t.text, allow_redirects=False) as resp:
+                check.status = resp.status  # an error page is read, not checked (the status first)
                 length = resp.content_length if resp.content_length is not None else length
                 async for chunk in resp.content.iter_any():
                     if not check.feed(chunk):
@@ -34,15 +35,15 @@ async def fetch_one(session, sem, run, t):
         except aiohttp.ServerDisconnectedError:
             reason = "connection closed before the response"
         except aiohttp.ClientPayloadError as e:
-            reason = ("truncated body: %d of %d bytes" % (check.off, length)
-                      if length is not None and length >= 0 else "truncated body: %s" % e)
+            reason = check.failed("truncated body: %d of %d bytes" % (check.off, length)
+                                  if length is not None and length >= 0 else "truncated body: %s" % e)
         except aiohttp.ClientResponseError as e:  # a malformed status line or header
             reason = ("malformed status line" if "status line" in e.message
                       else "malformed Content-Length" if "Content-Length" in e.message
                       else "malformed response: %s" % e.message)
         except (aiohttp.ClientError, OSError) as e:
             reason = peer.errno_reason(e, run.opt["timeout"])
-        run.record(t, reason is None, check.off, time.monotonic() - start, reason)
+        run.record(t, reason is None, check.fetched(), time.monotonic() - start, reason)
 
 
 async def fetch_all(run):

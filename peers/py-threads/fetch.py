@@ -61,6 +61,7 @@ def fetch_job(job):
         # whole request: the loop below enforces the total deadline.
         with (s or requests).get(t.text, stream=True, timeout=RUN.timeout_s, headers=headers,
                                  allow_redirects=False) as r:
+            check.status = r.status_code  # an error page is read, not checked (the status first)
             try:
                 length = int(r.headers.get("Content-Length", length))
             except ValueError:
@@ -78,8 +79,8 @@ def fetch_job(job):
     except requests.exceptions.Timeout:
         reason = "timeout after %d ms" % timeout_ms
     except requests.exceptions.ChunkedEncodingError:
-        reason = ("truncated body: %d of %d bytes" % (check.off, length)
-                  if length >= 0 else "truncated chunked body after %d bytes" % check.off)
+        reason = check.failed("truncated body: %d of %d bytes" % (check.off, length)
+                              if length >= 0 else "truncated chunked body after %d bytes" % check.off)
     except (requests.exceptions.RequestException, OSError, ValueError) as e:
         inner = find_oserror(e)
         if inner is not None:
@@ -90,7 +91,7 @@ def fetch_job(job):
             reason = "connection closed before the response"
         else:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-    return job, reason is None, check.off, time.monotonic() - start, reason
+    return job, reason is None, check.fetched(), time.monotonic() - start, reason
 
 
 def record(run, results):

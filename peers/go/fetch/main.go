@@ -72,6 +72,17 @@ func fetchOne(client *http.Client, t *peer.Target, timeoutMS int) result {
 		}
 		defer resp.Body.Close()
 		announced = resp.ContentLength
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			// The status first: an error page is not checked against the
+			// pattern nor counted; it is read to its end all the same, so a
+			// kept-alive connection can carry the next request.
+			status := fmt.Sprintf("HTTP status %d", resp.StatusCode)
+			n, err := io.Copy(io.Discard, resp.Body)
+			if err != nil {
+				return status + "; " + reasonOf(err, &peer.BodyCheck{T: t, Off: n}, announced, timeoutMS)
+			}
+			return status
+		}
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := resp.Body.Read(buf)
@@ -86,7 +97,7 @@ func fetchOne(client *http.Client, t *peer.Target, timeoutMS int) result {
 			}
 		}
 	}()
-	return result{t, reason == "", c.Off, time.Since(start), reason}
+	return result{t, reason == "", c.Off, time.Since(start), reason} // c.Off: 0 for an error page
 }
 
 func readURLs(name string) []string {
