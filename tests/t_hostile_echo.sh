@@ -23,7 +23,7 @@ for m in $MODELS; do PROGS="$PROGS echo-$m"; done
 
 CG=""  # the pids cgroup this test made, removed on exit
 cg_remove() { [ -n "$CG" ] && for _ in 1 2 3 4 5; do rmdir "$CG" 2>/dev/null && break; sleep 0.2; done; }
-trap 'cg_remove; cleanup' EXIT
+lib_on_exit cg_remove # lib.sh's exit trap runs it, then stops what start_server started
 
 # wait_line FILE REGEX — wait up to 5 s for a line matching REGEX in FILE.
 wait_line() {
