@@ -10,25 +10,23 @@
  *     └──timeout / EOF / error──> closed, or an error answer then LINGER
  *
  * Memory per connection is fixed (an 8 KiB request buffer and a 512-byte
- * head): the body is never stored. Byte i of /bytes/N is pattern_byte(i), a
- * function of i alone, and so is every byte of the response on the wire,
- * chunk framing included. So the server keeps only how many bytes it has
- * sent, and regenerates the next stretch into one shared scratch buffer each
- * time the socket accepts more. See docs/fetchd.md for endpoints and limits.
+ * head): the body is never stored. Every byte of a response on the wire is a
+ * function of its offset alone (harness/lib/fetchd_resp.c chooses the answer
+ * and generates it), so a connection keeps only how many bytes it has sent,
+ * and the next stretch is regenerated into one shared scratch buffer each
+ * time the socket accepts more. The request parser is harness/lib/fetchd_parse.c.
+ * See docs/fetchd.md for endpoints and limits.
  */
-#include "fetchd_parse.h"
+#include "fetchd_resp.h"
 #include "flags.h"
 #include "heap.h"
 #include "net.h"
-#include "pattern.h"
 #include "server.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -38,13 +36,11 @@
 #define PROG "fetchd"
 
 enum {
-    FD_HEAD_CAP = 512,         /* status line + headers (+ short error body) */
     FD_SCRATCH = 65536,        /* shared buffer the next stretch of a response is built in */
     FD_WRITE_BUDGET = 4,       /* scratch-fulls per turn: a fast reader cannot starve others */
     FD_ACCEPT_BUDGET = 64,     /* accepts per turn, for the same reason */
     FD_LINGER_MS = 2000,       /* how long to drain a client after shutting our side */
     FD_ACCEPT_PAUSE_MS = 100,  /* listening socket ignored this long after EMFILE */
-    FD_PERIOD = 64 * 26,       /* pattern_byte(i) == pattern_byte(i + FD_PERIOD) */
 };
 
 /* --- options ------------------------------------------------------------- */
@@ -94,47 +90,13 @@ static int opts_parse(int argc, char **argv)
     return 0;
 }
 
-/* --- the pattern: byte i of every /bytes body ------------------------------ */
-
-static char pat_table[FD_PERIOD];  /* one period of the pattern */
-static int pat_periodic;           /* 1 if pattern.h still repeats every FD_PERIOD bytes */
-
-static void pat_init(void)
-{
-    pat_periodic = 1;
-    for (uint64_t i = 0; i < 4 * FD_PERIOD; i++) {
-        if (i < FD_PERIOD)
-            pat_table[i] = (char)pattern_byte(i);
-        else if (pattern_byte(i) != (unsigned char)pat_table[i % FD_PERIOD])
-            pat_periodic = 0;
-    }
-}
-
-/* Write pattern bytes [at, at + n) to dst: memcpy from one period when the
- * pattern is periodic (fast), byte by byte otherwise (always right). */
-static void pat_fill(char *dst, uint64_t at, size_t n)
-{
-    if (!pat_periodic) {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = (char)pattern_byte(at + i);
-        return;
-    }
-    while (n > 0) {
-        size_t from = (size_t)(at % FD_PERIOD);
-        size_t take = n < FD_PERIOD - from ? n : FD_PERIOD - from;
-        memcpy(dst, pat_table + from, take);
-        dst += take;
-        at += take;
-        n -= take;
-    }
-}
-
+/* --print-pattern: the first n bytes of every /bytes body, on stdout. */
 static int pat_print(uint64_t n)
 {
     static char buf[FD_SCRATCH];
     for (uint64_t at = 0; at < n;) {
         size_t take = n - at < sizeof buf ? (size_t)(n - at) : sizeof buf;
-        pat_fill(buf, at, take);
+        fdr_pattern(buf, at, take);
         if (net_write_all(STDOUT_FILENO, buf, take) < 0) {
             fprintf(stderr, PROG ": writing the pattern: %s\n", strerror(errno));
             return 1;
@@ -142,76 +104,6 @@ static int pat_print(uint64_t n)
         at += take;
     }
     return 0;
-}
-
-/* --- a response, as a pure function of the offset on the wire -------------- */
-
-/* A window onto the response stream: its bytes [skip, skip + cap) land in p. */
-struct fd_out {
-    char *p;        /* where the window's bytes go */
-    size_t len;     /* bytes placed so far */
-    size_t cap;     /* size of the window */
-    uint64_t skip;  /* stream bytes still to pass over before the window starts */
-};
-
-/* Offer the next n bytes of the stream: from src, or pattern bytes from `at`
- * when src is NULL. Returns 1 once the window is full. */
-static int out_piece(struct fd_out *o, const char *src, uint64_t at, uint64_t n)
-{
-    if (o->skip >= n) {
-        o->skip -= n;
-        return 0;
-    }
-    uint64_t from = o->skip, room = o->cap - o->len;
-    uint64_t take = n - from < room ? n - from : room;
-    o->skip = 0;
-    if (src)
-        memcpy(o->p + o->len, src + from, take);
-    else
-        pat_fill(o->p + o->len, at + from, take);
-    o->len += take;
-    return o->len == o->cap;
-}
-
-/* Chunk sizes cycle through this table (the last chunk is cut short), so
- * decoders meet 1-byte chunks, odd sizes and chunks that straddle reads. */
-static const uint64_t chunk_sizes[] = {1, 13, 4096, 700, 16384, 2, 1000, 40000, 255, 8191};
-enum { FD_NCHUNK = sizeof chunk_sizes / sizeof chunk_sizes[0] };
-static uint64_t chunk_round_body;  /* body bytes in one round of the table */
-static uint64_t chunk_round_wire;  /* the same round on the wire, framing included */
-
-static void chunk_init(void)
-{
-    for (int k = 0; k < FD_NCHUNK; k++) {
-        char hex[24];
-        chunk_round_body += chunk_sizes[k];
-        chunk_round_wire += (uint64_t)snprintf(hex, sizeof hex, "%" PRIx64 "\r\n", chunk_sizes[k]) +
-                            chunk_sizes[k] + 2;
-    }
-}
-
-/* The chunked body of n pattern bytes: "size\r\n" data "\r\n" ... "0\r\n\r\n". */
-static void out_chunked(struct fd_out *o, uint64_t n)
-{
-    /* Whole rounds before the end have the same wire size: jump over them. */
-    uint64_t rounds = o->skip / chunk_round_wire;
-    if (rounds > n / chunk_round_body)
-        rounds = n / chunk_round_body;
-    o->skip -= rounds * chunk_round_wire;
-    uint64_t at = rounds * chunk_round_body;
-    for (int k = 0;; k = (k + 1) % FD_NCHUNK) {
-        if (at >= n) {
-            out_piece(o, "0\r\n\r\n", 0, 5);
-            return;
-        }
-        uint64_t size = n - at < chunk_sizes[k] ? n - at : chunk_sizes[k];
-        char hex[24];
-        int h = snprintf(hex, sizeof hex, "%" PRIx64 "\r\n", size);
-        if (out_piece(o, hex, 0, (uint64_t)h) || out_piece(o, NULL, at, size) ||
-            out_piece(o, "\r\n", 0, 2))
-            return;
-        at += size;
-    }
 }
 
 /* --- connections ---------------------------------------------------------- */
@@ -223,32 +115,14 @@ enum fd_state {
     FD_LINGER,  /* our side shut down; draining the client until EOF or the deadline */
 };
 
-enum fd_body {
-    BODY_NONE,     /* everything is in head[] */
-    BODY_TEXT,     /* a constant string (the index page) */
-    BODY_PATTERN,  /* pattern bytes [0, body_len) as they are */
-    BODY_CHUNKED,  /* pattern bytes [0, body_len) in chunks */
-};
-
-enum fd_after {
-    AFTER_KEEP,   /* read the next request (keep-alive) */
-    AFTER_CLOSE,  /* shut down writing, drain, close: the client sees FIN */
-    AFTER_RESET,  /* close with SO_LINGER 0: the client sees RST */
-};
-
 struct fd_conn {
     int fd;                   /* the client's socket */
     enum fd_state state;      /* what the connection waits for */
     unsigned events;          /* epoll events asked for now */
     struct heap_node timer;   /* its one timer in srv.timers; key: when it fires (monotonic ns) */
-    enum fd_body body;        /* what follows head[] on the wire */
-    enum fd_after after;      /* what happens once the response is out */
-    const char *text;         /* BODY_TEXT: the body */
-    uint64_t body_len;        /* payload bytes of the body (before chunk framing) */
     uint64_t sent;            /* response bytes (head + body on the wire) sent so far */
     long long write_start;    /* when the response began to be sent (monotonic ns) */
-    size_t head_len;          /* bytes in head[] */
-    char head[FD_HEAD_CAP];   /* status line and headers, and a short error body */
+    struct fdr_resp resp;     /* the answer being sent (fetchd_resp.h) */
     struct fdp_in in;         /* the request bytes as received (pipelined ones too); last */
 };
 
@@ -343,143 +217,6 @@ static struct fd_conn *conn_new(int fd)
     return c;
 }
 
-/* --- building responses ------------------------------------------------------ */
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
-    }
-}
-
-/* Prepare a response whose whole text is in head[]: nothing else follows. */
-static void resp_raw(struct fd_conn *c, const char *text, enum fd_after after)
-{
-    c->head_len = (size_t)snprintf(c->head, sizeof c->head, "%s", text);
-    c->body = BODY_NONE;
-    c->body_len = 0;
-    c->after = after;
-}
-
-/* An error: status line, headers and a one-line body, then the connection is closed. */
-static void resp_error(struct fd_conn *c, int head_only, int status, const char *why)
-{
-    char body[256];
-    int blen = snprintf(body, sizeof body, "%d %s: %s\n", status, reason(status), why);
-    int n = snprintf(c->head, sizeof c->head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-                     "%sConnection: close\r\n\r\n%s",
-                     status, reason(status), blen, status == 405 ? "Allow: GET, HEAD\r\n" : "",
-                     head_only ? "" : body);
-    c->head_len = n < (int)sizeof c->head ? (size_t)n : sizeof c->head - 1;
-    c->body = BODY_NONE;
-    c->body_len = 0;
-    c->after = AFTER_CLOSE;
-}
-
-/* A 200: headers for a body of `len` bytes (or chunked), keep-alive as asked. */
-static void resp_ok(struct fd_conn *c, const struct fdp_req *r, const char *type, enum fd_body body,
-                    uint64_t len)
-{
-    int keep = r->http10 ? r->want_keep && !r->want_close : !r->want_close;
-    char length[64];
-    if (body == BODY_CHUNKED)
-        snprintf(length, sizeof length, "Transfer-Encoding: chunked");
-    else
-        snprintf(length, sizeof length, "Content-Length: %" PRIu64, len);
-    c->head_len = (size_t)snprintf(c->head, sizeof c->head,
-                                   "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s\r\n%s\r\n", type,
-                                   length,
-                                   !keep ? "Connection: close\r\n"
-                                   : r->http10 ? "Connection: keep-alive\r\n" : "");
-    c->body = r->head_only ? BODY_NONE : body;
-    c->body_len = len;
-    c->after = keep ? AFTER_KEEP : AFTER_CLOSE;
-}
-
-static const char index_page[] =
-    "fetchd: the HTTP/1.1 target of c10k-lab (docs/fetchd.md)\n"
-    "\n"
-    "GET /                     this page\n"
-    "GET /bytes/N              N bytes of the test pattern (byte i = pattern_byte(i))\n"
-    "    ?delay_ms=D           hold the answer D ms first (any endpoint)\n"
-    "    ?chunked=1            send the body with Transfer-Encoding: chunked\n"
-    "GET /fault/truncate/N     announce Content-Length N, send N/2 bytes, close\n"
-    "GET /fault/status         a malformed status line, then close\n"
-    "GET /fault/close          close without answering\n"
-    "GET /fault/reset          reset the connection (RST)\n"
-    "GET /fault/badlength      Content-Length: abc\n"
-    "\n"
-    "HEAD works wherever GET does. Errors: 400 404 405 408 413 431 505, then close.\n";
-
-/* --- parsing requests ------------------------------------------------------------ */
-
-/* Choose the answer for a well-formed request; returns 0, or an error status. */
-static int route(struct fd_conn *c, const struct fdp_req *r, const char **why)
-{
-    const char *path = r->path;
-    size_t n = r->path_len;
-    uint64_t len;
-    if (fdp_span_is(path, n, "/")) {
-        resp_ok(c, r, "text/plain", BODY_TEXT, sizeof index_page - 1);
-        c->text = index_page;
-        return 0;
-    }
-    if (n > 7 && memcmp(path, "/bytes/", 7) == 0 && !memchr(path + 7, '/', n - 7)) {
-        if (fdp_num(path + 7, n - 7, &len) < 0) {
-            *why = "N in /bytes/N must be a whole number";
-            return 400;
-        }
-        if (len > (uint64_t)opt.max_bytes) {
-            *why = "N in /bytes/N is larger than --max-bytes";
-            return 400;
-        }
-        /* HTTP/1.0 has no chunked coding (RFC 9112 7): such a client gets Content-Length. */
-        enum fd_body body = r->chunked && !r->http10 ? BODY_CHUNKED : BODY_PATTERN;
-        resp_ok(c, r, "application/octet-stream", body, len);
-        return 0;
-    }
-    if (n > 16 && memcmp(path, "/fault/truncate/", 16) == 0 && !memchr(path + 16, '/', n - 16)) {
-        if (fdp_num(path + 16, n - 16, &len) < 0 || len > (uint64_t)opt.max_bytes) {
-            *why = "N in /fault/truncate/N must be a whole number within --max-bytes";
-            return 400;
-        }
-        struct fdp_req once = *r;
-        once.want_close = 1;
-        resp_ok(c, &once, "application/octet-stream", BODY_PATTERN, len);
-        c->body_len = len / 2; /* the lie: announces len, sends half */
-        return 0;
-    }
-    if (fdp_span_is(path, n, "/fault/status")) {
-        resp_raw(c, "HTTP/1.1 two-hundred OK\r\nContent-Length: 0\r\n\r\n", AFTER_CLOSE);
-        return 0;
-    }
-    if (fdp_span_is(path, n, "/fault/close")) {
-        resp_raw(c, "", AFTER_CLOSE);
-        return 0;
-    }
-    if (fdp_span_is(path, n, "/fault/reset")) {
-        resp_raw(c, "", AFTER_RESET);
-        return 0;
-    }
-    if (fdp_span_is(path, n, "/fault/badlength")) {
-        resp_raw(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: abc\r\n"
-                    "Connection: close\r\n\r\nthis body has no valid length\n", AFTER_CLOSE);
-        return 0;
-    }
-    *why = "no such path; GET / lists the endpoints";
-    return 404;
-}
-
 /* --- moving a connection along ------------------------------------------------ */
 
 static void conn_begin_write(struct fd_conn *c)
@@ -516,9 +253,9 @@ static int conn_take_request(struct fd_conn *c)
     if (status == FDP_MORE)
         return 0;
     if (status == 0)
-        status = route(c, &r, &why);
+        status = fdr_route(&c->resp, &r, (uint64_t)opt.max_bytes, &why);
     if (status) {
-        resp_error(c, r.head_only, status, why);
+        fdr_error(&c->resp, r.head_only, status, why);
         conn_begin_write(c);
         return 1;
     }
@@ -535,11 +272,11 @@ static int conn_take_request(struct fd_conn *c)
  * Returns 0 if the connection is gone. */
 static int conn_finish(struct fd_conn *c)
 {
-    if (c->after == AFTER_RESET) {
+    if (c->resp.after == FDR_AFTER_RESET) {
         conn_close(c, 1);
         return 0;
     }
-    if (c->after == AFTER_CLOSE) {
+    if (c->resp.after == FDR_AFTER_CLOSE) {
         /* Shut only our side and drain: closing with unread request bytes
          * would send RST, which can destroy the answer before it is read. */
         shutdown(c->fd, SHUT_WR);
@@ -558,18 +295,10 @@ static int conn_send(struct fd_conn *c)
 {
     int progress = 0;
     for (int turn = 0; turn < FD_WRITE_BUDGET; turn++) {
-        struct fd_out o = {srv.scratch, 0, sizeof srv.scratch, c->sent};
-        if (!out_piece(&o, c->head, 0, c->head_len)) {
-            if (c->body == BODY_TEXT)
-                out_piece(&o, c->text, 0, c->body_len);
-            else if (c->body == BODY_PATTERN)
-                out_piece(&o, NULL, 0, c->body_len);
-            else if (c->body == BODY_CHUNKED)
-                out_chunked(&o, c->body_len);
-        }
-        if (o.len == 0)
+        size_t len = fdr_fill(&c->resp, c->sent, srv.scratch, sizeof srv.scratch);
+        if (len == 0)
             return 1;
-        ssize_t w = send(c->fd, o.p, o.len, MSG_NOSIGNAL);
+        ssize_t w = send(c->fd, srv.scratch, len, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno != EAGAIN) {
@@ -580,7 +309,7 @@ static int conn_send(struct fd_conn *c)
             c->sent += (uint64_t)w;
             progress = 1;
         }
-        if (w < 0 || (size_t)w < o.len)
+        if (w < 0 || (size_t)w < len)
             break;
     }
     if (progress) /* a stall or a trickle, not a long download, is what times out */
@@ -665,7 +394,7 @@ static void conn_expired(struct fd_conn *c)
             conn_close(c, 0);
             return;
         }
-        resp_error(c, 0, 408, "the request did not arrive in time (--timeout-ms)");
+        fdr_error(&c->resp, 0, 408, "the request did not arrive in time (--timeout-ms)");
         conn_begin_write(c);
         break;
     case FD_DELAY:
@@ -834,8 +563,7 @@ int main(int argc, char **argv)
     int pr = opts_parse(argc, argv);
     if (pr < 0)
         return flags_exit(pr);
-    pat_init();
-    chunk_init();
+    fdr_init();
     if (opt.print_pattern >= 0)
         return pat_print((uint64_t)opt.print_pattern);
     int rc = 1;

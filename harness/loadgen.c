@@ -12,10 +12,10 @@
  * "coordinated omission" correction). The uncorrected figure, from the
  * actual send, is kept in a second histogram for comparison.
  *
- * How a message is checked without storing it: its first 16 bytes are the
- * connection id and sequence number; the rest is a slice of a fixed pattern
- * whose start depends on both. The echo is compared piece by piece as it
- * arrives, so one thread-wide read buffer serves every connection.
+ * A message is checked without storing it (harness/lib/loadgen_msg.c): the
+ * echo is compared piece by piece as it arrives with what (connection id,
+ * sequence number) say was sent, so one thread-wide read buffer serves every
+ * connection. The results are printed by harness/lib/loadgen_report.c.
  *
  * Cost per message: one write(), normally one read(), a share of one
  * epoll_wait(), two reads of the vDSO clock. Nothing is allocated after the
@@ -23,10 +23,11 @@
 #include "flags.h"
 #include "heap.h"
 #include "hist.h"
+#include "loadgen_msg.h"
+#include "loadgen_report.h"
 #include "net.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -40,7 +41,7 @@
 #include <unistd.h>
 
 #define PROG "loadgen"
-enum { LG_HDR = 16, LG_PAT_SLACK = 256, LG_EVENTS = 256 };
+enum { LG_EVENTS = 256 };
 
 /* --- options ---------------------------------------------------------------- */
 
@@ -110,47 +111,13 @@ struct lg_thread {
 struct lg_run {
     const struct lg_opts *o;    /* the options */
     size_t len;                 /* message size */
-    unsigned char *pattern;     /* message bodies are slices of this */
+    unsigned char *pattern;     /* message bodies are slices of this (loadgen_msg.h) */
     long long start_ns;         /* traffic starts (open loop: first due time) */
     long long measure_ns;       /* warm-up ends, recording starts */
     long long stop_ns;          /* recording stops (duration over) */
     long long interval_ns;      /* open loop: time between one connection's messages */
     long long interval_frac;    /* open loop: interval_ns / conns, the spread between connections */
 };
-
-/* --- the message: header + pattern slice ------------------------------------------- */
-
-static size_t lg_slice(const struct lg_conn *c)
-{
-    return (size_t)((c->id * 131 + c->seq * 17) % LG_PAT_SLACK);
-}
-
-static void lg_header(const struct lg_conn *c, unsigned char hdr[LG_HDR])
-{
-    memcpy(hdr, &c->id, 8);
-    memcpy(hdr + 8, &c->seq, 8);
-}
-
-static void lg_fill(const struct lg_run *r, const struct lg_conn *c, unsigned char *buf)
-{
-    lg_header(c, buf);
-    memcpy(buf + LG_HDR, r->pattern + lg_slice(c), r->len - LG_HDR);
-}
-
-/* Does data[0..n) equal the current message at offset off? */
-static int lg_check(const struct lg_run *r, const struct lg_conn *c, size_t off,
-                    const unsigned char *data, size_t n)
-{
-    if (off < LG_HDR) {
-        unsigned char hdr[LG_HDR];
-        lg_header(c, hdr);
-        size_t k = n < LG_HDR - off ? n : LG_HDR - off;
-        if (memcmp(data, hdr + off, k) != 0)
-            return 0;
-        off += k, data += k, n -= k;
-    }
-    return n == 0 || memcmp(data, r->pattern + lg_slice(c) + (off - LG_HDR), n) == 0;
-}
 
 /* --- the open loop's timer heap: idle connections by due time ---------------- */
 
@@ -194,7 +161,7 @@ static int lg_want_out(struct lg_thread *t, struct lg_conn *c, int out)
 static void lg_write(struct lg_thread *t, struct lg_conn *c)
 {
     const struct lg_run *r = t->run;
-    lg_fill(r, c, t->wbuf);
+    lgm_fill(r->pattern, r->len, c->id, c->seq, t->wbuf);
     ssize_t w = write(c->fd, t->wbuf + c->sent, r->len - c->sent);
     if (w < 0 && errno != EAGAIN && errno != EINTR) {
         lg_close(t, c);
@@ -259,7 +226,7 @@ static void lg_read(struct lg_thread *t, struct lg_conn *c)
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0 || c->state != LG_WAITING || c->got + (size_t)n > c->sent ||
-        !lg_check(r, c, c->got, t->rbuf, (size_t)n)) {
+        !lgm_check(r->pattern, c->id, c->seq, c->got, t->rbuf, (size_t)n)) {
         lg_close(t, c); /* EOF, reset, bytes we never sent, or wrong bytes */
         return;
     }
@@ -414,72 +381,6 @@ static long lg_connect_all(const struct lg_opts *o, struct lg_conn *cs, long *er
     return open;
 }
 
-/* --- results ---------------------------------------------------------------------- */
-
-struct lg_result {
-    double secs;        /* measured duration */
-    long msgs;          /* measured messages */
-    long errors;        /* failed connections (connect + traffic) */
-    double connect_s;   /* time to open every connection */
-    struct hist *lat;   /* merged latency */
-    struct hist *unc;   /* merged uncorrected latency (open loop) */
-};
-
-static double lg_us(const struct hist *h, double p) { return (double)hist_percentile(h, p) / 1000.0; }
-
-static void lg_print_csv(const struct lg_opts *o, const struct lg_result *res)
-{
-    printf("conns,msg_bytes,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,"
-           "connect_s,p50_unc_us,p99_unc_us,p999_unc_us,max_unc_us,rate\n");
-    printf("%ld,%ld,%.3f,%ld,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%ld,%.3f,", o->conns, o->msg_bytes,
-           res->secs, res->msgs, res->secs > 0 ? res->msgs / res->secs : 0, lg_us(res->lat, 50),
-           lg_us(res->lat, 90), lg_us(res->lat, 99), lg_us(res->lat, 99.9),
-           (double)hist_max(res->lat) / 1000.0, res->errors, res->connect_s);
-    if (o->rate > 0)
-        printf("%.1f,%.1f,%.1f,%.1f,%.1f\n", lg_us(res->unc, 50), lg_us(res->unc, 99),
-               lg_us(res->unc, 99.9), (double)hist_max(res->unc) / 1000.0, o->rate);
-    else
-        printf(",,,,\n"); /* closed loop: there is no due time, so no second figure */
-}
-
-static void lg_print_json(const struct lg_opts *o, const struct lg_result *res)
-{
-    printf("{\"conns\":%ld,\"msg_bytes\":%ld,\"secs\":%.3f,\"msgs\":%ld,\"msgs_per_s\":%.1f,"
-           "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
-           "\"errors\":%ld,\"connect_s\":%.3f",
-           o->conns, o->msg_bytes, res->secs, res->msgs, res->secs > 0 ? res->msgs / res->secs : 0,
-           lg_us(res->lat, 50), lg_us(res->lat, 90), lg_us(res->lat, 99), lg_us(res->lat, 99.9),
-           (double)hist_max(res->lat) / 1000.0, res->errors, res->connect_s);
-    if (o->rate > 0)
-        printf(",\"p50_unc_us\":%.1f,\"p99_unc_us\":%.1f,\"p999_unc_us\":%.1f,\"max_unc_us\":%.1f,"
-               "\"rate\":%.1f}\n",
-               lg_us(res->unc, 50), lg_us(res->unc, 99), lg_us(res->unc, 99.9),
-               (double)hist_max(res->unc) / 1000.0, o->rate);
-    else
-        printf(",\"p50_unc_us\":null,\"p99_unc_us\":null,\"p999_unc_us\":null,\"max_unc_us\":null,"
-               "\"rate\":null}\n");
-}
-
-static void lg_print_human(const struct lg_opts *o, const struct lg_result *res)
-{
-    printf("%s: %ld connections, %ld-byte messages, %s, %ld thread%s\n", PROG, o->conns,
-           o->msg_bytes, o->rate > 0 ? "open loop" : "closed loop", o->threads,
-           o->threads == 1 ? "" : "s");
-    if (o->rate > 0)
-        printf("  target rate     %.1f msgs/s\n", o->rate);
-    printf("  messages        %ld in %.3f s = %.1f msgs/s\n", res->msgs, res->secs,
-           res->secs > 0 ? res->msgs / res->secs : 0);
-    printf("  errors          %ld\n", res->errors);
-    printf("  connect time    %.3f s\n", res->connect_s);
-    printf("  latency (us)    p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%s\n",
-           lg_us(res->lat, 50), lg_us(res->lat, 90), lg_us(res->lat, 99), lg_us(res->lat, 99.9),
-           (double)hist_max(res->lat) / 1000.0, o->rate > 0 ? "  (from due time)" : "");
-    if (o->rate > 0)
-        printf("  uncorrected     p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (from actual send)\n",
-               lg_us(res->unc, 50), lg_us(res->unc, 99), lg_us(res->unc, 99.9),
-               (double)hist_max(res->unc) / 1000.0);
-}
-
 /* --- main -------------------------------------------------------------------------- */
 
 static int lg_parse(struct lg_opts *o, int argc, char **argv)
@@ -599,18 +500,17 @@ int main(int argc, char **argv)
 
     int rc = 1, first_err = 0;
     struct lg_run r = {.o = &o, .len = (size_t)o.msg_bytes};
-    struct lg_result res = {0};
+    struct lgr_result res = {.conns = o.conns, .msg_bytes = o.msg_bytes, .threads = o.threads,
+                             .rate = o.rate};
     struct lg_conn *cs = calloc((size_t)o.conns, sizeof *cs);
     struct lg_thread *ts = calloc((size_t)o.threads, sizeof *ts);
-    r.pattern = malloc(r.len + LG_PAT_SLACK);
+    r.pattern = lgm_pattern_new(r.len);
     res.lat = hist_new();
     res.unc = hist_new();
     if (!cs || !ts || !r.pattern || !res.lat || !res.unc) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         goto out;
     }
-    for (size_t i = 0; i < r.len + LG_PAT_SLACK; i++)
-        r.pattern[i] = (unsigned char)(i * 7 + (i >> 8) * 13 + 1);
     for (long i = 0; i < o.conns; i++)
         cs[i] = (struct lg_conn){.fd = -1, .state = LG_CLOSED, .id = (uint64_t)i};
 
@@ -666,15 +566,14 @@ int main(int argc, char **argv)
     res.secs = (double)(end - r.measure_ns) / 1e9;
 
     if (o.csv)
-        lg_print_csv(&o, &res);
+        lgr_print_csv(stdout, &res);
     else if (o.json)
-        lg_print_json(&o, &res);
+        lgr_print_json(stdout, &res);
     else
-        lg_print_human(&o, &res);
+        lgr_print_human(stdout, &res);
     fflush(stdout);
     if (o.percentiles) {
-        FILE *f = fopen(o.percentiles, "w");
-        if (!f || hist_write_percentiles(res.lat, f, 1000.0) < 0 || fclose(f) != 0) {
+        if (lgr_write_percentiles(&res, o.percentiles) < 0) {
             fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.percentiles, strerror(errno));
             goto out;
         }
