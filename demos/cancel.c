@@ -123,12 +123,10 @@ int main(int argc, char **argv)
         "pthread_cancel unwinds it through its cleanup handler. A model runs the\n"
         "variant of the unit its about.txt names (coroutine or thread).",
         flags, 0};
-    int fr = flags_parse(&spec, argc, argv);
+    static const char *const units[] = {"coroutine", "thread", NULL};
+    int fr = demo_parse(&spec, argc, argv, &model, units);
     if (fr < 0)
         return flags_exit(fr);
-    static const char *const units[] = {"coroutine", "thread", NULL};
-    if (demo_check_model(&spec, model, units) < 0)
-        return 2;
 
     int rc = 0;
     if (demo_model_for(model, "coroutine"))

@@ -158,12 +158,10 @@ int main(int argc, char **argv)
         "core; threads and processes use them all. A model runs the variant of the\n"
         "unit its about.txt names for a connection.",
         flags, 0};
-    int fr = flags_parse(&spec, argc, argv);
+    static const char *const units[] = {"coroutine", "thread", "process", NULL};
+    int fr = demo_parse(&spec, argc, argv, &model, units);
     if (fr < 0)
         return flags_exit(fr);
-    static const char *const units[] = {"coroutine", "thread", "process", NULL};
-    if (demo_check_model(&spec, model, units) < 0)
-        return 2;
     struct cpu_row rows[] = {
         {"coroutine", NULL, cpu_run_loop, 0, 0},
         {"thread", NULL, cpu_run_threads, 0, 0},

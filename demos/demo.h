@@ -103,12 +103,19 @@ static inline const char *demo_model_for(const char *arg, const char *unit)
     return u && strcmp(u, unit) == 0 ? arg : NULL;
 }
 
-/* Check --model against the registry and the units[] (NULL-terminated) the
- * demo shows: 0, or FLAGS_BAD after one line if it is neither "all" nor such
- * a model. */
-static inline int demo_check_model(const struct flags_spec *spec, const char *arg, const char *const units[])
+/* Parse the demo's flags, then check --model (*model, set by the parse)
+ * against the registry and the units[] (NULL-terminated) the demo shows.
+ * Returns 0; or FLAGS_HELP / FLAGS_BAD after the help or one line naming the
+ * flag (a --model that is neither "all" nor such a model): main exits with
+ * flags_exit() of it. */
+static inline int demo_parse(const struct flags_spec *spec, int argc, char **argv,
+                             const char *const *model, const char *const units[])
 {
     char models[512];
+    int fr = flags_parse(spec, argc, argv);
+    if (fr < 0)
+        return fr;
+    const char *arg = *model;
     if (strcmp(arg, "all") == 0)
         return 0;
     if (!registry_has(arg))

@@ -145,12 +145,10 @@ int main(int argc, char **argv)
         "processes. Every line carries the wall clock: the timing is the lesson.\n"
         "A model runs the variant of the unit its about.txt names for a connection.",
         flags, 0};
-    int fr = flags_parse(&spec, argc, argv);
+    static const char *const units[] = {"coroutine", "thread", "process", NULL};
+    int fr = demo_parse(&spec, argc, argv, &model, units);
     if (fr < 0)
         return flags_exit(fr);
-    static const char *const units[] = {"coroutine", "thread", "process", NULL};
-    if (demo_check_model(&spec, model, units) < 0)
-        return 2;
 
     struct sched_job jobs[2] = {{1 * sched_unit_ms, "Hello!"}, {2 * sched_unit_ms, "Hi!"}};
     if (co_init(0) < 0) {
