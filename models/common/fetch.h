@@ -27,6 +27,7 @@ struct fetch_opts {
     int quiet;          /* --quiet: print nothing unless something failed */
     const char *verify; /* --verify: auto|on|off, check the body against pattern.h */
     const char *input;  /* -i: file with one URL per line, or NULL */
+    long workers;       /* --workers: size of a fixed pool (prefork, pool); 0: no pool, no flag */
 };
 
 /* One distinct URL to fetch. */
@@ -88,6 +89,12 @@ enum { FETCH_LIST_MAX = 20 }; /* failures listed one per line; the rest are coun
  * SIGPIPE, start the clock. `about` is the model's paragraph for --help.
  * Exits 2 on bad flags or URLs, 0 after --help. */
 void fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv);
+
+/* The same for a model with a fixed pool of workers: adds --workers N, with
+ * `workers` as its default, to the flags; the pool never exceeds -c (the
+ * most requests in flight), so run->inflight becomes min(N, -c, fetches). */
+void fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about, long workers,
+                      int argc, char **argv);
 
 void fetch_conn_init(struct fetch_conn *c);
 void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c);

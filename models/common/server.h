@@ -39,10 +39,13 @@ struct server_opts {
     long backlog;      /* listen backlog (--backlog) */
     long work;         /* CPU work units per message (--work) */
     long stack_kib;    /* per-connection stack: coroutine or thread; 0 = model default */
+    long workers;      /* --workers: size of a fixed pool (prefork, pool); a model sets its
+                        * default before server_parse(), and 0 means it has no pool: no flag */
 };
 
 /* Parse the echo servers' common flags; exits 2 on bad input (a --stack-kib
- * below SERVER_STACK_MIN_KIB included), 0 after --help. */
+ * below SERVER_STACK_MIN_KIB included), 0 after --help. --workers is one of
+ * them only if o->workers is set (the model's default) on entry. */
 void server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
                   char **argv);
 
