@@ -143,7 +143,7 @@ static long start_workers(pthread_t *tids, pthread_attr_t *attr)
 int main(int argc, char **argv)
 {
     server_parse(&opts, prog,
-                 "An echo server with a pool of N threads started at start (--workers): the main\n"
+                 "An echo server with a pool of N threads started once (--workers): the main\n"
                  "thread accepts and hands each connection through a queue to a free worker, which\n"
                  "serves it to the end. With more clients than workers the rest wait, unserved, in\n"
                  "the queue and the kernel's accept queue. SIGINT or SIGTERM stops it cleanly.",

@@ -1,5 +1,5 @@
 /* fetch-pool — download many URLs at once with a pool of N worker threads
- * started at start (what Python's concurrent.futures.ThreadPoolExecutor does).
+ * started once (what Python's concurrent.futures.ThreadPoolExecutor does).
  *
  * The main thread starts N threads (--workers, never more than -c) and waits
  * for them. Each takes the next job number under the mutex, fetches it on a
@@ -19,7 +19,7 @@
 #include "fetch.h"
 
 static const char about[] =
-    "Fetch every URL with a pool of N threads started at start (--workers, at most -c);\n"
+    "Fetch every URL with a pool of N threads started once (--workers, at most -c);\n"
     "each takes the next URL number under a mutex, fetches it and counts its result.\n"
     "More URLs than workers wait their turn. With --keepalive each worker reuses its own\n"
     "connection. Prints a summary; exit 0 only if every fetch succeeded.";
