@@ -149,20 +149,14 @@ int main(int argc, char **argv)
                  "the queue and the kernel's accept queue. SIGINT or SIGTERM stops it cleanly.",
                  argc, argv);
     int sigfd = server_signals(0); /* blocked in every thread; main waits on the fd */
-    char why[160];
-    int lfd = server_listen(&opts, why, sizeof why);
-    if (lfd < 0) {
-        fprintf(stderr, "%s: %s\n", prog, why);
-        return 1;
-    }
-    net_set_nonblock(lfd);         /* a connection reset before accept() must not block us */
-
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     if (opts.stack_kib > 0 && pthread_attr_setstacksize(&attr, (size_t)opts.stack_kib * 1024) != 0) {
         fprintf(stderr, "%s: --stack-kib %ld: too small for a thread\n", prog, opts.stack_kib);
         return 2;
     }
+    /* The pool first, the ready line after: a client that connects once it
+     * is printed must find the main thread accepting, not starting threads. */
     pthread_t *tids = calloc((size_t)opts.workers, sizeof *tids);
     ring = calloc((size_t)opts.workers, sizeof *ring);
     serving = calloc((size_t)opts.workers, sizeof *serving);
@@ -171,6 +165,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot start a single worker thread\n", prog);
         return 1;
     }
+    char why[160];
+    int lfd = server_listen(&opts, why, sizeof why);
+    if (lfd < 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        stop_all(tids, nworkers);
+        return 1;
+    }
+    net_set_nonblock(lfd);         /* a connection reset before accept() must not block us */
 
     int status = 0, ev;
     while ((ev = server_wait(lfd, sigfd, prog)) == SERVER_READY) {
