@@ -122,7 +122,9 @@ test-sanitize: deps
 	BIN=build/asan/bin TBIN=build/asan/tests SANITIZER=asan tests/run.sh
 	$(MAKE) BIN=build/tsan/bin OBJ=build/tsan/obj TBIN=build/tsan/tests \
 	        OPT='-O1 -g' SAN='-fsanitize=thread'
-	BIN=build/tsan/bin TBIN=build/tsan/tests SANITIZER=tsan MODELS=threads tests/run.sh
+	BIN=build/tsan/bin TBIN=build/tsan/tests SANITIZER=tsan \
+	  MODELS="$$(for m in $$(scripts/models.sh); do [ "$$(scripts/models.sh --about $$m unit)" != thread ] || printf '%s ' $$m; done)" \
+	  tests/run.sh
 
 bench: all deps
 	@scripts/bench-echo.sh

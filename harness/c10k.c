@@ -118,8 +118,10 @@ static int c10k_join_cgroup(void *dir)
 }
 
 /* Start bin/echo-MODEL --port 0 in the server's cgroup and read its ready
- * line. Returns 0, or -1 with a message. */
-static int c10k_server_start(struct c10k_server *s, const char *path)
+ * line. A model with a fixed pool (about.txt's pool_flag, e.g. --workers) is
+ * given one worker per connection: N idle connections held, not queued.
+ * Returns 0, or -1 with a message. */
+static int c10k_server_start(struct c10k_server *s, const char *path, long n)
 {
     char errname[] = "/tmp/c10k-server-err-XXXXXX";
     s->err_fd = mkostemp(errname, O_CLOEXEC);
@@ -128,7 +130,12 @@ static int c10k_server_start(struct c10k_server *s, const char *path)
         return -1;
     }
     unlink(errname); /* we keep the descriptor; the name goes away */
-    char *argv[] = {(char *)path, "--port", "0", "--backlog", "4096", NULL};
+    char flag[64], size[32];
+    char *argv[] = {(char *)path, "--port", "0", "--backlog", "4096", flag, size, NULL};
+    if (registry_about(opt.model, "pool_flag", flag, sizeof flag) == 0)
+        snprintf(size, sizeof size, "%ld", n);
+    else
+        argv[5] = NULL;
     struct proc_opts o = {.pipe_stdout = 1, .err_fd = s->err_fd,
                           .before_exec = s->cgroup[0] ? c10k_join_cgroup : NULL, .arg = s->cgroup};
     if (proc_spawn(&s->p, argv, &o) < 0) {
@@ -360,7 +367,7 @@ static int c10k_run(const char *path, long n, int rep, struct c10k_result *r)
     snprintf(name, sizeof name, "c10k-%d-%ld-%d", (int)getpid(), n, rep);
     if (c10k_cg.version && cgroup_create(&c10k_cg, name, s.cgroup, sizeof s.cgroup) < 0)
         s.cgroup[0] = '\0';
-    if (c10k_server_start(&s, path) < 0) {
+    if (c10k_server_start(&s, path, n) < 0) {
         snprintf(r->stop, sizeof r->stop, "server did not start");
         goto out;
     }

@@ -79,6 +79,13 @@ for m in $MODELS; do
     threads) [ "$procs" = 1 ] && [ "$threads" -ge 201 ] && pass c10k_threads_threads || fail c10k_threads_threads "procs=$procs threads=$threads" ;;
     loop)    [ "$procs" = 1 ] && [ "$threads" = 1 ] && pass c10k_loop_one_thread || fail c10k_loop_one_thread "procs=$procs threads=$threads" ;;
   esac
+  # a model with a fixed pool (about.txt's pool_flag) is given a worker per connection
+  if [ -n "$("$C10K_ROOT/scripts/models.sh" --about "$m" pool_flag)" ]; then
+    case $("$C10K_ROOT/scripts/models.sh" --about "$m" unit) in
+      process) [ "$procs" -ge 201 ] && pass "c10k_${m}_pool_sized" || fail "c10k_${m}_pool_sized" "procs=$procs, want >= 201" ;;
+      thread)  [ "$threads" -ge 201 ] && pass "c10k_${m}_pool_sized" || fail "c10k_${m}_pool_sized" "threads=$threads, want >= 201" ;;
+    esac
+  fi
 done
 
 # the cgroups our runs made (named c10k-PID-... by bin/c10k) are gone; other

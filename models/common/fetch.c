@@ -105,11 +105,17 @@ static int fetch_make_jobs(struct fetch_run *run)
 
 int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
 {
+    return fetch_setup_pool(run, prog, about, 0, argc, argv);
+}
+
+int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about, long workers,
+                      int argc, char **argv)
+{
     memset(run, 0, sizeof *run);
     run->prog = prog;
     run->opt = (struct fetch_opts){.concurrency = 10, .timeout_ms = 10000, .count = 1,
-                                   .verify = "auto"};
-    const struct flag table[] = {
+                                   .verify = "auto", .workers = workers};
+    struct flag table[] = {
         {"concurrency", 'c', FLAG_INT, &run->opt.concurrency, 1, 100000, "C",
          "most requests in flight at once"},
         {"count", 'n', FLAG_INT, &run->opt.count, 1, 100000000, "COUNT",
@@ -124,8 +130,12 @@ int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int 
          "auto|on|off: check body bytes against fetchd's pattern (auto: for /bytes/N)"},
         {"quiet", 'q', FLAG_BOOL, &run->opt.quiet, 0, 0, NULL,
          "print nothing unless a fetch failed"},
+        {"workers", 0, FLAG_INT, &run->opt.workers, 1, 100000, "N",
+         "processes or threads in the pool; never more than -c"},
         {0},
     };
+    if (workers == 0) /* a model without a pool: no --workers in its --help */
+        table[sizeof table / sizeof *table - 2] = (struct flag){0};
     const struct flags_spec spec = {
         .prog = prog,
         .usage = "[flags] URL... | -i FILE",
@@ -153,6 +163,8 @@ int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int 
         return -1;
     run->inflight = run->opt.concurrency < (long)run->njobs ? run->opt.concurrency
                                                             : (long)run->njobs;
+    if (workers > 0 && run->opt.workers < run->inflight)
+        run->inflight = run->opt.workers; /* the pool's size bounds what is in flight */
     run->hist = hist_new();
     run->failures = calloc(FETCH_LIST_MAX, sizeof *run->failures);
     if (!run->hist || !run->failures)

@@ -27,6 +27,7 @@ struct fetch_opts {
     int quiet;          /* --quiet: print nothing unless something failed */
     const char *verify; /* --verify: auto|on|off, check the body against pattern.h */
     const char *input;  /* -i: file with one URL per line, or NULL */
+    long workers;       /* --workers: size of a fixed pool (prefork, pool); 0: no pool, no flag */
 };
 
 /* One distinct URL to fetch. */
@@ -96,6 +97,13 @@ int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int 
  * 2, having printed "prog: <run->error> (try --help)" where flags_parse had
  * not already said why. */
 int fetch_usage_error(const struct fetch_run *run, int r);
+
+/* The same for a model with a fixed pool of workers: adds --workers N, with
+ * `workers` as its default, to the flags; the pool never exceeds -c (the
+ * most requests in flight), so run->inflight becomes min(N, -c, fetches).
+ * Returns as fetch_setup() does. */
+int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about, long workers,
+                     int argc, char **argv);
 
 void fetch_conn_init(struct fetch_conn *c);
 void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c);

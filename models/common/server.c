@@ -19,7 +19,7 @@
 int server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
                   char **argv)
 {
-    const struct flag flags[] = {
+    struct flag flags[] = {
         {"port", 'p', FLAG_INT, &o->port, 0, 65535, "PORT", "TCP port; 0 asks the kernel for a free one"},
         {"bind", 'b', FLAG_STR, &o->bind, 0, 0, "ADDR", "IPv4 address to listen on"},
         {"backlog", 0, FLAG_INT, &o->backlog, 1, 1 << 20, "N", "listen backlog (the kernel caps it at net.core.somaxconn)"},
@@ -27,8 +27,12 @@ int server_parse(struct server_opts *o, const char *prog, const char *about, int
         {"stack-kib", 0, FLAG_INT, &o->stack_kib, 0, 1 << 20, "KIB",
          "stack per connection for threads and coroutines: 0 = model default, else at least "
          STR(SERVER_STACK_MIN_KIB)},
+        {"workers", 0, FLAG_INT, &o->workers, 1, 100000, "N",
+         "processes or threads in the pool, each serving one connection at a time"},
         {0},
     };
+    if (o->workers == 0) /* a model without a pool: no --workers in its --help */
+        flags[sizeof flags / sizeof *flags - 2] = (struct flag){0};
     const struct flags_spec spec = {prog, "[flags]", about, flags, 0};
     int fr = flags_parse(&spec, argc, argv);
     if (fr < 0)

@@ -39,12 +39,15 @@ struct server_opts {
     long backlog;      /* listen backlog (--backlog) */
     long work;         /* CPU work units per message (--work) */
     long stack_kib;    /* per-connection stack: coroutine or thread; 0 = model default */
+    long workers;      /* --workers: size of a fixed pool (prefork, pool); a model sets its
+                        * default before server_parse(), and 0 means it has no pool: no flag */
 };
 
 /* Parse the echo servers' common flags. Returns 0, or FLAGS_HELP / FLAGS_BAD
  * (flags.h) after printing the help or one line naming the bad flag (a
  * --stack-kib below SERVER_STACK_MIN_KIB included): main exits with
- * flags_exit() of it. */
+ * flags_exit() of it. --workers is one of them only if o->workers is set (the
+ * model's default) on entry. */
 int server_parse(struct server_opts *o, const char *prog, const char *about, int argc,
                  char **argv);
 
