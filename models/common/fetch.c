@@ -105,11 +105,17 @@ static int fetch_make_jobs(struct fetch_run *run)
 
 int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
 {
+    return fetch_setup_extra(run, prog, about, NULL, argc, argv);
+}
+
+int fetch_setup_extra(struct fetch_run *run, const char *prog, const char *about,
+                      const struct flag *extra, int argc, char **argv)
+{
     memset(run, 0, sizeof *run);
     run->prog = prog;
     run->opt = (struct fetch_opts){.concurrency = 10, .timeout_ms = 10000, .count = 1,
                                    .verify = "auto"};
-    const struct flag table[] = {
+    struct flag table[16] = { /* the common flags, then room for the model's own */
         {"concurrency", 'c', FLAG_INT, &run->opt.concurrency, 1, 100000, "C",
          "most requests in flight at once"},
         {"count", 'n', FLAG_INT, &run->opt.count, 1, 100000000, "COUNT",
@@ -124,8 +130,15 @@ int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int 
          "auto|on|off: check body bytes against fetchd's pattern (auto: for /bytes/N)"},
         {"quiet", 'q', FLAG_BOOL, &run->opt.quiet, 0, 0, NULL,
          "print nothing unless a fetch failed"},
-        {0},
     };
+    size_t n = 0;
+    while (table[n].name)
+        n++;
+    for (size_t i = 0; extra && extra[i].name; i++) {
+        if (n + 1 >= sizeof table / sizeof table[0])
+            return fetch_error(run, "too many flags of the model's own"); /* a bug: grow table */
+        table[n++] = extra[i];
+    }
     const struct flags_spec spec = {
         .prog = prog,
         .usage = "[flags] URL... | -i FILE",
