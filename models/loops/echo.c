@@ -2,7 +2,7 @@
  * each running the loop model's server on a listening socket of its own.
  *
  * serve(), acceptor() and stopper() are ../loop/echo.c's, line for line; the
- * only change above main() is `__thread` on the two descriptors they use, so
+ * one change they needed is `__thread` on the two descriptors they use, so
  * each thread has its own. What is new is how the loops get connections:
  * N listening sockets bound to the same port with SO_REUSEPORT, one per loop,
  * and the KERNEL spreads new connections across them (a hash of each
