@@ -103,19 +103,16 @@ static int fetch_make_jobs(struct fetch_run *run)
     return 0;
 }
 
-int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
-{
-    return fetch_setup_pool(run, prog, about, 0, argc, argv);
-}
-
-int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about, long workers,
-                      int argc, char **argv)
+/* The work of the three fetch_setup*() below. `workers`: the pool's default
+ * size (fetch_setup_pool), else 0. */
+static int fetch_setup_all(struct fetch_run *run, const char *prog, const char *about,
+                           const struct flag *extra, long workers, int argc, char **argv)
 {
     memset(run, 0, sizeof *run);
     run->prog = prog;
     run->opt = (struct fetch_opts){.concurrency = 10, .timeout_ms = 10000, .count = 1,
                                    .verify = "auto", .workers = workers};
-    struct flag table[] = {
+    struct flag table[16] = { /* the common flags, then room for the model's own */
         {"concurrency", 'c', FLAG_INT, &run->opt.concurrency, 1, 100000, "C",
          "most requests in flight at once"},
         {"count", 'n', FLAG_INT, &run->opt.count, 1, 100000000, "COUNT",
@@ -130,12 +127,15 @@ int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about,
          "auto|on|off: check body bytes against fetchd's pattern (auto: for /bytes/N)"},
         {"quiet", 'q', FLAG_BOOL, &run->opt.quiet, 0, 0, NULL,
          "print nothing unless a fetch failed"},
-        {"workers", 0, FLAG_INT, &run->opt.workers, 1, 100000, "N",
-         "processes or threads in the pool; never more than -c"},
-        {0},
     };
-    if (workers == 0) /* a model without a pool: no --workers in its --help */
-        table[sizeof table / sizeof *table - 2] = (struct flag){0};
+    size_t n = 0;
+    while (table[n].name)
+        n++;
+    for (size_t i = 0; extra && extra[i].name; i++) {
+        if (n + 1 >= sizeof table / sizeof table[0])
+            return fetch_error(run, "too many flags of the model's own"); /* a bug: grow table */
+        table[n++] = extra[i];
+    }
     const struct flags_spec spec = {
         .prog = prog,
         .usage = "[flags] URL... | -i FILE",
@@ -163,8 +163,8 @@ int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about,
         return -1;
     run->inflight = run->opt.concurrency < (long)run->njobs ? run->opt.concurrency
                                                             : (long)run->njobs;
-    if (workers > 0 && run->opt.workers < run->inflight)
-        run->inflight = run->opt.workers; /* the pool's size bounds what is in flight */
+    if (run->opt.workers > 0 && run->opt.workers < run->inflight)
+        run->inflight = run->opt.workers; /* a pool's size bounds what is in flight */
     run->hist = hist_new();
     run->failures = calloc(FETCH_LIST_MAX, sizeof *run->failures);
     if (!run->hist || !run->failures)
@@ -173,6 +173,28 @@ int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about,
     signal(SIGPIPE, SIG_IGN); /* a peer that vanishes: write() fails with EPIPE instead */
     run->start_ns = net_now_ns();
     return 0;
+}
+
+int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv)
+{
+    return fetch_setup_all(run, prog, about, NULL, 0, argc, argv);
+}
+
+int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about, long workers,
+                     int argc, char **argv)
+{
+    const struct flag pool[] = {
+        {"workers", 0, FLAG_INT, &run->opt.workers, 1, 100000, "N",
+         "processes or threads in the pool; never more than -c"},
+        {0},
+    };
+    return fetch_setup_all(run, prog, about, pool, workers, argc, argv);
+}
+
+int fetch_setup_extra(struct fetch_run *run, const char *prog, const char *about,
+                      const struct flag *extra, int argc, char **argv)
+{
+    return fetch_setup_all(run, prog, about, extra, 0, argc, argv);
 }
 
 int fetch_usage_error(const struct fetch_run *run, int r)

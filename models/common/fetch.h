@@ -93,6 +93,13 @@ enum { FETCH_LIST_MAX = 20 }; /* failures listed one per line; the rest are coun
  * fetch_usage_error(run, r). */
 int fetch_setup(struct fetch_run *run, const char *prog, const char *about, int argc, char **argv);
 
+/* fetch_setup() for a model with flags of its own (fetch-loops' --loops):
+ * `extra`, a table ended by an entry with name == NULL (flags.h), is parsed
+ * with the common flags and listed after them in --help. */
+struct flag;
+int fetch_setup_extra(struct fetch_run *run, const char *prog, const char *about,
+                      const struct flag *extra, int argc, char **argv);
+
 /* The exit status after fetch_setup() returned r < 0: 0 after --help, else
  * 2, having printed "prog: <run->error> (try --help)" where flags_parse had
  * not already said why. */

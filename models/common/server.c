@@ -27,12 +27,18 @@ int server_parse(struct server_opts *o, const char *prog, const char *about, int
         {"stack-kib", 0, FLAG_INT, &o->stack_kib, 0, 1 << 20, "KIB",
          "stack per connection for threads and coroutines: 0 = model default, else at least "
          STR(SERVER_STACK_MIN_KIB)},
-        {"workers", 0, FLAG_INT, &o->workers, 1, 100000, "N",
-         "processes or threads in the pool, each serving one connection at a time"},
+        {0}, /* room for the model's own flag, below */
         {0},
     };
-    if (o->workers == 0) /* a model without a pool: no --workers in its --help */
-        flags[sizeof flags / sizeof *flags - 2] = (struct flag){0};
+    /* --workers (a pool) and --loops only for a model that set its default
+     * beforehand: the others neither list nor accept them. */
+    struct flag *own = &flags[sizeof flags / sizeof *flags - 2];
+    if (o->workers > 0)
+        *own = (struct flag){"workers", 0, FLAG_INT, &o->workers, 1, 100000, "N",
+                             "processes or threads in the pool, each serving one connection at a time"};
+    else if (o->loops > 0)
+        *own = (struct flag){"loops", 0, FLAG_INT, &o->loops, 1, 1024, "N",
+                             "event loops, one thread and one listening socket each; one per online CPU"};
     const struct flags_spec spec = {prog, "[flags]", about, flags, 0};
     int fr = flags_parse(&spec, argc, argv);
     if (fr < 0)
@@ -52,9 +58,7 @@ static int spare_fd = -1;
 
 int server_listen(const struct server_opts *o, char *why, size_t len)
 {
-    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int port = 0;
-    signal(SIGPIPE, SIG_IGN);
     int fd = net_listen(o->bind, (int)o->port, (int)o->backlog, &port);
     if (fd < 0) {
         int err = errno;
@@ -62,9 +66,16 @@ int server_listen(const struct server_opts *o, char *why, size_t len)
         errno = err;
         return -1;
     }
+    server_ready(o, port);
+    return fd;
+}
+
+void server_ready(const struct server_opts *o, int port)
+{
+    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    signal(SIGPIPE, SIG_IGN);
     printf("listening on %s:%d\n", o->bind, port);
     fflush(stdout);
-    return fd;
 }
 
 int server_signals(int with_sigchld)
@@ -128,12 +139,15 @@ int server_accept_failed(int listen_fd, int err, const char *prog)
         return 0;
     case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
         server_complain(prog, "accept", err);
-        if (spare_fd >= 0) {
-            close(spare_fd);
+        /* Taken with an atomic exchange: in echo-loops several threads may get
+         * here at once, and only one of them may close the spare. */
+        int spare = __atomic_exchange_n(&spare_fd, -1, __ATOMIC_ACQ_REL);
+        if (spare >= 0) {
+            close(spare);
             int c = accept(listen_fd, NULL, NULL);
             if (c >= 0)
                 close(c);
-            spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            __atomic_store_n(&spare_fd, open("/dev/null", O_RDONLY | O_CLOEXEC), __ATOMIC_RELEASE);
         }
         return 1;
     default:

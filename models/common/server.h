@@ -41,9 +41,12 @@ struct server_opts {
     long stack_kib;    /* per-connection stack: coroutine or thread; 0 = model default */
     long workers;      /* --workers: size of a fixed pool (prefork, pool); a model sets its
                         * default before server_parse(), and 0 means it has no pool: no flag */
+    long loops;        /* event loops (--loops, echo-loops); 0: the model takes no --loops */
 };
 
-/* Parse the echo servers' common flags. Returns 0, or FLAGS_HELP / FLAGS_BAD
+/* Parse the echo servers' common flags, and --loops for a model that sets
+ * o->loops (its default) beforehand: the others do not list or accept it.
+ * Returns 0, or FLAGS_HELP / FLAGS_BAD
  * (flags.h) after printing the help or one line naming the bad flag (a
  * --stack-kib below SERVER_STACK_MIN_KIB included): main exits with
  * flags_exit() of it. --workers is one of them only if o->workers is set (the
@@ -58,6 +61,11 @@ int server_parse(struct server_opts *o, const char *prog, const char *about, int
  * a peer that vanishes makes write() fail with EPIPE instead of killing the
  * server. */
 int server_listen(const struct server_opts *o, char *why, size_t len);
+
+/* What server_listen() does besides listening, for a model that opens its
+ * listening sockets itself (echo-loops: one per loop, SO_REUSEPORT): ignore
+ * SIGPIPE, keep the spare descriptor, print the ready line for `port`. */
+void server_ready(const struct server_opts *o, int port);
 
 /* Block SIGINT and SIGTERM (and SIGCHLD if `with_sigchld`) and return a
  * signalfd that becomes readable when one arrives: the server waits on it
