@@ -95,7 +95,10 @@ int task_deadline(struct task *t, int64_t at)
 
 int task_again(ssize_t r) { return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK); }
 
-int task_tired(struct task *t) { return ++t->spent >= TASK_TURN; }
+int task_tired(struct task *t)
+{
+    return ++t->spent >= TASK_TURN || clock_ms() - now_ms >= TASK_SLICE_MS;
+}
 
 /* The task's function returned PT_ENDED: forget it, let its owner clean up. */
 static void task_finish(struct task *t)

@@ -22,7 +22,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum { TASK_TURN = 16 }; /* most I/O rounds a task does in one turn before it must yield */
+enum {
+    TASK_TURN = 16,    /* most I/O rounds a task does in one turn before it must yield */
+    TASK_SLICE_MS = 10,/* and most milliseconds (--work makes a round slow) */
+};
 
 struct task {
     struct pt pt;                   /* where its function stands (the saved line) */
@@ -59,8 +62,9 @@ int task_deadline(struct task *t, int64_t at);
  * waits for its next event: PT_WAIT_UNTIL(pt, !task_again(t, r = read(...))). */
 int task_again(ssize_t r);
 
-/* Count one round of work; 1 when the task has done TASK_TURN rounds in this
- * turn and must PT_YIELD, so that a busy connection cannot starve the rest. */
+/* Count one round of work; 1 when the task has done TASK_TURN rounds or run
+ * TASK_SLICE_MS in this turn and must PT_YIELD, so that a busy connection
+ * cannot starve the rest. */
 int task_tired(struct task *t);
 
 #endif
