@@ -85,14 +85,16 @@ static int serve(struct task *t)
         w = write(t->fd, buf, (size_t)n);
         if (w < 0 && !task_again(w))
             break;
-        if (w < n) { /* the kernel took part: keep the rest, read nothing until it is gone */
-            if (keep(c, buf + (w > 0 ? w : 0), (size_t)(n - (w > 0 ? w : 0))) < 0)
+        if (w < 0)
+            w = 0; /* EAGAIN: the kernel took nothing */
+        if (w < n) { /* it took part: keep the rest, read nothing until it is gone */
+            if (keep(c, buf + w, (size_t)(n - w)) < 0)
                 break;
             PT_WAIT_UNTIL(&t->pt, (r = flush(c)) != 0);
             if (r < 0)
                 break;
         }
-        if (task_tired(t)) /* TASK_TURN messages in a row: let the others run */
+        if (task_tired(t)) /* 16 messages or 10 ms in this turn: let the others run */
             PT_YIELD(&t->pt);
     }
     PT_END(&t->pt);

@@ -59,7 +59,7 @@ int task_watch(struct task *t, int fd);
 int task_deadline(struct task *t, int64_t at);
 
 /* Did the call that returned r find nothing to do (EAGAIN)? Then the task
- * waits for its next event: PT_WAIT_UNTIL(pt, !task_again(t, r = read(...))). */
+ * waits for its next event: PT_WAIT_UNTIL(pt, !task_again(r = read(...))). */
 int task_again(ssize_t r);
 
 /* Count one round of work; 1 when the task has done TASK_TURN rounds or run
