@@ -183,6 +183,15 @@ static int send_more(struct worker *w)
     return w->sent == (size_t)w->len;
 }
 
+/* Read what has arrived into the shared buffer, as read(2) does; -1 with
+ * ETIMEDOUT once the deadline has passed. */
+static ssize_t receive(struct worker *w)
+{
+    if (w->task.expired)
+        return errno = ETIMEDOUT, -1;
+    return read(w->task.fd, rbuf, sizeof rbuf);
+}
+
 /* ---- one task: fetch URLs until none is left ----------------------------- */
 
 static int worker(struct task *tk)
@@ -216,11 +225,7 @@ static int worker(struct task *tk)
             http_resp_init(&w->resp);
             w->bad = 0;
             for (;;) {
-                PT_WAIT_UNTIL(&tk->pt, tk->expired || !task_again(n = read(tk->fd, rbuf, sizeof rbuf)));
-                if (tk->expired) {
-                    fail_errno(w, ETIMEDOUT, "read");
-                    break;
-                }
+                PT_WAIT_UNTIL(&tk->pt, !task_again(n = receive(w)));
                 if (n <= 0 && w->reused && w->resp.received == 0 && (n == 0 || errno == ECONNRESET))
                     break; /* stale: retried below */
                 if (n < 0) {
