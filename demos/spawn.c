@@ -236,7 +236,11 @@ int main(int argc, char **argv)
 {
     const char *kind = "all";
     char models[512], kind_help[600];
-    registry_join(", ", models, sizeof models); /* the models of models/NAME/about.txt */
+    size_t len = 0; /* the models whose connection is a unit this demo can make */
+    models[0] = '\0';
+    for (const char *const *m = registry_models(); *m; m++)
+        if (spawn_kind_of(*m) && len < sizeof models)
+            len += (size_t)snprintf(models + len, sizeof models - len, "%s%s", len ? ", " : "", *m);
     snprintf(kind_help, sizeof kind_help, "%s or all", models);
     const struct flag flags[] = {
         {"kind", 'k', FLAG_STR, &kind, 0, 0, "K", kind_help},
