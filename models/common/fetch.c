@@ -308,14 +308,7 @@ void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c)
 /* Is the status a success? Only then is the body the one we asked for. */
 static int fetch_status_ok(int status) { return status >= 200 && status <= 299; }
 
-/* What the body callback checks. */
-struct fetch_check {
-    const struct fetch_target *t; /* what we fetch */
-    const struct http_resp *resp; /* the response it belongs to (its status) */
-    int bad;                      /* a mismatch was found */
-    char reason[HTTP_REASON_MAX]; /* which */
-};
-
+/* The parser's body callback: the bytes against what we expect. */
 static int fetch_check_body(void *ctx, uint64_t off, const unsigned char *p, size_t n)
 {
     struct fetch_check *c = ctx;
@@ -345,7 +338,7 @@ static void fetch_fail(struct fetch_result *res, const char *why)
     snprintf(res->reason, sizeof res->reason, "%s", why);
 }
 
-static void fetch_fail_errno(struct fetch_result *res, int err, const char *during, long timeout_ms)
+void fetch_fail_errno(struct fetch_result *res, int err, const char *during, long timeout_ms)
 {
     res->ok = 0;
     if (err == ETIMEDOUT)
@@ -358,15 +351,44 @@ static void fetch_fail_errno(struct fetch_result *res, int err, const char *duri
         snprintf(res->reason, sizeof res->reason, "%s: %s", during, strerror(err));
 }
 
-/* May an idle kept-alive connection carry the next request? Not if the
- * server closed it, nor if bytes arrived after the last response ended (a
- * 204 whose "body" came late, a response longer than it said): they would
- * be read as the start of the next answer. A peek that does not wait. */
-static int fetch_idle_clean(int fd)
+int fetch_idle_clean(int fd)
 {
     char b;
     ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* The complete response: is it what we asked for? */
+static void fetch_judge(const struct fetch_target *t, const struct http_resp *resp,
+                        struct fetch_result *res)
+{
+    res->ok = 0;
+    if (resp->status < 200 || resp->status > 299)
+        snprintf(res->reason, sizeof res->reason, "HTTP status %d", resp->status);
+    else if (t->expect >= 0 && resp->body != (uint64_t)t->expect)
+        snprintf(res->reason, sizeof res->reason, "truncated body: %llu of %lld bytes",
+                 (unsigned long long)resp->body, (long long)t->expect);
+    else
+        res->ok = 1;
+}
+
+int fetch_take(struct fetch_check *check, const char *buf, ssize_t n, struct fetch_result *res)
+{
+    struct http_resp *resp = check->resp;
+    int st = n == 0 ? http_resp_eof(resp)
+                    : http_resp_feed(resp, buf, (size_t)n, fetch_check_body, check);
+    res->bytes = fetch_status_ok(resp->status) ? resp->body : 0;
+    if (st == HTTP_ERR && resp->status >= 200 && !fetch_status_ok(resp->status)) {
+        /* the status first: "HTTP status 500; truncated body: ..." */
+        snprintf(res->reason, sizeof res->reason, "HTTP status %d; %.70s", resp->status,
+                 resp->reason);
+        res->ok = 0;
+    } else if (st == HTTP_ERR) {
+        fetch_fail(res, check->bad ? check->reason : resp->reason);
+    } else if (st == HTTP_DONE) {
+        fetch_judge(check->t, resp, res);
+    }
+    return st;
 }
 
 /* Outcomes of one attempt over one connection. */
@@ -403,37 +425,10 @@ static int fetch_exchange(const struct fetch_run *run, const struct fetch_io *io
         }
         if (n == 0 && reused && resp->received == 0)
             return FETCH_STALE;
-        int st = n == 0 ? http_resp_eof(resp)
-                        : http_resp_feed(resp, buf, (size_t)n, fetch_check_body, &check);
-        res->bytes = fetch_status_ok(resp->status) ? resp->body : 0;
-        if (st == HTTP_ERR && resp->status >= 200 && !fetch_status_ok(resp->status)) {
-            /* the status first: "HTTP status 500; truncated body: ..." */
-            snprintf(res->reason, sizeof res->reason, "HTTP status %d; %.70s", resp->status,
-                     resp->reason);
-            res->ok = 0;
-            return FETCH_FAILED;
-        }
-        if (st == HTTP_ERR) {
-            fetch_fail(res, check.bad ? check.reason : resp->reason);
-            return FETCH_FAILED;
-        }
-        if (st == HTTP_DONE)
-            return FETCH_OK;
+        int st = fetch_take(&check, buf, n, res);
+        if (st != HTTP_MORE)
+            return st == HTTP_DONE ? FETCH_OK : FETCH_FAILED; /* FETCH_OK: judged, maybe not ok */
     }
-}
-
-/* The complete response: is it what we asked for? */
-static void fetch_judge(const struct fetch_target *t, const struct http_resp *resp,
-                        struct fetch_result *res)
-{
-    res->ok = 0;
-    if (resp->status < 200 || resp->status > 299)
-        snprintf(res->reason, sizeof res->reason, "HTTP status %d", resp->status);
-    else if (t->expect >= 0 && resp->body != (uint64_t)t->expect)
-        snprintf(res->reason, sizeof res->reason, "truncated body: %llu of %lld bytes",
-                 (unsigned long long)resp->body, (long long)t->expect);
-    else
-        res->ok = 1;
 }
 
 void fetch_one(const struct fetch_run *run, const struct fetch_io *io, size_t job,
@@ -470,8 +465,6 @@ void fetch_one(const struct fetch_run *run, const struct fetch_io *io, size_t jo
             fetch_conn_close(io, conn);
             continue;
         }
-        if (st == FETCH_OK)
-            fetch_judge(t, &resp, res);
         if (st != FETCH_OK || !run->opt.keepalive || !http_resp_reusable(&resp))
             fetch_conn_close(io, conn);
         break;

@@ -112,6 +112,30 @@ int fetch_usage_error(const struct fetch_run *run, int r);
 int fetch_setup_pool(struct fetch_run *run, const char *prog, const char *about, long workers,
                      int argc, char **argv);
 
+/* ---- the parts of fetch_one() a fetcher that cannot block reuses (fetch-proto) ---- */
+
+/* What the parser's body callback checks, for one response. */
+struct fetch_check {
+    const struct fetch_target *t; /* what we fetch */
+    struct http_resp *resp;       /* the response it belongs to (its status) */
+    int bad;                      /* a mismatch was found */
+    char reason[HTTP_REASON_MAX]; /* which */
+};
+
+/* Feed n bytes of buf to check->resp (n == 0: the peer closed), checking the
+ * body on the way. Returns HTTP_MORE, or HTTP_DONE / HTTP_ERR with res
+ * settled: ok, or the reason in the same words for every fetcher. */
+int fetch_take(struct fetch_check *check, const char *buf, ssize_t n, struct fetch_result *res);
+
+/* res failed with errno err during `during` ("connect", "read", ...). */
+void fetch_fail_errno(struct fetch_result *res, int err, const char *during, long timeout_ms);
+
+/* May an idle kept-alive connection carry the next request? Not if the
+ * server closed it, nor if bytes arrived after the last response ended (a
+ * 204 whose "body" came late, a response longer than it said): they would
+ * be read as the start of the next answer. A peek that does not wait. */
+int fetch_idle_clean(int fd);
+
 void fetch_conn_init(struct fetch_conn *c);
 void fetch_conn_close(const struct fetch_io *io, struct fetch_conn *c);
 

@@ -51,14 +51,11 @@ struct worker {
     int reused;                       /* the socket carried an earlier request */
     int len;                          /* the request's length */
     size_t sent;                      /* request bytes written so far */
-    int bad;                          /* the body did not match (verify) */
-    char why[HTTP_REASON_MAX];        /* which way */
+    struct fetch_check check;         /* what the body is checked against, and how it failed */
     struct http_resp resp;            /* the parser: its 4 KiB line buffer is most of the task */
 };
 
 /* ---- the small parts of a fetch ----------------------------------------- */
-
-static int status_ok(int status) { return status >= 200 && status <= 299; }
 
 __attribute__((format(printf, 2, 3)))
 static void fail(struct worker *w, const char *fmt, ...)
@@ -68,52 +65,6 @@ static void fail(struct worker *w, const char *fmt, ...)
     vsnprintf(w->res.reason, sizeof w->res.reason, fmt, ap);
     va_end(ap);
     w->res.ok = 0;
-}
-
-/* The same words as the other fetchers for a failed system call. */
-static void fail_errno(struct worker *w, int err, const char *during)
-{
-    if (err == ETIMEDOUT)
-        fail(w, "timeout after %ld ms", run.opt.timeout_ms);
-    else if (err == ECONNREFUSED)
-        fail(w, "connection refused");
-    else if (err == ECONNRESET)
-        fail(w, "connection reset by peer");
-    else
-        fail(w, "%s: %s", during, strerror(err));
-}
-
-/* The parser's body callback: check the bytes against what we expect. */
-static int check_body(void *ctx, uint64_t off, const unsigned char *p, size_t n)
-{
-    struct worker *w = ctx;
-    if (!status_ok(w->resp.status))
-        return 0; /* an error page: the status is the news, not its bytes */
-    if (w->t->expect >= 0 && off + n > (uint64_t)w->t->expect) {
-        snprintf(w->why, sizeof w->why, "body longer than the %lld bytes expected",
-                 (long long)w->t->expect);
-        return w->bad = -1;
-    }
-    for (size_t i = 0; w->t->verify && i < n; i++)
-        if (p[i] != pattern_byte(off + i)) {
-            snprintf(w->why, sizeof w->why, "pattern mismatch at byte %llu",
-                     (unsigned long long)(off + i));
-            return w->bad = -1;
-        }
-    return 0;
-}
-
-/* The complete response: is it what we asked for? */
-static void judge(struct worker *w)
-{
-    w->res.ok = 0;
-    if (!status_ok(w->resp.status))
-        fail(w, "HTTP status %d", w->resp.status);
-    else if (w->t->expect >= 0 && w->resp.body != (uint64_t)w->t->expect)
-        fail(w, "truncated body: %llu of %lld bytes", (unsigned long long)w->resp.body,
-             (long long)w->t->expect);
-    else
-        w->res.ok = 1;
 }
 
 /* Close the task's socket, if any (closing also takes it out of epoll). */
@@ -127,13 +78,6 @@ static void hang_up(struct worker *w)
 
 /* May the idle kept-alive socket carry the next request? Not if the server
  * closed it or sent bytes nobody asked for. A peek that does not wait. */
-static int idle_clean(int fd)
-{
-    char b;
-    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
 /* Take job number `job`: reset the outcome, start the clock and the deadline,
  * drop a kept connection that cannot serve it. */
 static void begin(struct worker *w, size_t job)
@@ -145,7 +89,7 @@ static void begin(struct worker *w, size_t job)
     task_deadline(&w->task, tasks_now() + run.opt.timeout_ms);
     if (w->task.fd >= 0 && memcmp(&w->to->addr, &w->t->addr, sizeof w->t->addr) != 0)
         hang_up(w); /* connected elsewhere */
-    if (w->task.fd >= 0 && !idle_clean(w->task.fd))
+    if (w->task.fd >= 0 && !fetch_idle_clean(w->task.fd))
         hang_up(w);
 }
 
@@ -205,7 +149,7 @@ static int worker(struct task *tk)
         for (w->attempt = 0; w->attempt < 2; w->attempt++) {
             w->reused = tk->fd >= 0;
             if (!w->reused && dial(w) < 0) {
-                fail_errno(w, errno, "connect");
+                fetch_fail_errno(&w->res, errno, "connect", run.opt.timeout_ms);
                 break;
             }
             if (http_request(req, sizeof req, &w->t->url, run.opt.keepalive) < 0) {
@@ -219,28 +163,20 @@ static int worker(struct task *tk)
                 continue;
             }
             if (r < 0) {
-                fail_errno(w, errno, w->reused ? "write" : "connect");
+                fetch_fail_errno(&w->res, errno, w->reused ? "write" : "connect", run.opt.timeout_ms);
                 break;
             }
             http_resp_init(&w->resp);
-            w->bad = 0;
+            w->check = (struct fetch_check){.t = w->t, .resp = &w->resp};
             for (;;) {
                 PT_WAIT_UNTIL(&tk->pt, !task_again(n = receive(w)));
                 if (n <= 0 && w->reused && w->resp.received == 0 && (n == 0 || errno == ECONNRESET))
                     break; /* stale: retried below */
                 if (n < 0) {
-                    fail_errno(w, errno, "read");
+                    fetch_fail_errno(&w->res, errno, "read", run.opt.timeout_ms);
                     break;
                 }
-                r = n == 0 ? http_resp_eof(&w->resp)
-                           : http_resp_feed(&w->resp, rbuf, (size_t)n, check_body, w);
-                w->res.bytes = status_ok(w->resp.status) ? w->resp.body : 0;
-                if (r == HTTP_ERR && w->resp.status >= 200 && !status_ok(w->resp.status))
-                    fail(w, "HTTP status %d; %.70s", w->resp.status, w->resp.reason);
-                else if (r == HTTP_ERR)
-                    fail(w, "%s", w->bad ? w->why : w->resp.reason);
-                else if (r == HTTP_DONE)
-                    judge(w);
+                r = fetch_take(&w->check, rbuf, n, &w->res);
                 if (r != HTTP_MORE)
                     break;
                 if (task_tired(tk)) /* a server that never stops sending: let the others run */
