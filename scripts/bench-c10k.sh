@@ -15,13 +15,21 @@
 # It raises the open-files limit to the hard limit and changes no sysctl.
 #
 # Environment: BIN (bin), OUT (results/c10k), MODELS (every model of the
-# registry, scripts/models.sh), CONNS (1,10,100,1000,5000,10000), REPS (3),
-# RATE (5000 connections/s).
+# registry, scripts/models.sh; with PEERS=1 the peers too, peers/list.sh),
+# CONNS (1,10,100,1000,5000,10000), REPS (3), RATE (5000 connections/s),
+# PEER_CONNS (CONNS): the counts at which the peers run (a shorter sweep).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
-OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(models_list | paste -sd ' ' -)}
-CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000}
+OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(peers/list.sh --bench echo | paste -sd ' ' -)}
+CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000} PEER_CONNS=${PEER_CONNS:-}
+# at_n N — the models measured at N: all of them, the peers only at PEER_CONNS (if set)
+at_n() {
+  local m
+  for m in $MODELS; do
+    [ -z "$PEER_CONNS" ] || [ ! -f "peers/$m/about.txt" ] || [[ ",$PEER_CONNS," == *",$1,"* ]] && echo "$m"
+  done | paste -sd ' ' -
+}
 csv=$OUT/c10k.csv med=$OUT/c10k-median.csv
 
 die() { echo "bench-c10k.sh: $*" >&2; exit 1; }
@@ -194,7 +202,7 @@ sweep() {
   # meta.txt's format (scripts/meta.sh), written now: date and load are the start's
   local cargs=() limits s
   for n in ${CONNS//,/ }; do
-    for m in $MODELS; do
+    for m in $(at_n "$n"); do
       cargs+=(--command "$BIN/c10k --model $m --conns $n --reps 1 --first-rep 1 --rate $RATE --out $csv.tmp")
     done
   done
@@ -203,7 +211,7 @@ sweep() {
     limits="$limits $s = $(sysctl_val "$s");"
   done
   scripts/meta.sh "$OUT/meta.txt.run" --set pinning="none; server and client share the $(nproc) cores" \
-    --set models="$MODELS" --set conns="$CONNS" --set reps="$REPS" \
+    --set models="$MODELS" --set conns="$CONNS${PEER_CONNS:+ (the peers at $PEER_CONNS only)}" --set reps="$REPS" \
     --set rate="$RATE connections/s (paced), at most 256 connects in flight" \
     --set order="for each N, for each repetition, every model in turn (interleaved)" \
     --set limits="${limits%;}" \
@@ -212,7 +220,7 @@ sweep() {
     "${cargs[@]}" || die "cannot write $OUT/meta.txt.run"
   for n in ${CONNS//,/ }; do
     for rep in $(seq 1 "$REPS"); do
-      for m in $MODELS; do
+      for m in $(at_n "$n"); do
         "$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp" ||
           failed=$((failed + 1))
       done
@@ -230,7 +238,7 @@ sweep() {
 }
 
 case "${1:-sweep}" in
-  -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0" ;;
+  -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0" ;;
   sweep) sweep ;;
   charts) charts ;;
   extrapolate) extrapolate ;;

@@ -13,7 +13,8 @@
 # Environment (defaults in brackets):
 #   FETCH_COUNT [1000]  FETCH_DELAY_MS [50]  FETCH_BYTES [1024]
 #   FETCH_CONC [1,10,100,1000]  FETCH_MODELS [every model of the registry,
-#   comma-separated: scripts/models.sh]  FETCH_CURL [1]
+#   comma-separated: scripts/models.sh; with PEERS=1 the peers' fetchers too:
+#   peers/list.sh --bench fetch]  FETCH_CURL [1]
 #   FETCH_RUNS [5] and FETCH_WARMUP [1] per command; a concurrency whose one run
 #   would take longer than FETCH_LONG_S [10] seconds gets FETCH_LONG_RUNS [1]
 #   run and no warm-up (c=1 at the defaults: 1000 x 50 ms = 50 s a run).
@@ -27,7 +28,7 @@ COUNT=${FETCH_COUNT:-1000}
 DELAY=${FETCH_DELAY_MS:-50}
 BYTES=${FETCH_BYTES:-1024}
 CONC=${FETCH_CONC:-1,10,100,1000}
-MODELS=${FETCH_MODELS-$(models_list | paste -sd , -)}
+MODELS=${FETCH_MODELS-$(peers/list.sh --bench fetch | paste -sd , -)}
 CHECK_MODEL=${FETCH_CHECK_MODEL:-loop}
 CURL=${FETCH_CURL:-1}
 RUNS=${FETCH_RUNS:-5}
@@ -36,7 +37,7 @@ LONG_S=${FETCH_LONG_S:-10}
 LONG_RUNS=${FETCH_LONG_RUNS:-1}
 OUT=${FETCH_OUT:-results/fetch}
 MODE=${1:-sweep}
-case $MODE in -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case $MODE in -h|--help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 
 die() { echo "bench-fetch: $*" >&2; exit 1; }
 for v in COUNT DELAY BYTES RUNS WARMUP LONG_S LONG_RUNS; do
