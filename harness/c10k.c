@@ -131,11 +131,18 @@ static int c10k_server_start(struct c10k_server *s, const char *path, long n)
     }
     unlink(errname); /* we keep the descriptor; the name goes away */
     char flag[64], size[32];
-    char *argv[] = {(char *)path, "--port", "0", "--backlog", "4096", flag, size, NULL};
-    if (registry_about(opt.model, "pool_flag", flag, sizeof flag) == 0)
+    char *argv[8] = {(char *)path, "--port", "0"};
+    int k = 3;
+    if (!registry_is_peer(opt.model)) { /* a peer keeps its own backlog: 4096, or somaxconn (Go) */
+        argv[k++] = "--backlog";
+        argv[k++] = "4096";
+    }
+    if (registry_about(opt.model, "pool_flag", flag, sizeof flag) == 0) {
         snprintf(size, sizeof size, "%ld", n);
-    else
-        argv[5] = NULL;
+        argv[k++] = flag;
+        argv[k++] = size;
+    }
+    argv[k] = NULL;
     struct proc_opts o = {.pipe_stdout = 1, .err_fd = s->err_fd,
                           .before_exec = s->cgroup[0] ? c10k_join_cgroup : NULL, .arg = s->cgroup};
     if (proc_spawn(&s->p, argv, &o) < 0) {

@@ -10,7 +10,10 @@
 # gets a colour and a marker derived from a hash of its name alone, so adding
 # a model never repaints the others; give it a line here to choose them.
 # Baselines (the hand-written epoll programs, curl) are drawn by the same
-# code, grey and dashed. The gnuplot definitions (loaded by scripts/style.gp):
+# code, grey and dashed. The peers (peers/NAME/: the same servers in Python,
+# Node, Go, libuv; PEERS=1) are dashed too, each in a colour of its own with an
+# open or thin marker, and their key says "NAME (peer)": solid lines are this
+# suite's C models, dashed coloured ones the other runtimes. The gnuplot definitions (loaded by scripts/style.gp):
 #   model_colour(m) "#RRGGBB"   model_rgb(m) 0xRRGGBB   model_point(m) point type
 #   model_dash(m)   dash type   model_title(m) the key's text
 #   registry_models  the registry's models, space-separated, in order
@@ -29,28 +32,38 @@ pool        #56B4E9  4   1  -
 loops       #CC79A7  8   1  -
 uring       #882255  10  1  -
 proto       #117733  12  1  -
+py-asyncio  #332288  1   2  -
+py-uvloop   #44AA99  2   2  -
+py-threads  #AA4499  3   2  -
+py-processes #661100 14  2  -
+node        #999933  15  2  -
+go          #CC6677  1   2  -
+libuv       #997700  2   2  -
 epoll       #555555  13  2  epoll_(baseline)
 curl        #888888  11  4  curl_--parallel_(baseline)
 '
 # For names not in the table: colours not used above, open markers.
-HASH_COLOURS=('#332288' '#44AA99' '#999933' '#CC6677' '#AA4499' '#661100' '#6699CC' '#DDAA33' '#BB5566' '#004488' '#997700' '#EE7733')
+HASH_COLOURS=('#6699CC' '#DDAA33' '#BB5566' '#004488' '#EE7733' '#332288' '#44AA99' '#999933' '#CC6677' '#AA4499' '#661100' '#997700')
 HASH_POINTS=(1 2 3 14 15)
 
 die() { echo "palette.sh: $1" >&2; exit 2; }
 
 # entry NAME — "NAME COLOUR POINT DASH TITLE" for one name
 entry() {
-  local line n h
+  local line n h peer=0
+  [ -f "peers/$1/about.txt" ] && peer=1
   line=$(awk -v n="$1" '$1 == n { print; exit }' <<<"$PALETTE")
   if [ -n "$line" ]; then
     set -- $line
     [ "$5" = - ] && set -- "$1" "$2" "$3" "$4" "$1"
+    [ "$peer" = 0 ] || set -- "$1" "$2" "$3" 2 "$5_(peer)"
     echo "$1 $2 $3 $4 ${5//_/ }"
     return
   fi
   h=$(printf '%s' "$1" | cksum | cut -d' ' -f1)
   n=${#HASH_COLOURS[@]}
-  echo "$1 ${HASH_COLOURS[h % n]} ${HASH_POINTS[(h / n) % ${#HASH_POINTS[@]}]} 1 $1"
+  if [ "$peer" = 1 ]; then echo "$1 ${HASH_COLOURS[h % n]} ${HASH_POINTS[(h / n) % ${#HASH_POINTS[@]}]} 2 $1 (peer)"
+  else echo "$1 ${HASH_COLOURS[h % n]} ${HASH_POINTS[(h / n) % ${#HASH_POINTS[@]}]} 1 $1"; fi
 }
 
 valid() { [[ $1 =~ ^[A-Za-z0-9_.+-]+$ ]] || die "'$1' is not a model name"; }
