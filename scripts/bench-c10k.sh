@@ -107,6 +107,9 @@ charts() {
   width=$(( 108 / $(wc -w <<<"$models") )); [ "$width" -ge 14 ] || width=14   # the chart is ~110 characters wide
   for name in $models; do
     conn=$(scripts/models.sh --about "$name" connection 2>/dev/null | fold -s -w "$width" | sed 's/ *$//' | paste -sd '|' -)
+    # more bars than the words fit under (PEERS=1): the name only, a peer marked as one
+    [ "$(wc -w <<<"$models")" -le 8 ] || conn=""
+    [ ! -f "peers/$name/about.txt" ] || conn="peer"
     xtics="$xtics${xtics:+, }$(gp_str "$name${conn:+|($conn)}" | sed 's/|/\\n/g') $i"
     i=$((i + 1))
   done
