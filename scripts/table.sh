@@ -231,18 +231,19 @@ if num "$mp" && num "$mt" && num "$ma"; then
   num "$cf" && num "$ct" && num "$cl" && say "  The same in C: fork $cf KiB, threads $ct KiB, loop $cl KiB."
 fi
 bt=$(pe py-threads cores_busy) bc=$(pe threads cores_busy) bp=$(pe py-processes cores_busy) cores=$(meta cores)
+f2() { fmt "$1" 2; }
 if num "$bt"; then
   if gt "$bt" 1 1.15; then
-    s1="kept $bt CPUs busy: more than one, because the GIL is let go in every blocking recv and send, so kernel time overlaps, while Python code itself runs on one core at a time"
-  else s1="kept $bt CPUs busy: one core at a time, as the GIL lets one thread run Python"; fi
+    s1="kept $(f2 "$bt") CPUs busy: more than one, because a thread lets the GIL go in every blocking call (recv, send, and the GIL's own hand-over), so time in the kernel overlaps, while Python code itself runs on one core at a time"
+  else s1="kept $(f2 "$bt") CPUs busy: one core at a time, as the GIL lets one thread run Python"; fi
   say "- Python threads (\`py-threads\`) at $pn connections $s1."
   if num "$bc"; then
-    if gt "$bc" "$bt" 1.2; then say "  C threads (\`threads\`) kept $bc of the ${cores:-?} cores busy, $(ratio "$bc" "$bt")x as many: no lock, every thread runs at once."
-    else say "  C threads (\`threads\`) kept $bc of the ${cores:-?} cores busy, no more than Python's here: on this machine the load generator takes the other core."; fi
+    if gt "$bc" "$bt" 1.2; then say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, $(ratio "$bc" "$bt")x as many: no lock, every thread runs at once."
+    else say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, no more than Python's here (the load generator shares the same cores, and a C thread needs far less CPU per message)."; fi
   fi
 fi
 if num "$bp"; then
-  say "- Python processes (\`py-processes\`) kept $bp CPUs busy: each child has its own interpreter and GIL, so they$(gt "$bp" 1 1.15 || echo " could, but here did not,") use several cores."
+  say "- Python processes (\`py-processes\`) kept $(f2 "$bp") CPUs busy: each child has its own interpreter and GIL, so they$(gt "$bp" 1 1.15 || echo " could, but here did not,") use several cores."
 fi
 ca=$(pe py-asyncio cpu_us_per_msg) cl=$(pe loop cpu_us_per_msg) ra=$(pe py-asyncio msgs_per_s) rl=$(pe loop msgs_per_s)
 if num "$ca" && num "$cl"; then

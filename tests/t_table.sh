@@ -33,7 +33,7 @@ scripts/table.sh "$TMP/nopeers" >"$TMP/nopeers.md" 2>&1
 # the other way round: thread rows say what the GIL did not prevent
 cp tests/data/table/echo/echo-summary.csv "$TMP/busy.csv"
 sed 's/^py-threads,1000,5432,3200,30.25,1.05/py-threads,1000,5432,3200,30.25,1.6/' "$TMP/busy.csv" >"$TMP/nopeers/echo/echo-summary.csv"
-scripts/table.sh "$TMP/nopeers" | grep -qF "kept 1.6 CPUs busy: more than one, because the GIL is let go" &&
+scripts/table.sh "$TMP/nopeers" | grep -qF "kept 1.60 CPUs busy: more than one, because a thread lets the GIL go" &&
   pass "table: the GIL sentence follows the figure, not a fixed text" || fail "table: the GIL sentence follows the figure" "$(scripts/table.sh "$TMP/nopeers" | grep -F py-threads | tail -n 1)"
 scripts/table.sh "$TMP/nowhere" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -ne 0 ] && grep -q 'no results folder' "$TMP/err" && pass "table: a missing folder is a clear error" \
