@@ -13,6 +13,8 @@
 #   peers/list.sh --about NAME KEY one field of a peer's about.txt
 #   peers/list.sh --missing NAME   the Debian packages NAME still needs (empty if none)
 #   peers/list.sh --runtime NAME   the runtime's version, measured now
+#   peers/list.sh --versions NAME...  "NAME: runtime version; ..." for those NAMEs
+#                                  that are peers (the runners' meta.txt records it)
 #   peers/list.sh --bench KIND     what a benchmark runs (KIND echo or fetch): the
 #                                  registry's models (scripts/models.sh), then, when
 #                                  PEERS is set, the available peers whose
@@ -75,6 +77,9 @@ case "${1:-}" in
     need_peer "$2"; present "$2" && exit 0; missing "$2" ;;
   --runtime) [ $# -eq 2 ] || { echo "usage: peers/list.sh --runtime NAME" >&2; exit 2; }
     need_peer "$2"; bash -c "$(about "$2" runtime)" 2>/dev/null || { echo "list.sh: $2: toolchain missing" >&2; exit 1; } ;;
+  --versions) shift; out=""
+    for p in "$@"; do [ -f "$p/about.txt" ] && out="$out${out:+; }$p: $(bash -c "$(about "$p" runtime)" 2>/dev/null || echo "toolchain missing")"; done
+    [ -z "$out" ] || echo "$out" ;;
   --bench) [ $# -eq 2 ] && [[ $2 =~ ^(echo|fetch)$ ]] || { echo "usage: peers/list.sh --bench echo|fetch" >&2; exit 2; }
     bench "$2" ;;
   -h|--help) sed -n '2,/^set -u$/p' "$(basename "$0")" | sed '$d' | sed 's/^# \{0,1\}//' ;;

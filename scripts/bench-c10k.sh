@@ -17,12 +17,13 @@
 # Environment: BIN (bin), OUT (results/c10k), MODELS (every model of the
 # registry, scripts/models.sh; with PEERS=1 the peers too, peers/list.sh),
 # CONNS (1,10,100,1000,5000,10000), REPS (3), RATE (5000 connections/s),
-# PEER_CONNS (CONNS): the counts at which the peers run (a shorter sweep).
+# PEER_CONNS (1,10,100,1000): the counts at which the peers run, if in CONNS
+# (Python's process per connection is about 1 MiB: 10,000 of them are 10 GiB).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(peers/list.sh --bench echo | paste -sd ' ' -)}
-CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000} PEER_CONNS=${PEER_CONNS:-}
+CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000} PEER_CONNS=${PEER_CONNS:-1,10,100,1000}
 # at_n N — the models measured at N: all of them, the peers only at PEER_CONNS (if set)
 at_n() {
   local m
@@ -213,13 +214,15 @@ sweep() {
   for s in net.core.somaxconn fs.nr_open fs.file-max kernel.threads-max vm.max_map_count kernel.pid_max net.ipv4.ip_local_port_range; do
     limits="$limits $s = $(sysctl_val "$s");"
   done
+  local pv; pv=$(peers/list.sh --versions $MODELS)   # the peers' runtimes, if any
   scripts/meta.sh "$OUT/meta.txt.run" --set pinning="none; server and client share the $(nproc) cores" \
-    --set models="$MODELS" --set conns="$CONNS${PEER_CONNS:+ (the peers at $PEER_CONNS only)}" --set reps="$REPS" \
+    --set models="$MODELS" --set conns="$CONNS${pv:+ (the peers at $PEER_CONNS only)}" --set reps="$REPS" \
     --set rate="$RATE connections/s (paced), at most 256 connects in flight" \
     --set order="for each N, for each repetition, every model in turn (interleaved)" \
     --set limits="${limits%;}" \
     --set cgroups="$(grep -m1 memory /proc/self/cgroup || echo none) (bin/c10k makes groups inside it)" \
     --set commands="rep 1's below; later reps add --first-rep R" \
+    ${pv:+--set} ${pv:+"peers=$pv"} \
     "${cargs[@]}" || die "cannot write $OUT/meta.txt.run"
   for n in ${CONNS//,/ }; do
     for rep in $(seq 1 "$REPS"); do

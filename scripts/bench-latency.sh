@@ -122,9 +122,11 @@ lat_run() {
 # --- the measuring, start to end ---------------------------------------------------
 lat_measure() {
 # --- meta.txt ------------------------------------------------------------------------
+pv=$(peers/list.sh --versions $models)   # the peers' runtimes, if any
 scripts/meta.sh "$OUT/meta.txt" --set pinning="$pinning" \
   --set settings="reps=$REPS rate=$RATE conns=$CONNS secs=$SECS warmup=$WARMUP msg_bytes=$MSG_BYTES cap_secs=$CAP_SECS models=$(echo $models)" \
   --set order="interleaved; the model order rotates by one every repetition" \
+  ${pv:+--set} ${pv:+"peers=$pv"} \
   --set latency="from the due time (corrected for coordinated omission); *_unc_us from the actual send; p9999_us read from the .hgrm file" \
   --command "$BIN/echo-MODEL --port 0" \
   --command "$BIN/loadgen --port PORT -c $CONNS --msg-bytes $MSG_BYTES --secs $CAP_SECS --csv   (capacity, closed loop)" \
