@@ -88,7 +88,10 @@ def main(prog="echo-py-threads", base=socketserver.ThreadingTCPServer,
         pass
     if getattr(server, "active_children", None):  # forked children: end and reap them
         for pid in list(server.active_children):
-            os.kill(pid, signal.SIGTERM)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:  # it ended and was reaped meanwhile
+                pass
         for pid in list(server.active_children):
             try:
                 os.waitpid(pid, 0)
