@@ -539,7 +539,7 @@ int main(int argc, char **argv)
     char models[512], peers[512], model_help[1100];
     registry_join(", ", models, sizeof models);
     registry_join_peers(", ", peers, sizeof peers);
-    snprintf(model_help, sizeof model_help, "echo server to measure: bin/echo-M, a model (%s) or a peer (%s)",
+    snprintf(model_help, sizeof model_help, "echo server to measure: bin/echo-M (%s), or a peer's (%s)",
              models, *peers ? peers : "none");
     const struct flag flags[] = {
         {"model", 'm', FLAG_STR, &opt.model, 0, 0, "M", model_help},
