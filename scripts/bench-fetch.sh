@@ -21,6 +21,8 @@
 #   FETCH_PEER_CONC [FETCH_CONC without the long ones]: the concurrencies at
 #   which the peers run (PEERS=1): c=1 at the defaults is 1000 downloads one by
 #   one, about a minute per peer and nothing about concurrency.
+#   FETCH_PEER_RUNS [FETCH_RUNS]: runs per peer command (a Python process pool
+#   of 1000 takes some 25 s a run).
 #   FETCH_OUT [results/fetch]  BIN [bin]
 #   FETCH_CHECK_MODEL [loop]: the model the judged comparisons are about
 # Nothing is pinned: fetchd, the fetcher and measure share the machine's cores.
@@ -40,7 +42,7 @@ LONG_S=${FETCH_LONG_S:-10}
 LONG_RUNS=${FETCH_LONG_RUNS:-1}
 OUT=${FETCH_OUT:-results/fetch}
 MODE=${1:-sweep}
-case $MODE in -h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case $MODE in -h|--help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 
 die() { echo "bench-fetch: $*" >&2; exit 1; }
 for v in COUNT DELAY BYTES RUNS WARMUP LONG_S LONG_RUNS; do
@@ -74,7 +76,7 @@ write_meta() {
   local pv; pv=$(peers/list.sh --versions ${MODELS//,/ })   # the peers' runtimes, if any
   scripts/meta.sh "$1" --set pinning="none (fetchd, the fetcher and bin/measure share all cores)" \
     --set hyperfine="$(hyperfine --version)" --set curl="$(curl --version | head -n 1 | cut -d' ' -f1-2)" \
-    --set workload="$COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS${pmodels:+ (the peers at concurrency ${pconc:-none})}; curl $CURL" \
+    --set workload="$COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS${pmodels:+ (the peers at concurrency ${pconc:-none}, ${pruns:-$RUNS} runs)}; curl $CURL" \
     --set runs="$RUNS after $WARMUP warm-up; $LONG_RUNS and none when a run takes over $LONG_S s" \
     ${pv:+--set} ${pv:+"peers=$pv"} \
     "${@:2}"
@@ -141,7 +143,8 @@ sweep() {
     if awk -v e="$est" -v l="$LONG_S" 'BEGIN { exit !(e > l) }'; then long="$long${long:+,}$c"
     else short="$short${short:+,}$c"; fi
   done
-  local nmodels ncmd pconc=${FETCH_PEER_CONC:-$short}
+  local nmodels ncmd pconc=${FETCH_PEER_CONC:-$short} pruns=${FETCH_PEER_RUNS:-$RUNS}
+  [[ $pruns =~ ^[1-9][0-9]*$ ]] || die "FETCH_PEER_RUNS must be a whole number >= 1, not '$pruns'"
   nmodels=$(echo "$cmodels" | tr ',' '\n' | grep -c .) || true
   ncmd=$((nmodels + CURL))
   total=$(awk -v s="$short" -v l="$long" -v n="$COUNT" -v d="$DELAY" -v k="$ncmd" \
@@ -151,11 +154,11 @@ sweep() {
     BEGIN { printf "%.0f", est(s, r + w) + est(l, lr) }')
   if [ -n "$pmodels" ]; then
     total=$((total + $(awk -v s="$(keep "$short" "$pconc")" -v l="$(keep "$long" "$pconc")" -v n="$COUNT" -v d="$DELAY" \
-      -v k="$(echo "$pmodels" | tr ',' '\n' | grep -c .)" -v r="$RUNS" -v w="$WARMUP" -v lr="$LONG_RUNS" '
+      -v k="$(echo "$pmodels" | tr ',' '\n' | grep -c .)" -v r="$pruns" -v w="$WARMUP" -v lr="$LONG_RUNS" '
       function est(list, reps,   a, i, m, t) { m = split(list, a, ","); t = 0
         for (i = 1; i <= m; i++) t += int((n + a[i] - 1) / a[i]) * d / 1000 * reps * k; return t }
       BEGIN { printf "%.0f", est(s, r + w) + est(l, lr) }')))
-    echo "bench-fetch: the peers ($pmodels) at concurrency ${pconc:-none}"
+    echo "bench-fetch: the peers ($pmodels) at concurrency ${pconc:-none}, $pruns runs"
   fi
   echo "bench-fetch: $COUNT x /bytes/$BYTES?delay_ms=$DELAY, concurrency $CONC, $ncmd commands"
   echo "bench-fetch: estimated at least ${total} s (the delays alone; setup and slow models add more)"
@@ -169,7 +172,7 @@ sweep() {
   [ -z "$long" ] || run_group long "$LONG_RUNS" 0 "$long" "$DELAY" "$OUT/raw-long.csv" "$cmodels"
   # the peers: the same commands, at their own concurrencies, into the same raw files
   if [ -n "$pmodels" ]; then
-    c=$(keep "$short" "$pconc"); [ -z "$c" ] || run_group short-peers "$RUNS" "$WARMUP" "$c" "$DELAY" "$OUT/raw-short.csv" "$pmodels" 0
+    c=$(keep "$short" "$pconc"); [ -z "$c" ] || run_group short-peers "${FETCH_PEER_RUNS:-$RUNS}" "$WARMUP" "$c" "$DELAY" "$OUT/raw-short.csv" "$pmodels" 0
     c=$(keep "$long" "$pconc"); [ -z "$c" ] || run_group long-peers "$LONG_RUNS" 0 "$c" "$DELAY" "$OUT/raw-long.csv" "$pmodels" 0
   fi
   stop_fetchd
