@@ -87,7 +87,7 @@ static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_
     if (strchr(m->model[m->nmodels - 1], ','))
         return flags_error(spec, "--models: at most %d models", BENCH_MAX_MODELS);
     for (int i = 0; i < m->nmodels; i++)
-        if (!registry_has(m->model[i]))
+        if (!registry_known(m->model[i])) /* a model, or a peer (PEERS=1: docs/peers.md) */
             return flags_error(spec, "--models: '%s' is not a model (registered: %s)", m->model[i],
                                registry_count() ? registry_join(", ", known, sizeof known) : "none");
     m->nconns = flags_int_list(o->conns, m->conns, BENCH_MAX_CONNS, 1, 1000000);

@@ -131,11 +131,18 @@ static int c10k_server_start(struct c10k_server *s, const char *path, long n)
     }
     unlink(errname); /* we keep the descriptor; the name goes away */
     char flag[64], size[32];
-    char *argv[] = {(char *)path, "--port", "0", "--backlog", "4096", flag, size, NULL};
-    if (registry_about(opt.model, "pool_flag", flag, sizeof flag) == 0)
+    char *argv[8] = {(char *)path, "--port", "0"};
+    int k = 3;
+    if (!registry_is_peer(opt.model)) { /* a peer keeps its own backlog: 4096, or somaxconn (Go) */
+        argv[k++] = "--backlog";
+        argv[k++] = "4096";
+    }
+    if (registry_about(opt.model, "pool_flag", flag, sizeof flag) == 0) {
         snprintf(size, sizeof size, "%ld", n);
-    else
-        argv[5] = NULL;
+        argv[k++] = flag;
+        argv[k++] = size;
+    }
+    argv[k] = NULL;
     struct proc_opts o = {.pipe_stdout = 1, .err_fd = s->err_fd,
                           .before_exec = s->cgroup[0] ? c10k_join_cgroup : NULL, .arg = s->cgroup};
     if (proc_spawn(&s->p, argv, &o) < 0) {
@@ -496,8 +503,8 @@ static int c10k_server_path(char *out, size_t cap)
     if (access(out, X_OK) == 0)
         return 0;
     char models[512];
-    c10k_say("%s: no such program (%s); --model names bin/echo-MODEL: %s (run make)", out, strerror(errno),
-             registry_join(", ", models, sizeof models));
+    c10k_say("%s: no such program (%s); --model names bin/echo-MODEL: %s (run make%s)", out, strerror(errno),
+             registry_join(", ", models, sizeof models), registry_is_peer(opt.model) ? " peers" : "");
     return -1;
 }
 
@@ -529,9 +536,11 @@ static void c10k_client_cgroup_leave(void)
 int main(int argc, char **argv)
 {
     long first_rep = 1;
-    char models[512], model_help[600];
+    char models[512], peers[512], model_help[1100];
     registry_join(", ", models, sizeof models);
-    snprintf(model_help, sizeof model_help, "echo server to measure: bin/echo-M (%s)", models);
+    registry_join_peers(", ", peers, sizeof peers);
+    snprintf(model_help, sizeof model_help, "echo server to measure: bin/echo-M (%s), or a peer's (%s)",
+             models, *peers ? peers : "none");
     const struct flag flags[] = {
         {"model", 'm', FLAG_STR, &opt.model, 0, 0, "M", model_help},
         {"conns", 'c', FLAG_STR, &opt.conns, 0, 0, "LIST", "connection counts, comma-separated (default 1,10,100,1000,5000,10000)"},
@@ -563,9 +572,9 @@ int main(int argc, char **argv)
     int ncounts = flags_int_list(opt.conns, counts, C10K_MAX_COUNTS, 1, 1000000);
     if (ncounts <= 0)
         return flags_exit(flags_error(&spec, "--conns: '%s' is not a list of counts from 1 to 1000000", opt.conns));
-    if (!registry_has(opt.model))
-        return flags_exit(flags_error(&spec, "--model: '%s' is not a model (registered: %s)", opt.model,
-                  registry_count() ? models : "none"));
+    if (!registry_known(opt.model)) /* a model, or a peer (peers/NAME/: docs/peers.md) */
+        return flags_exit(flags_error(&spec, "--model: '%s' is not a model (registered: %s) nor a peer (%s)", opt.model,
+                  registry_count() ? models : "none", *peers ? peers : "none"));
     char path[PATH_MAX + 64];
     if (c10k_server_path(path, sizeof path) < 0)
         return 1;

@@ -2,7 +2,8 @@
 # hyperfine, bin/measure and curl --parallel as the reference.
 #
 #   make bench-fetch        the full sweep (env: FETCH_COUNT FETCH_DELAY_MS
-#                           FETCH_CONC FETCH_RUNS FETCH_WARMUP FETCH_MODELS FETCH_OUT)
+#                           FETCH_CONC FETCH_RUNS FETCH_WARMUP FETCH_MODELS FETCH_OUT
+#                           FETCH_PEER_CONC; PEERS=1: the peers' fetchers too, mk/peers.mk)
 #   make bench-fetch-check  the judged comparisons, printed as medians and ratios
 
 .PHONY: bench-fetch bench-fetch-check fetch-charts

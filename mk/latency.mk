@@ -4,7 +4,8 @@
 #   make bench-latency   results/latency/: latency.csv, capacity.csv, one .hgrm per
 #                        run, meta.txt, latency.png/.svg (about 3 minutes; env: RATE
 #                        CONNS SECS WARMUP REPS MSG_BYTES CAP_SECS LAT_MODELS PIN OUT,
-#                        see scripts/bench-latency.sh --help)
+#                        see scripts/bench-latency.sh --help; PEERS=1: the peers
+#                        too, mk/peers.mk)
 #   make demo-stall      an echo server paused 1 s under closed- and open-loop load:
 #                        what each measurement sees (about 25 s; ARGS='--model threads')
 #

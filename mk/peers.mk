@@ -7,6 +7,16 @@
 #                     root); a peer that cannot be built is skipped with one line
 #   make test-peers   the end-to-end tests of the peers (tests/t_peers.sh)
 #
+#   make bench PEERS=1          (and bench-fetch, bench-c10k, bench-latency,
+#                               bench-tasks, reference): the peers beside the models
+#
+# PEERS is exported to every runner's script, which asks peers/list.sh --bench
+# for its list: unset or 0, the runs are the C models' as always; 1 (or all),
+# every peer whose toolchain is present; or a list, PEERS=py-asyncio,node. A
+# peer left out (no toolchain, not built) gets one line "peers: skipped NAME
+# (why)" and the run goes on. PEERS_MISSING=node,go treats those peers as if
+# their toolchain were missing (what tests/t_peers.sh simulates).
+#
 # `make test` builds them first (tests/t_peers.sh then tests every peer that
 # built); a peer whose toolchain is missing is skipped with one line, so the C
 # suite never fails because of another language's toolchain.
@@ -16,6 +26,14 @@ PEERS_PY  := $(filter py-%,$(PEERS_ALL))
 PEERS_OUT := build/peers
 
 .PHONY: peers peers-deps test-peers
+
+export PEERS PEERS_MISSING
+# With PEERS, the benchmarks build the peers first; `peers` runs make again for
+# each peer, so it waits for `all` (the libraries the libuv peer links).
+ifneq ($(filter-out 0,$(PEERS)),)
+bench bench-fetch bench-c10k bench-latency bench-tasks reference: peers
+peers: all
+endif
 
 # Install what is missing (root only), then build the peers list.sh finds.
 # `peers` never fails because of a peer: each one that cannot be built says so.

@@ -15,13 +15,22 @@
 # It raises the open-files limit to the hard limit and changes no sysctl.
 #
 # Environment: BIN (bin), OUT (results/c10k), MODELS (every model of the
-# registry, scripts/models.sh), CONNS (1,10,100,1000,5000,10000), REPS (3),
-# RATE (5000 connections/s).
+# registry, scripts/models.sh; with PEERS=1 the peers too, peers/list.sh),
+# CONNS (1,10,100,1000,5000,10000), REPS (3), RATE (5000 connections/s),
+# PEER_CONNS (1,10,100,1000): the counts at which the peers run, if in CONNS
+# (Python's process per connection is about 1 MiB: 10,000 of them are 10 GiB).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
-OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(models_list | paste -sd ' ' -)}
-CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000}
+OUT=${OUT:-results/c10k} MODELS=${MODELS:-$(peers/list.sh --bench echo | paste -sd ' ' -)}
+CONNS=${CONNS:-1,10,100,1000,5000,10000} REPS=${REPS:-3} RATE=${RATE:-5000} PEER_CONNS=${PEER_CONNS:-1,10,100,1000}
+# at_n N — the models measured at N: all of them, the peers only at PEER_CONNS (if set)
+at_n() {
+  local m
+  for m in $MODELS; do
+    [ -z "$PEER_CONNS" ] || [ ! -f "peers/$m/about.txt" ] || [[ ",$PEER_CONNS," == *",$1,"* ]] && echo "$m"
+  done | paste -sd ' ' -
+}
 csv=$OUT/c10k.csv med=$OUT/c10k-median.csv
 
 die() { echo "bench-c10k.sh: $*" >&2; exit 1; }
@@ -99,6 +108,9 @@ charts() {
   width=$(( 108 / $(wc -w <<<"$models") )); [ "$width" -ge 14 ] || width=14   # the chart is ~110 characters wide
   for name in $models; do
     conn=$(scripts/models.sh --about "$name" connection 2>/dev/null | fold -s -w "$width" | sed 's/ *$//' | paste -sd '|' -)
+    # more bars than the words fit under (PEERS=1): the name only, a peer marked as one
+    [ "$(wc -w <<<"$models")" -le 8 ] || conn=""
+    [ ! -f "peers/$name/about.txt" ] || conn="peer"
     xtics="$xtics${xtics:+, }$(gp_str "$name${conn:+|($conn)}" | sed 's/|/\\n/g') $i"
     i=$((i + 1))
   done
@@ -194,7 +206,7 @@ sweep() {
   # meta.txt's format (scripts/meta.sh), written now: date and load are the start's
   local cargs=() limits s
   for n in ${CONNS//,/ }; do
-    for m in $MODELS; do
+    for m in $(at_n "$n"); do
       cargs+=(--command "$BIN/c10k --model $m --conns $n --reps 1 --first-rep 1 --rate $RATE --out $csv.tmp")
     done
   done
@@ -202,17 +214,19 @@ sweep() {
   for s in net.core.somaxconn fs.nr_open fs.file-max kernel.threads-max vm.max_map_count kernel.pid_max net.ipv4.ip_local_port_range; do
     limits="$limits $s = $(sysctl_val "$s");"
   done
+  local pv; pv=$(peers/list.sh --versions $MODELS)   # the peers' runtimes, if any
   scripts/meta.sh "$OUT/meta.txt.run" --set pinning="none; server and client share the $(nproc) cores" \
-    --set models="$MODELS" --set conns="$CONNS" --set reps="$REPS" \
+    --set models="$MODELS" --set conns="$CONNS${pv:+ (the peers at $PEER_CONNS only)}" --set reps="$REPS" \
     --set rate="$RATE connections/s (paced), at most 256 connects in flight" \
     --set order="for each N, for each repetition, every model in turn (interleaved)" \
     --set limits="${limits%;}" \
     --set cgroups="$(grep -m1 memory /proc/self/cgroup || echo none) (bin/c10k makes groups inside it)" \
     --set commands="rep 1's below; later reps add --first-rep R" \
+    ${pv:+--set} ${pv:+"peers=$pv"} \
     "${cargs[@]}" || die "cannot write $OUT/meta.txt.run"
   for n in ${CONNS//,/ }; do
     for rep in $(seq 1 "$REPS"); do
-      for m in $MODELS; do
+      for m in $(at_n "$n"); do
         "$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp" ||
           failed=$((failed + 1))
       done
@@ -230,7 +244,7 @@ sweep() {
 }
 
 case "${1:-sweep}" in
-  -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0" ;;
+  -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0" ;;
   sweep) sweep ;;
   charts) charts ;;
   extrapolate) extrapolate ;;

@@ -14,19 +14,20 @@
 #               Use BENCH_OUT, not --out, to move the results.
 #   BENCH_OUT   results folder (default results/latest)
 #   BIN         folder of the programs (default bin)
+#   PEERS       1: the peers too (Python, Node, Go, libuv; peers/list.sh --bench)
 # Exit status: bench's (0: every run clean), or 1 if the charts failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 OUT=${BENCH_OUT:-results/latest}
-case "${1:-}" in -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-echo.sh: takes no arguments; use BENCH_ARGS (try --help)" >&2; exit 2; }
 
 if [ "$OUT" = results/latest ] && [ -f "$OUT/echo.csv" ]; then
   rm -rf results/previous && mv "$OUT" results/previous
 fi
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of flags on purpose
-"$BIN/bench" --bin "$BIN" --models "$(scripts/models.sh | paste -sd , -)" ${BENCH_ARGS:-} --out "$OUT"
+"$BIN/bench" --bin "$BIN" --models "$(peers/list.sh --bench echo | paste -sd , -)" ${BENCH_ARGS:-} --out "$OUT"
 rc=$?
 [ "$rc" -eq 2 ] && exit 2
 if [ "$(wc -l <"$OUT/echo.csv" 2>/dev/null || echo 0)" -lt 2 ]; then

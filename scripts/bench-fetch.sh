@@ -13,10 +13,16 @@
 # Environment (defaults in brackets):
 #   FETCH_COUNT [1000]  FETCH_DELAY_MS [50]  FETCH_BYTES [1024]
 #   FETCH_CONC [1,10,100,1000]  FETCH_MODELS [every model of the registry,
-#   comma-separated: scripts/models.sh]  FETCH_CURL [1]
+#   comma-separated: scripts/models.sh; with PEERS=1 the peers' fetchers too:
+#   peers/list.sh --bench fetch]  FETCH_CURL [1]
 #   FETCH_RUNS [5] and FETCH_WARMUP [1] per command; a concurrency whose one run
 #   would take longer than FETCH_LONG_S [10] seconds gets FETCH_LONG_RUNS [1]
 #   run and no warm-up (c=1 at the defaults: 1000 x 50 ms = 50 s a run).
+#   FETCH_PEER_CONC [FETCH_CONC without the long ones]: the concurrencies at
+#   which the peers run (PEERS=1): c=1 at the defaults is 1000 downloads one by
+#   one, about a minute per peer and nothing about concurrency.
+#   FETCH_PEER_RUNS [FETCH_RUNS]: runs per peer command (a Python process pool
+#   of 1000 takes some 25 s a run).
 #   FETCH_OUT [results/fetch]  BIN [bin]
 #   FETCH_CHECK_MODEL [loop]: the model the judged comparisons are about
 # Nothing is pinned: fetchd, the fetcher and measure share the machine's cores.
@@ -27,7 +33,7 @@ COUNT=${FETCH_COUNT:-1000}
 DELAY=${FETCH_DELAY_MS:-50}
 BYTES=${FETCH_BYTES:-1024}
 CONC=${FETCH_CONC:-1,10,100,1000}
-MODELS=${FETCH_MODELS-$(models_list | paste -sd , -)}
+MODELS=${FETCH_MODELS-$(peers/list.sh --bench fetch | paste -sd , -)}
 CHECK_MODEL=${FETCH_CHECK_MODEL:-loop}
 CURL=${FETCH_CURL:-1}
 RUNS=${FETCH_RUNS:-5}
@@ -36,7 +42,7 @@ LONG_S=${FETCH_LONG_S:-10}
 LONG_RUNS=${FETCH_LONG_RUNS:-1}
 OUT=${FETCH_OUT:-results/fetch}
 MODE=${1:-sweep}
-case $MODE in -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case $MODE in -h|--help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 
 die() { echo "bench-fetch: $*" >&2; exit 1; }
 for v in COUNT DELAY BYTES RUNS WARMUP LONG_S LONG_RUNS; do
@@ -67,10 +73,12 @@ curl_config() { # FILE URL
 
 # write_meta FILE — meta.txt (scripts/meta.sh) with this benchmark's settings
 write_meta() {
+  local pv; pv=$(peers/list.sh --versions ${MODELS//,/ })   # the peers' runtimes, if any
   scripts/meta.sh "$1" --set pinning="none (fetchd, the fetcher and bin/measure share all cores)" \
     --set hyperfine="$(hyperfine --version)" --set curl="$(curl --version | head -n 1 | cut -d' ' -f1-2)" \
-    --set workload="$COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS; curl $CURL" \
+    --set workload="$COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS${pmodels:+ (the peers at concurrency ${pconc:-none}, ${pruns:-$RUNS} runs)}; curl $CURL" \
     --set runs="$RUNS after $WARMUP warm-up; $LONG_RUNS and none when a run takes over $LONG_S s" \
+    ${pv:+--set} ${pv:+"peers=$pv"} \
     "${@:2}"
 }
 
@@ -98,9 +106,10 @@ aggregate() {
 }
 SUMMARY_HEADER="model,concurrency,runs,failed_runs,wall_s,cpu_s,peak_pss_kib,maxrss_kib,ideal_s"
 
-# run_group NAME RUNS WARMUP CONCLIST DELAY RAW — hyperfine over models x concurrency, then curl.
+# run_group NAME RUNS WARMUP CONCLIST DELAY RAW [MODELS [CURL]] — hyperfine over
+# models x concurrency, then curl (MODELS and CURL default to the settings').
 run_group() {
-  local name=$1 runs=$2 warm=$3 cl=$4 delay=$5 raw=$6
+  local name=$1 runs=$2 warm=$3 cl=$4 delay=$5 raw=$6 MODELS=${7-$MODELS} CURL=${8-$CURL}
   local url="http://127.0.0.1:$PORT/bytes/$BYTES?delay_ms=$delay"
   local measure="$BIN/measure --out $raw --label"
   if [ -n "$MODELS" ]; then
@@ -118,22 +127,39 @@ run_group() {
   fi
 }
 
+# in_list C LIST — is C in the comma-separated LIST?
+in_list() { [[ ",$2," == *",$1,"* ]]; }
+# keep LIST FILTER — LIST's members that are in FILTER, comma-separated
+keep() { local c out=""; for c in ${1//,/ }; do in_list "$c" "$2" && out="$out${out:+,}$c"; done; echo "$out"; }
+
 sweep() {
-  local short="" long="" est total=0 c
+  local short="" long="" est total=0 c m cmodels="" pmodels=""
+  for m in ${MODELS//,/ }; do
+    if [ -f "peers/$m/about.txt" ]; then pmodels="$pmodels${pmodels:+,}$m"; else cmodels="$cmodels${cmodels:+,}$m"; fi
+  done
   for c in ${CONC//,/ }; do
     [ "$c" -ge 1 ] || die "a concurrency must be at least 1"
     est=$(ideal_s "$c" "$DELAY")
     if awk -v e="$est" -v l="$LONG_S" 'BEGIN { exit !(e > l) }'; then long="$long${long:+,}$c"
     else short="$short${short:+,}$c"; fi
   done
-  local nmodels ncmd
-  nmodels=$(echo "$MODELS" | tr ',' '\n' | grep -c .) || true
+  local nmodels ncmd pconc=${FETCH_PEER_CONC:-$short} pruns=${FETCH_PEER_RUNS:-$RUNS}
+  [[ $pruns =~ ^[1-9][0-9]*$ ]] || die "FETCH_PEER_RUNS must be a whole number >= 1, not '$pruns'"
+  nmodels=$(echo "$cmodels" | tr ',' '\n' | grep -c .) || true
   ncmd=$((nmodels + CURL))
   total=$(awk -v s="$short" -v l="$long" -v n="$COUNT" -v d="$DELAY" -v k="$ncmd" \
     -v r="$RUNS" -v w="$WARMUP" -v lr="$LONG_RUNS" '
     function est(list, reps,   a, i, m, t) { m = split(list, a, ","); t = 0
       for (i = 1; i <= m; i++) t += int((n + a[i] - 1) / a[i]) * d / 1000 * reps * k; return t }
     BEGIN { printf "%.0f", est(s, r + w) + est(l, lr) }')
+  if [ -n "$pmodels" ]; then
+    total=$((total + $(awk -v s="$(keep "$short" "$pconc")" -v l="$(keep "$long" "$pconc")" -v n="$COUNT" -v d="$DELAY" \
+      -v k="$(echo "$pmodels" | tr ',' '\n' | grep -c .)" -v r="$pruns" -v w="$WARMUP" -v lr="$LONG_RUNS" '
+      function est(list, reps,   a, i, m, t) { m = split(list, a, ","); t = 0
+        for (i = 1; i <= m; i++) t += int((n + a[i] - 1) / a[i]) * d / 1000 * reps * k; return t }
+      BEGIN { printf "%.0f", est(s, r + w) + est(l, lr) }')))
+    echo "bench-fetch: the peers ($pmodels) at concurrency ${pconc:-none}, $pruns runs"
+  fi
   echo "bench-fetch: $COUNT x /bytes/$BYTES?delay_ms=$DELAY, concurrency $CONC, $ncmd commands"
   echo "bench-fetch: estimated at least ${total} s (the delays alone; setup and slow models add more)"
   rm -f "$OUT"/raw-*.csv "$OUT"/hyperfine-*.json "$OUT"/curl-*.cfg
@@ -142,8 +168,13 @@ sweep() {
     --command "$BIN/measure --out RAW --label curl@C -- curl -sS --fail --parallel --parallel-max min(C,300) -K CONFIG"
   start_fetchd
   echo "bench-fetch: fetchd pid $FPID on port $PORT"
-  [ -z "$short" ] || run_group short "$RUNS" "$WARMUP" "$short" "$DELAY" "$OUT/raw-short.csv"
-  [ -z "$long" ] || run_group long "$LONG_RUNS" 0 "$long" "$DELAY" "$OUT/raw-long.csv"
+  [ -z "$short" ] || run_group short "$RUNS" "$WARMUP" "$short" "$DELAY" "$OUT/raw-short.csv" "$cmodels"
+  [ -z "$long" ] || run_group long "$LONG_RUNS" 0 "$long" "$DELAY" "$OUT/raw-long.csv" "$cmodels"
+  # the peers: the same commands, at their own concurrencies, into the same raw files
+  if [ -n "$pmodels" ]; then
+    c=$(keep "$short" "$pconc"); [ -z "$c" ] || run_group short-peers "${FETCH_PEER_RUNS:-$RUNS}" "$WARMUP" "$c" "$DELAY" "$OUT/raw-short.csv" "$pmodels" 0
+    c=$(keep "$long" "$pconc"); [ -z "$c" ] || run_group long-peers "$LONG_RUNS" 0 "$c" "$DELAY" "$OUT/raw-long.csv" "$pmodels" 0
+  fi
   stop_fetchd
   {
     echo "$SUMMARY_HEADER"

@@ -22,20 +22,21 @@
 #
 # Environment (defaults): RATE (20000 msgs/s in total), CONNS (100),
 # SECS (10, measured), WARMUP (1), REPS (3), MSG_BYTES (64), CAP_SECS (2;
-# 0 skips the capacity runs), LAT_MODELS (every model of the registry, then epoll),
+# 0 skips the capacity runs), LAT_MODELS (every model of the registry, with
+# PEERS=1 the peers (peers/list.sh --bench echo), then epoll),
 # PIN (0; 1 puts the server on CPU 1 and loadgen on CPU 0 with taskset),
 # OUT (results/latency), BIN (bin).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 chart_only=0
-case ${1:-} in -h|--help) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 0 ;; "") ;; --chart) chart_only=1 ;;
+case ${1:-} in -h|--help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;; "") ;; --chart) chart_only=1 ;;
   *) echo "bench-latency.sh: unknown argument '$1' (settings come from the environment; see --help)" >&2; exit 2 ;; esac
 
 OUT=${OUT:-results/latency}
 RATE=${RATE:-20000} CONNS=${CONNS:-100} SECS=${SECS:-10} WARMUP=${WARMUP:-1} REPS=${REPS:-3}
 MSG_BYTES=${MSG_BYTES:-64} CAP_SECS=${CAP_SECS:-2} PIN=${PIN:-0}
-LAT_MODELS=${LAT_MODELS:-$(models_list | paste -sd ' ' -) epoll}
+LAT_MODELS=${LAT_MODELS:-$(peers/list.sh --bench echo | paste -sd ' ' -) epoll}
 
 # --- checks: every setting a number, every program built -----------------------
 lat_die() { echo "bench-latency.sh: $*" >&2; exit 2; }
@@ -121,9 +122,11 @@ lat_run() {
 # --- the measuring, start to end ---------------------------------------------------
 lat_measure() {
 # --- meta.txt ------------------------------------------------------------------------
+pv=$(peers/list.sh --versions $models)   # the peers' runtimes, if any
 scripts/meta.sh "$OUT/meta.txt" --set pinning="$pinning" \
   --set settings="reps=$REPS rate=$RATE conns=$CONNS secs=$SECS warmup=$WARMUP msg_bytes=$MSG_BYTES cap_secs=$CAP_SECS models=$(echo $models)" \
   --set order="interleaved; the model order rotates by one every repetition" \
+  ${pv:+--set} ${pv:+"peers=$pv"} \
   --set latency="from the due time (corrected for coordinated omission); *_unc_us from the actual send; p9999_us read from the .hgrm file" \
   --command "$BIN/echo-MODEL --port 0" \
   --command "$BIN/loadgen --port PORT -c $CONNS --msg-bytes $MSG_BYTES --secs $CAP_SECS --csv   (capacity, closed loop)" \

@@ -15,7 +15,7 @@ if (!exists("foot")) foot = ""
 if (!exists("palette_loaded")) load "< scripts/palette.sh --gnuplot"
 if (!exists("models")) models = registry_models . " curl"
 label(m) = m eq "curl" ? "curl --parallel (max 300 in flight)" : \
-           m eq "epoll" ? "fetch-epoll (baseline)" : "fetch-".m
+           m eq "epoll" ? "fetch-epoll (baseline)" : "fetch-".model_title(m)   # a peer's: "NAME (peer)"
 
 set datafile separator comma
 set datafile columnheaders

@@ -46,10 +46,11 @@ trap lib_cleanup EXIT
 # models_list — the model names, one per line, by their order (scripts/models.sh)
 models_list() { "$C10K_ROOT/scripts/models.sh"; }
 # models_ordered NAME... — the distinct NAMEs on one line: the registry's
-# models first, in the registry's order, then the others (baselines, models
-# of an older run) in the order given. Charts and tables list names this way.
+# models first, in the registry's order, then the peers in theirs (PEERS=1),
+# then the others (baselines, models of an older run) in the order given.
+# Charts and tables list names this way.
 models_ordered() {
-  { models_list; printf '%s\n' "$@"; } |
+  { models_list; "$C10K_ROOT/peers/list.sh" --all; printf '%s\n' "$@"; } |
     awk -v given=" $* " 'index(given, " " $0 " ") && !seen[$0]++' | paste -sd ' ' -
 }
 # csv_models FILE [COLUMN] — the distinct values of COLUMN (default model) of

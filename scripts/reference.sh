@@ -11,11 +11,26 @@
 #   c10k/      make bench-c10k       (10,000 idle connections, kernel memory)
 #   fetch/     make bench-fetch      (many downloads at once, curl beside)
 # Environment: PARTS="echo units" to redo only some parts.
+# PEERS=1 (`make reference PEERS=1`): the peers (peers/, docs/peers.md) too, in
+# echo (10, 100, 1000 connections), latency, c10k (1 ... 1000 connections,
+# PEER_CONNS) and fetch (at 100 and 1000 in flight, 3 runs: FETCH_PEER_CONC,
+# FETCH_PEER_RUNS); their runtimes' versions go to peers.txt. About 16 minutes
+# more on 2 cores (docs/peers.md); a peer whose toolchain is missing is skipped
+# with one line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=results/reference
 parts=${PARTS:-echo overhead units latency c10k fetch}
 mkdir -p "$ref"
+if [ -n "${PEERS:-}" ] && [ "${PEERS:-}" != 0 ]; then
+  # the peers' fetch at 100 and 1000 in flight, 3 runs (c=10 is 5 s of waiting
+  # a run, the same for every fetcher; docs/peers.md has the timings)
+  export FETCH_PEER_CONC=${FETCH_PEER_CONC:-100,1000} FETCH_PEER_RUNS=${FETCH_PEER_RUNS:-3}
+  peers/list.sh --versions $(peers/list.sh --bench echo 2>/dev/null) | tr ';' '\n' | sed 's/^ *//' >"$ref/peers.txt"
+  echo "=== reference: with the peers ($(cut -d: -f1 "$ref/peers.txt" | paste -sd ' ' -))" >&2
+else
+  rm -f "$ref/peers.txt"
+fi
 for p in $parts; do
   echo "=== reference: $p ($(date -u +%H:%M:%S))" >&2
   rm -rf "${ref:?}/$p"

@@ -26,3 +26,10 @@ set title offset 0, 1.8
 
 # footnote(text): the machine and the run, small, at the bottom left.
 footnote(t) = sprintf("%s", t)
+
+# Many names (the peers beside the models, PEERS=1): the key takes more rows
+# above the plot, about four names a row; the title moves up above them.
+if (exists("models")) {
+    key_rows = ceil(words(models) / 4.0)
+    if (key_rows > 2) { set tmargin 3 + key_rows; set title offset 0, key_rows - 0.2 }
+}

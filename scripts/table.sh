@@ -6,10 +6,13 @@
 # units/units.csv (make bench-units) and c10k/c10k.csv (make bench-c10k); a
 # file that is missing leaves its rows out. One column per model found in
 # them (registry order); the words (what switches, what is shared, what the
-# model is best for) come from models/NAME/about.txt. `make table` writes
-# docs/table.md with it.
+# model is best for) come from models/NAME/about.txt. When the results hold
+# peers too (a run with PEERS=1: peers/NAME/, docs/peers.md), a second table
+# puts each peer's row beside the C model it corresponds to (about.txt's
+# `like`), with sentences on where the classic table holds, made from the
+# figures. `make table` writes docs/table.md with it.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 dir=${1:-results/reference}
 [ -d "$dir" ] || { echo "table.sh: no results folder $dir" >&2; exit 1; }
 
@@ -31,23 +34,36 @@ echo_at() {
   c=$(col "$f" "$2"); cc=$(col "$f" conns); [ -n "$c" ] || return 0
   awk -F, -v m="$1" -v c="$c" -v cc="$cc" -v n="$(echo_conns)" 'NR > 1 && $1 == m && $cc == n { print $c; exit }' "$f"
 }
+# echo_conns [NAME...] — the largest connection count in echo-summary.csv (of those NAMEs' rows)
 echo_conns() {
   local f="$dir/echo/echo-summary.csv" cc
   cc=$(col "$f" conns)
-  awk -F, -v cc="$cc" 'NR > 1 && $cc + 0 > max { max = $cc + 0 } END { print max }' "$f"
+  awk -F, -v cc="$cc" -v names=" $* " '
+    NR > 1 && (names == "  " || index(names, " " $1 " ")) && $cc + 0 > max { max = $cc + 0 } END { print max }' "$f"
+}
+# echo_at_n MODEL FIELD N — a median from echo-summary.csv at N connections
+echo_at_n() {
+  local f="$dir/echo/echo-summary.csv" c cc
+  [ -f "$f" ] || return 0
+  c=$(col "$f" "$2"); cc=$(col "$f" conns); [ -n "$c" ] || return 0
+  awk -F, -v m="$1" -v c="$c" -v cc="$cc" -v n="$3" 'NR > 1 && $1 == m && $cc == n { print $c; exit }' "$f"
 }
 
 # c10k_at MODEL FIELD — the median over reps of FIELD at the largest N in c10k.csv
+# c10k_conns [NAME...] — the largest N in c10k.csv (of those NAMEs' rows)
 c10k_conns() {
   local f="$dir/c10k/c10k.csv" cc
   cc=$(col "$f" conns)
-  awk -F, -v cc="$cc" 'NR > 1 && $cc + 0 > max { max = $cc + 0 } END { print max }' "$f"
+  awk -F, -v cc="$cc" -v names=" $* " '
+    NR > 1 && (names == "  " || index(names, " " $1 " ")) && $cc + 0 > max { max = $cc + 0 } END { print max }' "$f"
 }
-c10k_at() {
+c10k_at() { c10k_at_n "$1" "$2" "$(c10k_conns)"; }
+# c10k_at_n MODEL FIELD N — the median over reps of FIELD at N connections
+c10k_at_n() {
   local f="$dir/c10k/c10k.csv" c cc
   [ -f "$f" ] || return 0
   c=$(col "$f" "$2"); cc=$(col "$f" conns); [ -n "$c" ] || return 0
-  awk -F, -v m="$1" -v c="$c" -v cc="$cc" -v n="$(c10k_conns)" \
+  awk -F, -v m="$1" -v c="$c" -v cc="$cc" -v n="$3" \
     'NR > 1 && $1 == m && $cc == n && $c != "" { print $c }' "$f" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
@@ -70,8 +86,15 @@ data_models=""
 for f in "$dir/echo/echo-summary.csv" "$dir/c10k/c10k.csv"; do
   [ -f "$f" ] && data_models="$data_models $(awk -F, 'NR > 1 { print $1 }' "$f" | sort -u | paste -sd ' ' -)"
 done
+# the peers in the results (a PEERS=1 run) get a table of their own, below
+peer_names=" $("$C10K_ROOT/peers/list.sh" --all | paste -sd ' ' -) "
+is_peer() { [[ $peer_names == *" $1 "* ]]; }
+data_peers="" data_c=""
 # shellcheck disable=SC2086
-models=$(models_ordered $data_models)
+for m in $(models_ordered $data_models); do
+  if is_peer "$m"; then data_peers="$data_peers $m"; else data_c="$data_c $m"; fi
+done
+models=${data_c# }
 [ -n "$models" ] || models=$(models_list | paste -sd ' ' -)
 about() { "$C10K_ROOT/scripts/models.sh" --about "$1" "$2" 2>/dev/null; }
 
@@ -142,4 +165,94 @@ cat <<EOF2
 "≈0": the difference of two machine-wide readings came out below zero, i.e.
 smaller than the noise of the measurement. The "best for" row is our summary of
 the figures above and of the lessons in [models/](models/), not a measurement.
+EOF2
+
+# --- the peers: the classic table in Python (and Node, Go, libuv) beside C -------------
+[ -n "$data_peers" ] || exit 0
+peer_about() { "$C10K_ROOT/peers/list.sh" --about "$1" "$2" 2>/dev/null; }
+lang_of() { case $(peer_about "$1" lang) in python) echo Python ;; node) echo Node ;; go) echo Go ;; c) echo "C + libuv" ;; *) peer_about "$1" lang ;; esac; }
+# the rows: each C model that a peer is like, its peers under it; then the peers like no model
+rows=""
+for m in $models; do
+  like_it=""
+  for p in $data_peers; do [ "$(peer_about "$p" like)" = "$m" ] && like_it="$like_it $p"; done
+  [ -n "$like_it" ] && rows="$rows $m$like_it"
+done
+for p in $data_peers; do [[ " $rows " == *" $p "* ]] || rows="$rows $p"; done
+# the connection counts: the largest at which a peer was measured, the C rows at the same
+# shellcheck disable=SC2086
+pn=$([ -f "$dir/echo/echo-summary.csv" ] && echo_conns $data_peers)
+# shellcheck disable=SC2086
+pc=$([ -f "$dir/c10k/c10k.csv" ] && c10k_conns $data_peers)
+pe() { echo_at_n "$1" "$2" "$pn"; }
+pk() { c10k_at_n "$1" "$2" "$pc"; }
+who() {
+  if is_peer "$1"; then echo "$(lang_of "$1") \`$1\` (peer, like \`$(peer_about "$1" like)\`)"
+  else echo "C \`$1\` ($(about "$1" unit)s)" | sed 's/ss)/ses)/; s/ (s)//'; fi
+}
+p_create() { if is_peer "$1"; then echo "not measured"; else u_create "$1"; fi; }
+p_row() {
+  local m=$1 mem="–"
+  [ -z "$pc" ] || mem="$(fmt "$(pk "$m" pss_kib_per_conn)" 1) + $(fmt "$(pk "$m" kernel_kib_per_conn)" 1) KiB"
+  row "$(who "$m")" "$(int_fmt "$(pe "$m" msgs_per_s)")" "$(fmt "$(pe "$m" cpu_us_per_msg)" 1) µs" \
+      "$(fmt "$(pe "$m" cores_busy)" 2)" "$(fmt "$(pe "$m" p99_us)" 0) µs" "$mem" "$(p_create "$m")"
+}
+cat <<EOF2
+
+## The same table in Python, and in Node, Go and libuv
+
+The talks' table is about Python; these rows are the same servers written in
+other runtimes (peers/NAME/, [peers.md](peers.md)), measured in the same run by
+the same harness, each under the C model it corresponds to.
+Echo at ${pn:-–} connections; memory at ${pc:-–} idle connections.
+
+EOF2
+row "runtime" "echo: messages/s" "CPU per message" "CPUs kept busy" "p99 latency" "memory per idle connection (user PSS + kernel)" "create one unit and let it finish"
+row "---" "---" "---" "---" "---" "---" "---"
+for m in $rows; do p_row "$m"; done
+
+# --- where the classic table holds, in words made from the figures above -------------
+say() { printf '%s\n' "$*"; }
+num() { [ -n "$1" ]; }
+# gt A B FACTOR — A > B x FACTOR
+gt() { awk -v a="$1" -v b="$2" -v f="${3:-1}" 'BEGIN { exit !(a > b * f) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
+mem_of() { local u k; u=$(pk "$1" pss_kib_per_conn); k=$(pk "$1" kernel_kib_per_conn); num "$u" && num "$k" && awk -v u="$u" -v k="$k" 'BEGIN { printf "%.1f", (u < 0 ? 0 : u) + (k < 0 ? 0 : k) }'; }
+echo
+say "What the figures say about the classic table (\"processes: high memory, many CPUs;"
+say "threads: medium, one CPU; asyncio: low, one CPU\"), sentence by sentence:"
+echo
+mp=$(mem_of py-processes || true) mt=$(mem_of py-threads || true) ma=$(mem_of py-asyncio || true)
+if num "$mp" && num "$mt" && num "$ma"; then
+  if gt "$mp" "$mt" && gt "$mt" "$ma"; then v="holds: processes $mp KiB, threads $mt KiB, asyncio $ma KiB"
+  else v="does not hold as stated: processes $mp KiB, threads $mt KiB, asyncio $ma KiB"; fi
+  cf=$(mem_of fork || true) ct=$(mem_of threads || true) cl=$(mem_of loop || true)
+  say "- Memory per idle connection at $pc connections (user + kernel): in Python the order high, medium, low $v."
+  num "$cf" && num "$ct" && num "$cl" && say "  The same in C: fork $cf KiB, threads $ct KiB, loop $cl KiB."
+fi
+bt=$(pe py-threads cores_busy) bc=$(pe threads cores_busy) bp=$(pe py-processes cores_busy) cores=$(meta cores)
+f2() { fmt "$1" 2; }
+if num "$bt"; then
+  if gt "$bt" 1 1.15; then
+    s1="kept $(f2 "$bt") CPUs busy: more than one, because a thread lets the GIL go in every blocking call (recv, send, and the GIL's own hand-over), so time in the kernel overlaps, while Python code itself runs on one core at a time"
+  else s1="kept $(f2 "$bt") CPUs busy: one core at a time, as the GIL lets one thread run Python"; fi
+  say "- Python threads (\`py-threads\`) at $pn connections $s1."
+  if num "$bc"; then
+    if gt "$bc" "$bt" 1.2; then say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, $(ratio "$bc" "$bt")x as many: no lock, every thread runs at once."
+    else say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, no more than Python's here (the load generator shares the same cores, and a C thread needs far less CPU per message)."; fi
+  fi
+fi
+if num "$bp"; then
+  say "- Python processes (\`py-processes\`) kept $(f2 "$bp") CPUs busy: each child has its own interpreter and GIL, so they$(gt "$bp" 1 1.15 || echo " could, but here did not,") use several cores."
+fi
+ca=$(pe py-asyncio cpu_us_per_msg) cl=$(pe loop cpu_us_per_msg) ra=$(pe py-asyncio msgs_per_s) rl=$(pe loop msgs_per_s)
+if num "$ca" && num "$cl"; then
+  say "- asyncio (\`py-asyncio\`) spent $(fmt "$ca" 1) µs of CPU per message, the C loop $(fmt "$cl" 1) µs: $(ratio "$ca" "$cl")x;"
+  say "  both on one thread, the C loop carried $(ratio "$rl" "$ra")x the messages per second ([peers.md](peers.md)"
+  say "  counts the system calls and the interpreter's work behind each message)."
+fi
+cat <<EOF2
+
+Creating a unit is measured for the C models only (make bench-units); the
+peers' rows show "not measured".
 EOF2

@@ -75,3 +75,45 @@ if [ -n "$peers" ] && start_server badhttpd "$TBIN/badhttpd" --port 0; then
   done
   stop_server "$SPID"
 elif [ -n "$peers" ]; then fail "badhttpd starts" "$(cat "$TMP/badhttpd.err" 2>/dev/null)"; fi
+
+# --- PEERS in the runners (peers/list.sh --bench; docs/peers.md) --------------
+# Without PEERS the runners' list is the registry's, untouched, and nothing is said.
+got=$(PEERS= peers/list.sh --bench echo 2>"$TMP/bench.err" | paste -sd ' ' -)
+[ "$got" = "$(models_list | paste -sd ' ' -)" ] && [ ! -s "$TMP/bench.err" ] &&
+  pass "runners: without PEERS, the models only, nothing said" ||
+  fail "runners: without PEERS, the models only, nothing said" "got '$got'; stderr: $(head -c 200 "$TMP/bench.err")"
+# PEERS=1 with two toolchains "missing" (PEERS_MISSING): ONE line each, the others listed after the models.
+miss="node go"
+got=$(PEERS=1 PEERS_MISSING="$miss" peers/list.sh --bench echo 2>"$TMP/bench.err" | paste -sd ' ' -)
+want="$(models_list | paste -sd ' ' -)"
+for p in $peers; do [[ " $miss " == *" $p "* ]] || want="$want $p"; done
+lines=$(grep -c . "$TMP/bench.err")
+nmiss=$(for p in $miss; do grep -c "^peers: skipped $p (no " "$TMP/bench.err"; done | paste -sd ' ' -)
+unbuilt=$(for p in $avail; do [[ " $peers " == *" $p "* || " $miss " == *" $p "* ]] || echo "$p"; done | grep -c .)
+[ "$got" = "$want" ] && [ "$nmiss" = "1 1" ] && [ "$lines" -eq $((2 + unbuilt)) ] &&
+  pass "runners: PEERS=1 adds the built peers after the models; a missing toolchain is one line ($(grep -m1 'skipped node' "$TMP/bench.err"))" ||
+  fail "runners: PEERS=1 adds the built peers, one line per missing toolchain" "got '$got', want '$want'; stderr: $(tr '\n' ';' <"$TMP/bench.err")"
+# A real runner, end to end: make bench's script with one peer, the others "missing".
+one=$(echo $peers | cut -d' ' -f1)
+if [ -n "$one" ]; then
+  others=$(peers/list.sh --all | grep -vxF "$one" | paste -sd , -)
+  PEERS=1 PEERS_MISSING="$others" BENCH_OUT="$TMP/bench" BENCH_ARGS="--conns 2 --secs 0.3 --reps 1" \
+    timeout 120 scripts/bench-echo.sh >"$TMP/run.out" 2>"$TMP/run.err"; rc=$?
+  skips=$(grep -c '^peers: skipped ' "$TMP/run.err")
+  rows=$(awk -F, -v p="$one" '$1 == p' "$TMP/bench/echo.csv" 2>/dev/null | grep -c .)
+  [ "$rc" -eq 0 ] && [ "$skips" -eq "$(echo "$others" | tr , '\n' | grep -c .)" ] && [ "$rows" -ge 1 ] &&
+    ! grep -qE "^(${others//,/|}),?" <(cut -d, -f1 "$TMP/bench/echo.csv") &&
+    pass "runners: make bench PEERS=1 measures $one beside the models, skips the $skips others with one line each, exits 0" ||
+    fail "runners: make bench PEERS=1 with missing toolchains" "rc=$rc skips=$skips rows=$rows; $(grep -v '^\[' "$TMP/run.err" | tail -n 3 | tr '\n' ' ')"
+  # c10k takes a peer's name and gives it no flag it lacks
+  timeout 60 "$BIN/c10k" --model "$one" --conns 5 --reps 1 --settle-ms 100 --no-cgroup >"$TMP/c10k.csv" 2>"$TMP/c10k.err"; rc=$?
+  [ "$rc" -eq 0 ] && grep -q "^$one,5,1," "$TMP/c10k.csv" && pass "runners: bin/c10k --model $one (a peer) measures it" ||
+    fail "runners: bin/c10k --model $one (a peer)" "rc=$rc $(tail -n 2 "$TMP/c10k.err" | tr '\n' ' ')"
+fi
+# Charts: a peer is dashed, in a colour of its own, "(peer)" in the key; the
+# definitions load through gnuplot -e (one line), as every chart script passes them.
+read -r _ pc _ pd pt <<<"$(scripts/palette.sh node)"; read -r _ lc _ ld _ <<<"$(scripts/palette.sh loop)"
+title=$(gnuplot -e "$(scripts/palette.sh --gnuplot node)" -e 'print model_title("node"), model_dash("node"), model_dash("loop")' 2>&1)
+[ "$pd" = 2 ] && [ "$ld" = 1 ] && [ "$pc" != "$lc" ] && [ "$title" = "node (peer) 2 1" ] &&
+  pass "charts: a peer is dashed with a colour of its own and '(peer)' in the key; a model solid" ||
+  fail "charts: a peer dashed, a model solid" "node: $pc $pd '$pt'; loop: $lc $ld; gnuplot: $title"

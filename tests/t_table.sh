@@ -14,6 +14,27 @@ has "switch cost on one core" "| 3000 ns | 2500 ns | 40 ns |"
 has "a negative noisy delta shows as ≈0" "4.0 + ≈0 KiB"
 has "c10k memory is the median of the repetitions" "45.0 + 61.0 KiB"
 has "the machine comes from meta.txt" "Test CPU, 2 cores"
+# The peers (a PEERS=1 run): rows of their own under the C model each is like,
+# and the sentences on the classic table made from their figures.
+has "the main table keeps the C models only" "| echo, 1000 connections: messages/s | 12,345 | 23,456 | 34,567 |"
+has "a peer's row beside its C model" "| Python \`py-threads\` (peer, like \`threads\`) | 5,432 | 30.2 µs | 1.05 | 3200 µs | 64.0 + 22.0 KiB | not measured |"
+has "the peer rows follow the C model they are like" "| C \`loop\` (coroutines) | 34,567 |"
+grep -A3 -F '| C `loop` (coroutines)' "$out" | grep -qF '`node` (peer, like `loop`)' && pass "table: node's row under loop's" ||
+  fail "table: node's row under loop's" "$(grep -F 'loop' "$out" | tail -n 3)"
+has "the memory sentence from the figures" "in Python the order high, medium, low holds: processes 1570.0 KiB, threads 86.0 KiB, asyncio 10.5 KiB"
+has "the GIL sentence from the figures" "kept 1.05 CPUs busy: one core at a time, as the GIL lets one thread run Python"
+has "the asyncio sentence from the figures" "the C loop 5.2 µs: 4.0x"
+# without peers in the data: no peer table, no stray file from awk
+mkdir -p "$TMP/nopeers" && cp -r tests/data/table/. "$TMP/nopeers/"
+for f in echo/echo-summary.csv c10k/c10k.csv; do grep -Ev '^(py-|node,)' "tests/data/table/$f" >"$TMP/nopeers/$f"; done
+scripts/table.sh "$TMP/nopeers" >"$TMP/nopeers.md" 2>&1
+! grep -qF "(peer, like" "$TMP/nopeers.md" && ! grep -qF "## The same table" "$TMP/nopeers.md" && grep -qF "| 12,345 | 23,456 | 34,567 |" "$TMP/nopeers.md" && pass "table: no peer rows when the data has no peers" ||
+  fail "table: no peer rows when the data has no peers" "$(grep -i peer "$TMP/nopeers.md" | head -n 2)"
+# the other way round: thread rows say what the GIL did not prevent
+cp tests/data/table/echo/echo-summary.csv "$TMP/busy.csv"
+sed 's/^py-threads,1000,5432,3200,30.25,1.05/py-threads,1000,5432,3200,30.25,1.6/' "$TMP/busy.csv" >"$TMP/nopeers/echo/echo-summary.csv"
+scripts/table.sh "$TMP/nopeers" | grep -qF "kept 1.60 CPUs busy: more than one, because a thread lets the GIL go" &&
+  pass "table: the GIL sentence follows the figure, not a fixed text" || fail "table: the GIL sentence follows the figure" "$(scripts/table.sh "$TMP/nopeers" | grep -F py-threads | tail -n 1)"
 scripts/table.sh "$TMP/nowhere" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -ne 0 ] && grep -q 'no results folder' "$TMP/err" && pass "table: a missing folder is a clear error" \
   || fail "table: a missing folder is a clear error" "rc=$rc"

@@ -220,8 +220,10 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     snprintf(lpath, sizeof lpath, "%s/loadgen", o->bin);
     snprintf(work, sizeof work, "%ld", o->work);
     snprintf(stack, sizeof stack, "%ld", o->stack_kib);
+    /* --stack-kib only when asked for: 0 is every model's default, and the
+     * peers (peers/NAME/, PEERS=1) have no such flag */
     char *srv_argv[] = {path, "--port", "0", "--bind", "127.0.0.1", "--work", work,
-                        "--stack-kib", stack, NULL};
+                        o->stack_kib ? "--stack-kib" : NULL, stack, NULL};
     memset(res, 0, sizeof *res);
     snprintf(r->exit_note, sizeof r->exit_note, "0");
 

@@ -1,4 +1,5 @@
-/* registry.c — the models, from models/NAME/about.txt; see registry.h. */
+/* registry.c — the models, from models/NAME/about.txt, and the peers, from
+ * peers/NAME/about.txt; see registry.h. */
 #include "registry.h"
 
 #include <dirent.h>
@@ -15,9 +16,17 @@ struct registry_entry {
     long order;                   /* about.txt's order (1000 when missing, as models.sh) */
 };
 
-static struct registry_entry registry_list[REGISTRY_MAX]; /* sorted, read once */
-static const char *registry_names[REGISTRY_MAX + 1];       /* into registry_list, then NULL */
-static int registry_n = -1;                                /* -1 until read */
+/* One folder of entries (models/ or peers/), read once. */
+struct registry_dir {
+    const char *dir;                                 /* "models" or "peers", under the root */
+    int need_sources;                                /* a model needs echo.c and fetch.c too */
+    struct registry_entry list[REGISTRY_MAX];        /* sorted by order, then name */
+    const char *names[REGISTRY_MAX + 1];             /* into list, then NULL */
+    int n;                                           /* -1 until read */
+};
+
+static struct registry_dir registry_m = {.dir = "models", .need_sources = 1, .n = -1};
+static struct registry_dir registry_p = {.dir = "peers", .need_sources = 0, .n = -1};
 
 /* Does dir/name exist? */
 static int registry_exists(const char *dir, const char *name)
@@ -83,6 +92,8 @@ int registry_about(const char *name, const char *key, char *buf, size_t cap)
     if (!*name || strchr(name, '/'))
         return errno = ENOENT, -1;
     snprintf(path, sizeof path, "%s/models/%s/about.txt", root, name);
+    if (access(path, F_OK) < 0) /* not a model: a peer's, if it is one */
+        snprintf(path, sizeof path, "%s/peers/%s/about.txt", root, name);
     return registry_field(path, key, buf, cap);
 }
 
@@ -94,72 +105,107 @@ static int registry_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* A folder is a model when it holds about.txt, echo.c and fetch.c. */
-static int registry_is_model(const char *models, const char *name)
+/* A folder is an entry when it holds about.txt (a model: echo.c and fetch.c too). */
+static int registry_is_entry(const struct registry_dir *r, const char *parent, const char *name)
 {
     char dir[PATH_MAX];
     if (name[0] == '.' || strlen(name) >= REGISTRY_NAME_MAX ||
-        (size_t)snprintf(dir, sizeof dir, "%s/%s", models, name) >= sizeof dir)
+        (size_t)snprintf(dir, sizeof dir, "%s/%s", parent, name) >= sizeof dir)
         return 0;
-    return registry_exists(dir, "about.txt") && registry_exists(dir, "echo.c") &&
-           registry_exists(dir, "fetch.c");
+    if (!registry_exists(dir, "about.txt"))
+        return 0;
+    return !r->need_sources || (registry_exists(dir, "echo.c") && registry_exists(dir, "fetch.c"));
 }
 
-static void registry_read(void)
+static void registry_read(struct registry_dir *r)
 {
-    char root[PATH_MAX], models[PATH_MAX + 8];
-    registry_n = 0;
+    char root[PATH_MAX], parent[PATH_MAX + 8];
+    r->n = 0;
+    r->names[0] = NULL;
     if (registry_root(root, sizeof root) < 0)
         return;
-    snprintf(models, sizeof models, "%s/models", root);
-    DIR *d = opendir(models);
+    snprintf(parent, sizeof parent, "%s/%s", root, r->dir);
+    DIR *d = opendir(parent);
     if (!d)
         return;
-    for (struct dirent *e; registry_n < REGISTRY_MAX && (e = readdir(d));) {
-        if (!registry_is_model(models, e->d_name))
+    for (struct dirent *e; r->n < REGISTRY_MAX && (e = readdir(d));) {
+        if (!registry_is_entry(r, parent, e->d_name))
             continue;
-        struct registry_entry *m = &registry_list[registry_n++];
-        memcpy(m->name, e->d_name, strlen(e->d_name) + 1); /* fits: registry_is_model checked */
+        struct registry_entry *m = &r->list[r->n++];
+        memcpy(m->name, e->d_name, strlen(e->d_name) + 1); /* fits: registry_is_entry checked */
         char order[32];
         m->order = registry_about(m->name, "order", order, sizeof order) == 0
                        ? strtol(order, NULL, 10) : 1000;
     }
     closedir(d);
-    qsort(registry_list, (size_t)registry_n, sizeof *registry_list, registry_cmp);
-    for (int i = 0; i < registry_n; i++)
-        registry_names[i] = registry_list[i].name;
-    registry_names[registry_n] = NULL;
+    qsort(r->list, (size_t)r->n, sizeof *r->list, registry_cmp);
+    for (int i = 0; i < r->n; i++)
+        r->names[i] = r->list[i].name;
+    r->names[r->n] = NULL;
 }
 
 const char *const *registry_models(void)
 {
-    if (registry_n < 0)
-        registry_read();
-    return registry_names;
+    if (registry_m.n < 0)
+        registry_read(&registry_m);
+    return registry_m.names;
 }
 
 int registry_count(void)
 {
     registry_models();
-    return registry_n;
+    return registry_m.n;
 }
 
-int registry_has(const char *name)
+const char *const *registry_peers(void)
 {
-    for (const char *const *m = registry_models(); *m; m++)
-        if (strcmp(*m, name) == 0)
+    if (registry_p.n < 0)
+        registry_read(&registry_p);
+    return registry_p.names;
+}
+
+/* Is name in the NULL-ended list? */
+static int registry_in(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
             return 1;
     return 0;
 }
 
-const char *registry_join(const char *sep, char *buf, size_t cap)
+int registry_is_peer(const char *name)
+{
+    return registry_in(registry_peers(), name);
+}
+
+int registry_known(const char *name)
+{
+    return registry_has(name) || registry_is_peer(name);
+}
+
+int registry_has(const char *name)
+{
+    return registry_in(registry_models(), name);
+}
+
+/* The NULL-ended list's names joined by sep into buf, cut to fit. */
+static const char *registry_join_list(const char *const *m, const char *sep, char *buf, size_t cap)
 {
     size_t len = 0;
     buf[0] = '\0';
-    const char *const *m = registry_models();
     for (int i = 0; m[i] && len < cap; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? sep : "", m[i]);
     return buf;
+}
+
+const char *registry_join(const char *sep, char *buf, size_t cap)
+{
+    return registry_join_list(registry_models(), sep, buf, cap);
+}
+
+const char *registry_join_peers(const char *sep, char *buf, size_t cap)
+{
+    return registry_join_list(registry_peers(), sep, buf, cap);
 }
 
 const char *registry_unit(const char *name)

@@ -4,7 +4,12 @@
  * three "key: value" lines (connection, switches, order); its programs are
  * bin/echo-NAME and bin/fetch-NAME. Models are listed by `order`, then by
  * name. This is the C side of scripts/models.sh: the same folders, the same
- * rule, the same order. Nothing else in the C code spells the list out. */
+ * rule, the same order. Nothing else in the C code spells the list out.
+ *
+ * The peers (peers/NAME/about.txt: the same servers in Python, Node, Go,
+ * libuv; peers/list.sh) are listed apart: they are no models of this suite,
+ * but the runners measure their bin/echo-NAME beside the models' when asked
+ * (PEERS=1), so those check names with registry_known(). */
 #ifndef REGISTRY_H
 #define REGISTRY_H
 
@@ -32,7 +37,19 @@ int registry_count(void);
 /* 1 if `name` is a registered model, else 0. */
 int registry_has(const char *name);
 
-/* The value of `key` in models/NAME/about.txt into buf (spaces after the
+/* The peers' names (folders peers/NAME/ holding about.txt), by order then
+ * name, ending with NULL; whether their toolchain is present is not checked
+ * (peers/list.sh does). Read once. Never NULL. */
+const char *const *registry_peers(void);
+
+/* 1 if `name` is a peer, else 0. */
+int registry_is_peer(const char *name);
+
+/* 1 if `name` is a model or a peer: a program bin/echo-NAME that a runner
+ * (bench, c10k) may measure; else 0. */
+int registry_known(const char *name);
+
+/* The value of `key` in models/NAME/about.txt (peers/NAME/about.txt for a peer) into buf (spaces after the
  * colon skipped). Returns 0, or -1 with errno ENOENT (no such file or key). */
 int registry_about(const char *name, const char *key, char *buf, size_t cap);
 
@@ -49,5 +66,8 @@ const char *registry_first_with_unit(const char *unit);
 /* The names joined by `sep` into buf ("fork,threads,loop"), cut to fit;
  * returns buf. */
 const char *registry_join(const char *sep, char *buf, size_t cap);
+
+/* The same for the peers' names. */
+const char *registry_join_peers(const char *sep, char *buf, size_t cap);
 
 #endif

@@ -34,11 +34,20 @@ class Echo(socketserver.BaseRequestHandler):
             pass
 
 
-class Stop(Exception):
-    """Raised by the signal handler to leave serve_forever()."""
+class Stop(BaseException):
+    """Raised by the signal handler to leave serve_forever(). A BaseException,
+    like KeyboardInterrupt: socketserver catches every Exception raised while
+    it handles a request (handle_error) and would go on serving."""
+
+
+MAIN_PID = os.getpid()
 
 
 def on_signal(signum, frame):
+    if os.getpid() != MAIN_PID:
+        # A child forked just as the signal came (ForkingTCPServer): it runs
+        # the handler too, before finish_request resets it; it just ends.
+        os._exit(0)
     raise Stop()
 
 
@@ -79,7 +88,10 @@ def main(prog="echo-py-threads", base=socketserver.ThreadingTCPServer,
         pass
     if getattr(server, "active_children", None):  # forked children: end and reap them
         for pid in list(server.active_children):
-            os.kill(pid, signal.SIGTERM)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:  # it ended and was reaped meanwhile
+                pass
         for pid in list(server.active_children):
             try:
                 os.waitpid(pid, 0)
