@@ -13,7 +13,12 @@
 #
 # Each repetition makes two runs per server, never one for both figures:
 #   timed  CPU = utime + stime of the server (/proc/PID/stat, before and
-#          after), divided by the messages client-epoll completed;
+#          after), divided by the messages client-epoll completed; also per
+#          message: the server's context switches, voluntary (it slept) and
+#          not (/proc/PID/status), and the machine's rescheduling interrupts
+#          (RES in /proc/interrupts, every CPU: the IPIs that kick a running
+#          task into the kernel; other jobs' share included, so only the
+#          difference between servers means something);
 #   count  system calls the server entered (perf stat -e raw_syscalls:sys_enter
 #          -p PID: a counter, not a tracer), divided by the messages.
 # Then one `strace -c -f` per server (STRACE=0: none) for the breakdown by
@@ -54,22 +59,28 @@ start() {
 }
 stop() { stop_server "$spid"; spid=""; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+csw() { awk '/^voluntary_ctxt_switches/ { v = $2 } /^nonvoluntary_ctxt_switches/ { n = $2 } END { print v, n }' "/proc/$1/status"; }
+ipis() { awk '$1 == "RES:" { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts; }
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }
 client() { "$BIN/client-epoll" --port "$sport" -c "$CONNS" --msg-bytes "$BYTES" --secs "$SECS" >"$TMP/c.out" 2>"$TMP/c.err"; }
 
-echo "rep,server,run,conns,msg_bytes,secs,msgs,msgs_per_s,cpu_s,cpu_us_per_msg,syscalls,syscalls_per_msg" >"$CSV"
+echo "rep,server,run,conns,msg_bytes,secs,msgs,msgs_per_s,cpu_s,cpu_us_per_msg,syscalls,syscalls_per_msg,vcsw_per_msg,ivcsw_per_msg,res_ipi_per_msg" >"$CSV"
 
 # timed REP NAME — one run for the server's CPU per message
 timed() {
   start "$2" || return 0
-  local t0 t1 msgs
-  t0=$(ticks "$spid"); client; t1=$(ticks "$spid")
+  local t0 t1 c0 c1 i0 i1 msgs
+  t0=$(ticks "$spid") c0=$(csw "$spid") i0=$(ipis)
+  client
+  t1=$(ticks "$spid") c1=$(csw "$spid") i1=$(ipis)
   stop
   msgs=$(field "$TMP/c.out" msgs)
   [ -n "$msgs" ] && [ "$msgs" -gt 0 ] || { echo "bench.sh: client-epoll against $2 failed: $(cat "$TMP/c.err")" >&2; return 0; }
   awk -v r="$1" -v s="$2" -v c="$CONNS" -v b="$BYTES" -v sec="$SECS" -v m="$msgs" -v rate="$(field "$TMP/c.out" msgs_per_s)" \
-      -v t="$((t1 - t0))" -v hz="$tck" \
-    'BEGIN { cpu = t / hz; printf "%s,%s,timed,%s,%s,%s,%s,%s,%.2f,%.3f,,\n", r, s, c, b, sec, m, rate, cpu, cpu * 1e6 / m }' >>"$CSV"
+      -v t="$((t1 - t0))" -v hz="$tck" -v c0="$c0" -v c1="$c1" -v ipi="$((i1 - i0))" \
+    'BEGIN { cpu = t / hz; split(c0, a, " "); split(c1, z, " ")
+             printf "%s,%s,timed,%s,%s,%s,%s,%s,%.2f,%.3f,,,%.4f,%.4f,%.4f\n", r, s, c, b, sec, m, rate, cpu, cpu * 1e6 / m,
+                    (z[1] - a[1]) / m, (z[2] - a[2]) / m, ipi / m }' >>"$CSV"
 }
 
 # count REP NAME — one run for the server's system calls per message
@@ -85,7 +96,7 @@ count() {
   n=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 }' "$TMP/perf.txt")
   [ -n "$msgs" ] && [ "$msgs" -gt 0 ] && [ -n "$n" ] || { echo "bench.sh: counting $2 failed: $(cat "$TMP/c.err" "$TMP/perf.txt")" >&2; return 0; }
   awk -v r="$1" -v s="$2" -v c="$CONNS" -v b="$BYTES" -v sec="$SECS" -v m="$msgs" -v rate="$(field "$TMP/c.out" msgs_per_s)" -v n="$n" \
-    'BEGIN { printf "%s,%s,count,%s,%s,%s,%s,%s,,,%s,%.4f\n", r, s, c, b, sec, m, rate, n, n / m }' >>"$CSV"
+    'BEGIN { printf "%s,%s,count,%s,%s,%s,%s,%s,,,%s,%.4f,,,\n", r, s, c, b, sec, m, rate, n, n / m }' >>"$CSV"
 }
 
 servers=(echo-epoll echo-loop echo-uring uring-plain)
@@ -110,11 +121,16 @@ if [ "$STRACE" = 1 ]; then
 fi
 
 # Medians per server, and the ratio of CPU per message to echo-epoll's.
-awk -F, 'NR > 1 { k = $2 SUBSEP $3; v = ($3 == "timed") ? $10 : $12; n[k]++; x[k, n[k]] = v }
-  function med(k,   i, j, t, m) { m = n[k]; for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[k, j] < x[k, i]) { t = x[k, i]; x[k, i] = x[k, j]; x[k, j] = t }
+awk -F, 'function put(k, v) { n[k]++; x[k, n[k]] = v }
+  NR > 1 && $3 == "timed" { put($2 SUBSEP "cpu", $10); put($2 SUBSEP "vcsw", $13); put($2 SUBSEP "ivcsw", $14); put($2 SUBSEP "ipi", $15) }
+  NR > 1 && $3 == "count" { put($2 SUBSEP "sys", $12) }
+  function med(k,   i, j, t, m) { m = n[k]; if (m == 0) return -1
+                                  for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[k, j] < x[k, i]) { t = x[k, i]; x[k, i] = x[k, j]; x[k, j] = t }
                                   return m % 2 ? x[k, (m + 1) / 2] : (x[k, m / 2] + x[k, m / 2 + 1]) / 2 }
-  END { split("echo-epoll echo-loop echo-uring uring-plain", s, " "); base = med("echo-epoll" SUBSEP "timed")
-        printf "%-12s %16s %10s %14s\n", "server", "cpu_us_per_msg", "vs_epoll", "syscalls/msg"
-        for (i = 1; i <= 4; i++) { c = med(s[i] SUBSEP "timed"); printf "%-12s %16.3f %9.2fx %14.3f\n", s[i], c, c / base, med(s[i] SUBSEP "count") } }' "$CSV" |
+  END { split("echo-epoll echo-loop echo-uring uring-plain", s, " "); base = med("echo-epoll" SUBSEP "cpu")
+        printf "%-12s %15s %9s %13s %13s %14s %12s\n", "server", "cpu_us_per_msg", "vs_epoll", "syscalls/msg", "vol_csw/msg", "invol_csw/msg", "RES_ipi/msg"
+        for (i = 1; i <= 4; i++) { c = med(s[i] SUBSEP "cpu")
+          printf "%-12s %15.3f %8.2fx %13.3f %13.4f %14.4f %12.4f\n", s[i], c, c / base, med(s[i] SUBSEP "sys"),
+                 med(s[i] SUBSEP "vcsw"), med(s[i] SUBSEP "ivcsw"), med(s[i] SUBSEP "ipi") } }' "$CSV" |
   tee "$OUT/summary.txt"
 scripts/meta.sh --finish "$OUT/meta.txt" >/dev/null
