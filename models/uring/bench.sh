@@ -24,7 +24,8 @@
 # Then one `strace -c -f` per server (STRACE=0: none) for the breakdown by
 # call: strace stops the server on every call, so it is only for the names.
 #
-# Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), BIN (bin),
+# Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), WORK (0: the
+# servers' --work, CPU work per message), SERVERS (all four), BIN (bin),
 # OUT (results/uring: uring.csv, summary.txt, strace-NAME.txt, meta.txt).
 # Run it under the shared lock: flock /work/wt/bench.lock models/uring/bench.sh
 set -u
@@ -35,7 +36,7 @@ case "${1:-}" in
   *) echo "bench.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
 esac
 source scripts/lib.sh
-REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64} STRACE=${STRACE:-1}
+REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64} STRACE=${STRACE:-1} WORK=${WORK:-0}
 BIN=${BIN:-bin} OUT=${OUT:-results/uring}
 for p in echo-epoll echo-loop echo-uring client-epoll; do
   [ -x "$BIN/$p" ] || { echo "bench.sh: $BIN/$p is not built (make)" >&2; exit 1; }
@@ -47,13 +48,13 @@ tck=$(getconf CLK_TCK)
 spid=""
 lib_on_exit '[ -z "$spid" ] || stop_server "$spid"'
 scripts/meta.sh "$OUT/meta.txt" --set workload=echo --set conns="$CONNS" --set msg_bytes="$BYTES" \
-  --set secs="$SECS" --set reps="$REPS" --command "models/uring/bench.sh" >/dev/null
+  --set secs="$SECS" --set reps="$REPS" --set work="$WORK" --command "models/uring/bench.sh" >/dev/null
 
 # start NAME — start the server called NAME on a free port: spid, sport
 start() {
   case "$1" in
-    uring-plain) start_server "$1" env C10K_URING_PLAIN=1 "$BIN/echo-uring" --port 0 ;;
-    *) start_server "$1" "$BIN/$1" --port 0 ;;
+    uring-plain) start_server "$1" env C10K_URING_PLAIN=1 "$BIN/echo-uring" --port 0 --work "$WORK" ;;
+    *) start_server "$1" "$BIN/$1" --port 0 --work "$WORK" ;;
   esac || return 1
   spid=$SPID sport=$SPORT
 }
@@ -99,7 +100,7 @@ count() {
     'BEGIN { printf "%s,%s,count,%s,%s,%s,%s,%s,,,%s,%.4f,,,\n", r, s, c, b, sec, m, rate, n, n / m }' >>"$CSV"
 }
 
-servers=(echo-epoll echo-loop echo-uring uring-plain)
+read -r -a servers <<<"${SERVERS:-echo-epoll echo-loop echo-uring uring-plain}"
 for ((rep = 1; rep <= REPS; rep++)); do
   k=$(((rep - 1) % ${#servers[@]}))
   order=("${servers[@]:k}" "${servers[@]:0:k}")
@@ -127,10 +128,10 @@ awk -F, 'function put(k, v) { n[k]++; x[k, n[k]] = v }
   function med(k,   i, j, t, m) { m = n[k]; if (m == 0) return -1
                                   for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[k, j] < x[k, i]) { t = x[k, i]; x[k, i] = x[k, j]; x[k, j] = t }
                                   return m % 2 ? x[k, (m + 1) / 2] : (x[k, m / 2] + x[k, m / 2 + 1]) / 2 }
-  END { split("echo-epoll echo-loop echo-uring uring-plain", s, " "); base = med("echo-epoll" SUBSEP "cpu")
-        printf "%-12s %15s %9s %13s %13s %14s %12s\n", "server", "cpu_us_per_msg", "vs_epoll", "syscalls/msg", "vol_csw/msg", "invol_csw/msg", "RES_ipi/msg"
-        for (i = 1; i <= 4; i++) { c = med(s[i] SUBSEP "cpu")
-          printf "%-12s %15.3f %8.2fx %13.3f %13.4f %14.4f %12.4f\n", s[i], c, c / base, med(s[i] SUBSEP "sys"),
+  END { k = split("echo-epoll echo-loop echo-uring uring-plain", s, " "); b = 1; base = med(s[1] SUBSEP "cpu"); if (base <= 0) { b = 3; base = med(s[3] SUBSEP "cpu") }
+        printf "%-12s %15s %11s %13s %13s %14s %12s\n", "server", "cpu_us_per_msg", "vs_" substr(s[b], 6), "syscalls/msg", "vol_csw/msg", "invol_csw/msg", "RES_ipi/msg"
+        for (i = 1; i <= k; i++) { c = med(s[i] SUBSEP "cpu"); if (c < 0) continue
+          printf "%-12s %15.3f %10.2fx %13.3f %13.4f %14.4f %12.4f\n", s[i], c, c / base, med(s[i] SUBSEP "sys"),
                  med(s[i] SUBSEP "vcsw"), med(s[i] SUBSEP "ivcsw"), med(s[i] SUBSEP "ipi") } }' "$CSV" |
   tee "$OUT/summary.txt"
 scripts/meta.sh --finish "$OUT/meta.txt" >/dev/null
