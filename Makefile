@@ -83,9 +83,9 @@ model_runtime = $(patsubst %,$(OBJ)/%.o,$(basename $(call model_runtime_src,$(1)
 define MODEL_PROGRAMS
 $(BIN)/echo-$(1): $(OBJ)/models/$(1)/echo.o $(call model_runtime,$(1)) $(LIBCOMMON)
 $(BIN)/fetch-$(1): $(OBJ)/models/$(1)/fetch.o $(call model_runtime,$(1)) $(LIBCOMMON)
-$(BIN)/echo-$(1) $(BIN)/fetch-$(1): MODEL_LDLIBS := $(shell scripts/models.sh --about $(1) ldlibs)
+$(BIN)/echo-$(1) $(BIN)/fetch-$(1) $(TBIN)/unit_$(1): MODEL_LDLIBS := $(shell scripts/models.sh --about $(1) ldlibs)
 MODEL_PACKAGES_$(1) := $(shell scripts/models.sh --about $(1) packages)
-$(OBJ)/models/$(1)/echo.o $(OBJ)/models/$(1)/fetch.o $(call model_runtime,$(1)): | $$(if $$(MODEL_PACKAGES_$(1)),model-deps-$(1))
+$(OBJ)/models/$(1)/echo.o $(OBJ)/models/$(1)/fetch.o $(OBJ)/tests/unit_$(1).o $(call model_runtime,$(1)): | $$(if $$(MODEL_PACKAGES_$(1)),model-deps-$(1))
 endef
 $(foreach m,$(MODELS),$(eval $(call MODEL_PROGRAMS,$(m))))
 $(PROGRAMS_MODEL):
@@ -108,9 +108,11 @@ $(BIN)/%: $(OBJ)/harness/%.o $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+# A model's own unit test, tests/unit_NAME.c, compiles the model's runtime in
+# (it then takes nothing from libco) and links the model's ldlibs.
 $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $^ $(MODEL_LDLIBS) $(LDLIBS_ALL)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
