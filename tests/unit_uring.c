@@ -188,6 +188,40 @@ static void test_echo(void)
     co_close(lfd);
 }
 
+/* A listener co_close()d while a coroutine waits in co_accept on it. */
+static int lfd2;          /* that listener */
+static int acc_r;         /* what co_accept returned */
+static int acc_err;       /* ... errno */
+
+static void waiting_acceptor(void *arg)
+{
+    acc_r = co_accept(lfd2, -1);
+    acc_err = errno;
+}
+
+static void listener_closer(void *arg)
+{
+    co_sleep(20); /* the multishot accept is armed by now */
+    co_close(lfd2);
+}
+
+static void test_close_listener(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    lfd2 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (lfd2 < 0 || bind(lfd2, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd2, 16) < 0) {
+        check(0, "uring_close_listener_setup", strerror(errno));
+        return;
+    }
+    if (co_go(waiting_acceptor, NULL) < 0 || co_go(listener_closer, NULL) < 0 || co_run() < 0) {
+        check(0, "uring_close_listener_run", strerror(errno));
+        return;
+    }
+    char why[160];
+    snprintf(why, sizeof why, "returned %d (%s)", acc_r, strerror(acc_err));
+    check(acc_r == -1 && acc_err == EBADF, "uring_co_close_of_listener_wakes_acceptor_with_EBADF", why);
+}
+
 int main(void)
 {
     if (co_init(0) < 0) {
@@ -198,5 +232,6 @@ int main(void)
     test_deadline();
     test_close();
     test_echo();
+    test_close_listener();
     return failures ? 1 : 0;
 }

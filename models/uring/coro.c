@@ -76,20 +76,24 @@ struct co_op {
  * as one completion, whether or not anyone waits in co_accept just then. */
 struct co_acc {
     int lfd;             /* the listening socket */
+    uint32_t id;         /* names it in user_data: a late completion finds no one */
     int armed;           /* a multishot accept is in flight */
     int err;             /* an error it ended with, for the next co_accept */
-    int closing;         /* co_close'd: freed by its last completion */
     int *q;              /* accepted connections not yet taken, a ring of cap */
     size_t head, len, cap; /* ... oldest, how many, room */
     struct co_acc *next; /* the next listener of this thread */
 };
 
-/* user_data of a completion: a struct co_op, a struct co_acc with the low
- * bit set, or 0 (a cancel request, whose completion tells nothing). */
+/* user_data of a completion: the address of a struct co_op (even), a
+ * listener's id shifted left with the low bit set, or 0 (a cancel request,
+ * whose completion tells nothing). A listener is named by an id, not its
+ * address, so co_close() can free it at once: completions still on their
+ * way then find no listener, and a connection they bring is closed. */
 #define CO_TAG_ACC 1u
 
 static __thread struct io_uring co__R;      /* this thread's ring */
 static __thread struct co_acc *co__accs;    /* its listeners */
+static __thread uint32_t co__acc_ids;       /* the last listener id given */
 
 /* === the ring ============================================================= */
 
@@ -147,7 +151,7 @@ static struct io_uring_sqe *co__sqe(void)
     return sqe;
 }
 
-static void co__acc_complete(struct co_acc *a, int res, unsigned flags);
+static void co__acc_complete(uint32_t id, int res, unsigned flags);
 
 /* One completion: record an operation's result and wake its coroutine (if
  * it is still parked on it: a coroutine woken early by its deadline is
@@ -157,7 +161,7 @@ static void co__complete(uint64_t data, int res, unsigned flags)
     if (data == 0)
         return; /* a cancel request's failure: the operation's own completion follows */
     if (data & CO_TAG_ACC) {
-        co__acc_complete((struct co_acc *)(uintptr_t)(data & ~(uint64_t)CO_TAG_ACC), res, flags);
+        co__acc_complete((uint32_t)(data >> 1), res, flags);
         return;
     }
     struct co_op *op = (struct co_op *)(uintptr_t)data;
@@ -363,6 +367,7 @@ static struct co_acc *co__acc(int lfd, int create)
     if (!a)
         return NULL;
     a->lfd = lfd;
+    a->id = ++co__acc_ids;
     a->next = co__accs;
     co__accs = a;
     return a;
@@ -403,20 +408,27 @@ static void co__acc_free(struct co_acc *a)
     free(a);
 }
 
-/* A completion of lfd's multishot accept: a new connection (res >= 0) or
- * the error that ended it. Without IORING_CQE_F_MORE the accept is over
- * (an error, EMFILE say, or a cancel): the next co_accept arms another. */
-static void co__acc_complete(struct co_acc *a, int res, unsigned flags)
+static uint64_t co__acc_data(const struct co_acc *a)
 {
-    if (!(flags & IORING_CQE_F_MORE))
-        a->armed = 0;
-    if (a->closing) {
+    return (uint64_t)a->id << 1 | CO_TAG_ACC;
+}
+
+/* A completion of a listener's multishot accept: a new connection (res >=
+ * 0) or the error that ended it. Without IORING_CQE_F_MORE the accept is
+ * over (an error, EMFILE say, or a cancel): the next co_accept arms another.
+ * A listener co_close()d meanwhile is gone: its connection is closed. */
+static void co__acc_complete(uint32_t id, int res, unsigned flags)
+{
+    struct co_acc *a = co__accs;
+    while (a && a->id != id)
+        a = a->next;
+    if (!a) {
         if (res >= 0)
             close(res);
-        if (!a->armed)
-            co__acc_free(a);
         return;
     }
+    if (!(flags & IORING_CQE_F_MORE))
+        a->armed = 0;
     if (res >= 0 && co__acc_push(a, res) < 0) {
         close(res);
         res = -ENOMEM;
@@ -437,7 +449,7 @@ static int co__acc_arm(struct co_acc *a)
     if (!sqe)
         return -1;
     io_uring_prep_multishot_accept(sqe, a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)a | CO_TAG_ACC);
+    io_uring_sqe_set_data64(sqe, co__acc_data(a));
     a->armed = 1;
     return 0;
 }
@@ -448,10 +460,13 @@ static int co__acc_arm(struct co_acc *a)
 int co_accept(int lfd, int64_t deadline)
 {
     co_t *c = co__op_begin(lfd, CO_READ, deadline);
-    struct co_acc *a = c ? co__acc(lfd, 1) : NULL;
-    if (!a)
+    if (!c)
         return -1;
     for (;;) {
+        /* Found again after every wait: a co_close() meanwhile frees it. */
+        struct co_acc *a = co__acc(lfd, 1);
+        if (!a)
+            return -1;
         if (a->len > 0) {
             int fd = co__acc_pop(a);
             co__fd_forget(fd); /* whatever we knew of a file closed under this number */
@@ -473,7 +488,7 @@ int co_accept(int lfd, int64_t deadline)
         c->wait_dirs = CO_READ;
         L.fd_waiters++;
         int err = co__suspend(c, deadline);
-        if (err && a->len == 0) {
+        if (err && (!(a = co__acc(lfd, 0)) || a->len == 0)) {
             errno = err;
             return -1;
         }
@@ -541,9 +556,9 @@ int co_wait_fd(int fd, int events, int64_t deadline)
     return 0;
 }
 
-/* Forget fd: its waiters wake with EBADF (and drain their operations), and a
- * listener's multishot accept is cancelled; its state is freed by the last
- * completion, which closes the connections it still brings. */
+/* Forget fd: its waiters wake with EBADF (and drain their operations). A
+ * listener's multishot accept is cancelled (it holds the socket open until
+ * then) and its state freed with the connections it had queued. */
 int co_close(int fd)
 {
     struct co_acc *a = co__acc(fd, 0);
@@ -554,15 +569,11 @@ int co_close(int fd)
         *pp = a->next;
         struct io_uring_sqe *sqe = a->armed ? co__sqe() : NULL;
         if (sqe) {
-            a->closing = 1;
-            io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)a | CO_TAG_ACC, 0);
+            io_uring_prep_cancel64(sqe, co__acc_data(a), 0);
             io_uring_sqe_set_data64(sqe, 0);
             sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-        } else if (!a->armed) {
-            co__acc_free(a);
-        } else {
-            a->closing = 1; /* no slot to cancel it: it ends with the file's last accept */
         }
+        co__acc_free(a);
     }
     return co__epoll_close(fd); /* the loop's: wake the waiters, close(2) */
 }
