@@ -74,17 +74,25 @@ $(LIBHARNESS): $(HARNESS_OBJ)
 # A model's programs, bin/echo-NAME and bin/fetch-NAME, link the shared code
 # and the model's own runtime: every other .c/.S file of models/NAME/ (the
 # loop's coro.c and context switch, for instance). One rule for every model;
-# the harness links no model.
+# the harness links no model. A model needing a library names it in its
+# about.txt (`ldlibs: -luring`), linked into its two programs only, and the
+# Debian packages it builds with (`packages: liburing-dev`): its objects wait
+# for scripts/deps.sh to have them (installed when root, else the apt-get line).
 model_runtime_src = $(filter-out models/$(1)/echo.c models/$(1)/fetch.c,$(wildcard models/$(1)/*.c models/$(1)/*.S))
 model_runtime = $(patsubst %,$(OBJ)/%.o,$(basename $(call model_runtime_src,$(1))))
 define MODEL_PROGRAMS
 $(BIN)/echo-$(1): $(OBJ)/models/$(1)/echo.o $(call model_runtime,$(1)) $(LIBCOMMON)
 $(BIN)/fetch-$(1): $(OBJ)/models/$(1)/fetch.o $(call model_runtime,$(1)) $(LIBCOMMON)
+$(BIN)/echo-$(1) $(BIN)/fetch-$(1) $(TBIN)/unit_$(1): MODEL_LDLIBS := $(shell scripts/models.sh --about $(1) ldlibs)
+MODEL_PACKAGES_$(1) := $(shell scripts/models.sh --about $(1) packages)
+$(OBJ)/models/$(1)/echo.o $(OBJ)/models/$(1)/fetch.o $(OBJ)/tests/unit_$(1).o $(call model_runtime,$(1)): | $$(if $$(MODEL_PACKAGES_$(1)),model-deps-$(1))
 endef
 $(foreach m,$(MODELS),$(eval $(call MODEL_PROGRAMS,$(m))))
 $(PROGRAMS_MODEL):
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $^ $(MODEL_LDLIBS) $(LDLIBS_ALL)
+model-deps-%:
+	@scripts/deps.sh $(addprefix :,$(MODEL_PACKAGES_$*))
 
 # The demos, micro-benchmarks and tests use the loop model's runtime (libco).
 $(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
@@ -100,15 +108,17 @@ $(BIN)/%: $(OBJ)/harness/%.o $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+# A model's own unit test, tests/unit_NAME.c, compiles the model's runtime in
+# (it then takes nothing from libco) and links the model's ldlibs.
 $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $^ $(MODEL_LDLIBS) $(LDLIBS_ALL)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
 # --- Debian packages the suite uses (installed when root, else printed) ----------
 deps:
-	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl
+	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(MODELS),$(MODEL_PACKAGES_$(m))))
 
 test: all deps peers
 	@tests/run.sh

@@ -178,7 +178,9 @@ static void spawn_co_main(void *arg)
 
 static int spawn_loop(struct spawn_res *r)
 {
-    if (!spawn_nomem && !(spawn_chan = co_chan_new(1)))
+    /* Fresh stacks for every coroutine model: co_init() empties the stack
+     * pool an earlier one filled, whose pages would otherwise count as 0. */
+    if (co_init(0) < 0 || (!spawn_nomem && !(spawn_chan = co_chan_new(1))))
         return -1;
     long long t0 = net_now_ns();
     int rc = co_go(spawn_co_main, r) < 0 || co_run() < 0 ? -1 : 0;
