@@ -526,7 +526,10 @@ static int lg_parse(struct lg_opts *o, int argc, char **argv)
         "Closed loop by default: each connection sends a message, waits for the whole echo,\n"
         "checks every byte, sends the next. --rate R: open loop, latency counted from when\n"
         "each message was due. A wrong byte, a short echo, EOF or a reset is an error: the\n"
-        "connection is closed and NOT reopened. Exit 0 if no errors, 1 otherwise, 2 bad flags.",
+        "connection is closed and NOT reopened. --per-conn K: the client closes each connection\n"
+        "after K messages and opens a new one (churn). The report says how evenly the connections\n"
+        "were served: no-reply connections, min/median/max messages each, Jain's index.\n"
+        "Exit 0 if no errors, 1 otherwise, 2 bad flags.",
         flags, 0};
     int fr = flags_parse(&spec, argc, argv);
     if (fr < 0)

@@ -10,11 +10,13 @@
 #   latency/   make bench-latency    (open-loop percentile spectrum)
 #   c10k/      make bench-c10k       (10,000 idle connections, kernel memory)
 #   fetch/     make bench-fetch      (many downloads at once, curl beside)
+#   churn/     make bench-churn      (a new connection every K messages; ~3 min)
+#   work/      make bench-work       (CPU work per message, calibrated; ~3.5 min)
 # Environment: PARTS="echo units" to redo only some parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=results/reference
-parts=${PARTS:-echo overhead units latency c10k fetch}
+parts=${PARTS:-echo overhead units latency c10k fetch churn work}
 mkdir -p "$ref"
 for p in $parts; do
   echo "=== reference: $p ($(date -u +%H:%M:%S))" >&2
@@ -26,6 +28,8 @@ for p in $parts; do
     latency)  OUT=$ref/latency scripts/bench-latency.sh ;;
     c10k)     OUT=$ref/c10k scripts/bench-c10k.sh ;;
     fetch)    FETCH_OUT=$ref/fetch scripts/bench-fetch.sh && FETCH_OUT=$ref/fetch scripts/bench-fetch.sh check ;;
+    churn)    CHURN_OUT=$ref/churn scripts/bench-churn.sh ;;
+    work)     WORK_OUT=$ref/work scripts/bench-work.sh ;;
     *) echo "reference.sh: unknown part '$p'" >&2; exit 2 ;;
   esac
 done
