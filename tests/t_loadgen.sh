@@ -128,6 +128,13 @@ if [ "$rc" -eq 0 ] && [ "$(csv_get "$TMP/churn.csv" msgs)" = 300 ] && [ "$(csv_g
    [ "${c:-0}" -ge 100 ] && [ "${c:-0}" -le 104 ] && [ "$(csv_get "$TMP/churn.csv" errors)" = 0 ]; then
   pass loadgen_per_conn_counts
 else fail loadgen_per_conn_counts "rc=$rc $(tail -n 1 "$TMP/churn.csv")"; fi
+# the same over 2 threads (each its share of the slots and of the count): 400
+# messages, 4 per connection: 100 connections ended, 100..106 connects
+timeout 60 "$LG" --port "$EPORT" -c 6 --threads 2 --per-conn 4 --count 400 --csv >"$TMP/churn2.csv" 2>&1; rc=$?
+c=$(csv_get "$TMP/churn2.csv" connects)
+if [ "$rc" -eq 0 ] && [ "$(csv_get "$TMP/churn2.csv" msgs)" = 400 ] && [ "${c:-0}" -ge 100 ] && [ "${c:-0}" -le 106 ] &&
+   [ "$(csv_get "$TMP/churn2.csv" errors)" = 0 ]; then pass loadgen_per_conn_threads
+else fail loadgen_per_conn_threads "rc=$rc $(tail -n 1 "$TMP/churn2.csv")"; fi
 # K = 1, timed: one connection per request, conns/s = msgs/s, no errors; the summary says so
 timeout 30 "$LG" --port "$EPORT" -c 4 --per-conn 1 --secs 1 --connect-inflight 2 >"$TMP/k1.txt" 2>&1; rc=$?
 if [ "$rc" -eq 0 ] && grep -Eq '^  churn           a new connection every 1 message: [1-9][0-9]* ended = [1-9][0-9.]* conns/s' "$TMP/k1.txt" &&
