@@ -3,7 +3,7 @@
 # Runs every benchmark with its defaults, one after the other (never two at
 # once: they would disturb each other on 2 cores), each into its own folder of
 # results/reference/, then regenerates docs/table.md and
-# results/reference/REPORT.md from them. About 20 minutes on 2 cores.
+# results/reference/REPORT.md from them. About 27 minutes on 2 cores.
 #   echo/      make bench            (the main comparison)
 #   overhead/  make bench-overhead   (runtime and loadgen vs minimal epoll code)
 #   units/     make bench-units      (creating and switching units)
