@@ -33,6 +33,7 @@
 #include "proc.h"
 #include "procstat.h"
 #include "registry.h"
+#include "work.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -190,7 +191,7 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         setenv("C10K_FLAGS", env_flags, 1);
     else if (!getenv("C10K_FLAGS"))
         setenv("C10K_FLAGS", BENCH_BUILD_FLAGS, 1);
-    char file[4096], why[512], set[10][256];
+    char file[4096], why[512], set[12][256];
     snprintf(file, sizeof file, "%s/meta.txt", o->out);
     snprintf(set[0], sizeof set[0], "pinning=%s", m->cpu_server < 0
              ? "none (server, loadgen and bench share all cores)"
@@ -204,7 +205,10 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
     snprintf(set[7], sizeof set[7], "work=%ld", o->work);
     snprintf(set[8], sizeof set[8], "loadgen_threads=%ld", o->lg_threads);
     snprintf(set[9], sizeof set[9], "stack_kib=%ld", o->stack_kib);
-    char *sets[] = {set[0], set[1], set[2], set[3], set[4], set[5], set[6], set[7], set[8], set[9], NULL};
+    snprintf(set[10], sizeof set[10], "per_conn=%ld", o->per_conn);
+    snprintf(set[11], sizeof set[11], "pool_size=%ld", o->pool_size);
+    char *sets[] = {set[0], set[1], set[2], set[3], set[4], set[5], set[6], set[7], set[8], set[9],
+                    set[10], set[11], NULL};
     char *commands[] = {(char *)cmdline, NULL};
     if (meta_write(file, sets, commands, why, sizeof why) == 0)
         return 0;
@@ -312,6 +316,45 @@ static int bench_write_summary(const char *dir)
     return rc;
 }
 
+static long long bench_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* --calibrate-work: what one unit of the servers' --work costs here, in
+ * nanoseconds of this thread's CPU time: the median of 7 timings of about
+ * 50 ms each (work_do() is the servers' own function, models/common/work.c).
+ * scripts/bench-work.sh turns microseconds into units with it. */
+static int bench_calibrate_work(void)
+{
+    long units = 1000;
+    long long ns = 0;
+    for (;;) { /* grow the batch until it takes 50 ms */
+        long long t0 = bench_thread_cpu_ns();
+        work_do(units, "calibrate", 9);
+        ns = bench_thread_cpu_ns() - t0;
+        if (ns > 50000000LL || units > (1L << 40))
+            break;
+        units *= 2;
+    }
+    double per[7];
+    for (int i = 0; i < 7; i++) {
+        long long t0 = bench_thread_cpu_ns();
+        work_do(units, "calibrate", 9);
+        per[i] = (double)(bench_thread_cpu_ns() - t0) / (double)units;
+    }
+    for (int i = 1; i < 7; i++) /* insertion sort: 7 values */
+        for (int j = i; j > 0 && per[j] < per[j - 1]; j--) {
+            double x = per[j];
+            per[j] = per[j - 1];
+            per[j - 1] = x;
+        }
+    printf("work_unit_ns %.3f\nunits_per_us %.3f\n", per[3], 1000.0 / per[3]);
+    return 0;
+}
+
 /* --summarize CSV: the summary on stdout. */
 static int bench_summarize(const char *csv)
 {
@@ -343,6 +386,9 @@ int main(int argc, char **argv)
         {"loadgen-threads", 0, FLAG_INT, &o.lg_threads, 1, 256, "T", "threads in loadgen"},
         {"stack-kib", 0, FLAG_INT, &o.stack_kib, 0, 1 << 20, "KIB", "per-connection stack for the server; 0 = its default"},
         {"summarize", 0, FLAG_STR, &o.summarize, 0, 0, "CSV", "print the summary of an existing echo.csv and exit"},
+        {"per-conn", 0, FLAG_INT, &o.per_conn, 0, 1000000000L, "K", "loadgen --per-conn K: a new connection every K messages; 0 = keep them open"},
+        {"pool-size", 0, FLAG_INT, &o.pool_size, 0, 100000, "N", "a model with a fixed pool (about.txt pool_flag) gets N workers; 0 = its default"},
+        {"calibrate-work", 0, FLAG_BOOL, &o.calibrate_work, 0, 0, NULL, "print the CPU time of one --work unit on this machine (work_unit_ns) and exit"},
         {0},
     };
     snprintf(about, sizeof about,
@@ -362,6 +408,8 @@ int main(int argc, char **argv)
         return flags_exit(fr);
     if (o.summarize)
         return bench_summarize(o.summarize);
+    if (o.calibrate_work)
+        return bench_calibrate_work();
 
     struct bench_matrix m;
     if (bench_matrix_parse(&spec, &o, &m) < 0)

@@ -12,6 +12,16 @@
  * "coordinated omission" correction). The uncorrected figure, from the
  * actual send, is kept in a second histogram for comparison.
  *
+ * Fairness: every connection counts the messages it got back, so the report
+ * can say how evenly the server shared itself out (no-reply connections,
+ * min / median / max per connection, Jain's index). A connection that never
+ * gets its first reply just waits: the run still stops at --secs.
+ *
+ * Churn (--per-conn K): after K messages the client closes the connection and
+ * opens a new one in the same slot, so the server pays for an accept (a fork,
+ * a hand-off...) every K messages. The closing side is the client: TIME_WAIT
+ * is on loadgen's side, and its local ports are what can run out.
+ *
  * A message is checked without storing it (harness/lib/loadgen_msg.c): the
  * echo is compared piece by piece as it arrives with what (connection id,
  * sequence number) say was sent, so one thread-wide read buffer serves every
@@ -54,6 +64,8 @@ struct lg_opts {
     long count;              /* stop after this many messages (--count); 0: no limit */
     long threads;            /* threads sharing the connections (--threads) */
     double connect_rate;     /* connections opened per second (--connect-rate) */
+    double reconnect_rate;   /* --per-conn: reconnects per second at most; 0: not limited */
+    long per_conn;           /* close and reopen after this many messages (--per-conn); 0: never */
     long connect_inflight;   /* connects in progress at most (--connect-inflight) */
     double warmup;           /* seconds of traffic not recorded (--warmup) */
     double rate;             /* open loop: messages per second in total (--rate); 0: closed */
@@ -69,6 +81,8 @@ enum lg_state {
     LG_IDLE,     /* no message outstanding (open loop: waiting until the next is due) */
     LG_WAITING,  /* a message is out; reading its echo */
     LG_CLOSED,   /* failed or never connected: not reopened */
+    LG_PENDING,  /* --per-conn: closed after K messages, waiting for its turn to reconnect */
+    LG_CONNECTING, /* --per-conn: a new connection in progress */
 };
 
 struct lg_conn {
@@ -82,7 +96,11 @@ struct lg_conn {
     int out;             /* waiting for EPOLLOUT too (a write was short) */
     long long sent_ns;   /* when the current message was written */
     long long due_ns;    /* open loop: when it was due */
-    struct heap_node timer; /* open loop: in the thread's heap while idle; key: due_ns */
+    struct heap_node timer; /* open loop: in the thread's heap while idle; key: due_ns.
+                               --per-conn: in it while pending; key: when it may connect */
+    int opened;          /* the first connect succeeded: the slot counts for fairness */
+    long msgs;           /* measured messages completed in this slot (all its connections) */
+    long k;              /* --per-conn: messages completed on the current connection */
 };
 
 struct lg_thread {
@@ -97,6 +115,13 @@ struct lg_thread {
     long done;                 /* measured messages completed */
     long waiting;              /* connections with a message outstanding */
     long errors;               /* connections failed */
+    long connecting;           /* --per-conn: connects in progress */
+    long connect_cap;          /* --per-conn: their limit, this thread's share of --connect-inflight */
+    long long connect_gap_ns;  /* --per-conn with --connect-rate: time between two reconnects */
+    long long next_connect_ns; /* ... and when the next one may start */
+    long connects;             /* --per-conn: connections established in the traffic phase */
+    long conns_done;           /* --per-conn: connections that ended after K messages, measured */
+    int first_err;             /* errno of the first failed reconnect, 0 if none */
     long long end_ns;          /* when this thread stopped */
     struct hist *lat;          /* round trips (open loop: from the due time) */
     struct hist *unc;          /* open loop: from the actual send */
@@ -139,6 +164,8 @@ static void lg_close(struct lg_thread *t, struct lg_conn *c)
         t->waiting--;
         t->issued -= c->counted; /* lost, not completed */
     }
+    if (c->state == LG_CONNECTING)
+        t->connecting--;
     close(c->fd);
     c->fd = -1;
     c->state = LG_CLOSED;
@@ -190,6 +217,81 @@ static void lg_send(struct lg_thread *t, struct lg_conn *c, long long now, long 
     lg_write(t, c);
 }
 
+/* --- churn (--per-conn K): close after K messages, open a new connection ---- */
+
+/* A reconnect failed with err: the slot is closed for good, like any error
+ * (a server that refuses connections is not hidden by retries). */
+static void lg_connect_failed(struct lg_thread *t, struct lg_conn *c, int err)
+{
+    if (!t->first_err)
+        t->first_err = err;
+    if (c->fd >= 0) {
+        lg_close(t, c);
+        return;
+    }
+    c->state = LG_CLOSED;
+    t->live--;
+    t->errors++;
+    atomic_store_explicit(&t->progress_err, t->errors, memory_order_relaxed);
+}
+
+/* c's connection has done its K messages: the client closes it (so TIME_WAIT
+ * is on this side) and queues the slot to reconnect, no sooner than
+ * --connect-rate allows when it was given. */
+static void lg_recycle(struct lg_thread *t, struct lg_conn *c, long long now)
+{
+    const struct lg_run *r = t->run;
+    if (now >= r->measure_ns && now <= r->stop_ns)
+        t->conns_done++;
+    close(c->fd); /* also leaves the epoll set */
+    c->fd = -1;
+    c->out = 0;
+    c->state = LG_PENDING;
+    long long at = now;
+    if (t->connect_gap_ns) {
+        if (t->next_connect_ns > at)
+            at = t->next_connect_ns;
+        t->next_connect_ns = at + t->connect_gap_ns;
+    }
+    heap_push(&t->timers, &c->timer, at); /* room for every connection: cannot fail */
+}
+
+/* Start a non-blocking connect for the pending slot c. */
+static void lg_reopen(struct lg_thread *t, struct lg_conn *c)
+{
+    const struct lg_opts *o = t->run->o;
+    c->fd = net_connect_start(o->host, (int)o->port);
+    if (c->fd < 0) {
+        lg_connect_failed(t, c, errno); /* EADDRNOTAVAIL: out of local ports */
+        return;
+    }
+    c->state = LG_CONNECTING;
+    t->connecting++;
+    c->out = 1; /* registered for EPOLLOUT: lg_want_out knows */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        lg_connect_failed(t, c, errno);
+}
+
+/* c's connect finished (writable, or an error): send its first message. */
+static void lg_connected(struct lg_thread *t, struct lg_conn *c, long long now)
+{
+    int err = net_connect_result(c->fd);
+    if (err == 0 && net_set_nodelay(c->fd) < 0)
+        err = errno;
+    if (err == 0 && lg_want_out(t, c, 0) < 0)
+        err = errno;
+    if (err) {
+        lg_connect_failed(t, c, err);
+        return;
+    }
+    t->connecting--;
+    t->connects++;
+    c->k = 0;
+    c->state = LG_IDLE;
+    lg_send(t, c, now, now);
+}
+
 /* The whole echo of c's message is in, at time now: record it, go on. */
 static void lg_complete(struct lg_thread *t, struct lg_conn *c, long long now)
 {
@@ -199,11 +301,16 @@ static void lg_complete(struct lg_thread *t, struct lg_conn *c, long long now)
         if (r->o->rate > 0)
             hist_record(t->unc, (uint64_t)(now - c->sent_ns));
         t->done++;
+        c->msgs++;
         atomic_store_explicit(&t->progress, t->done, memory_order_relaxed);
     }
     c->seq++;
     c->state = LG_IDLE;
     t->waiting--;
+    if (r->o->per_conn && ++c->k >= r->o->per_conn) {
+        lg_recycle(t, c, now); /* churn: this connection has done its K */
+        return;
+    }
     if (r->o->rate <= 0) {
         lg_send(t, c, now, now); /* closed loop: the next one now */
         return;
@@ -253,7 +360,7 @@ static int lg_finished(const struct lg_thread *t, long long now)
 {
     if (t->live == 0 || now >= t->run->stop_ns)
         return 1;
-    if (t->waiting == 0 && t->timers.len == 0)
+    if (t->waiting == 0 && t->timers.len == 0 && t->connecting == 0)
         return 1; /* every connection rests: nothing more can happen */
     /* --count: every measured message sent has come back (or was lost) */
     return t->quota && t->issued >= t->quota && t->waiting == 0;
@@ -284,13 +391,18 @@ static void *lg_thread_main(void *arg)
         }
     }
     while (!lg_finished(t, now)) {
-        while (t->timers.len && heap_top(&t->timers)->key <= now) {
+        /* --per-conn: no more connects in progress than this thread's share */
+        while (t->timers.len && heap_top(&t->timers)->key <= now && t->connecting < t->connect_cap) {
             struct lg_conn *c = lg_heap_pop(t);
-            if (c->state == LG_IDLE)
+            if (c->state == LG_PENDING)
+                lg_reopen(t, c);
+            else if (c->state == LG_IDLE)
                 lg_send(t, c, net_now_ns(), c->due_ns);
         }
+        if (t->live == 0)
+            break; /* every slot failed (--per-conn: out of ports, refused): do not wait out --secs */
         long long deadline = r->stop_ns;
-        if (t->timers.len && heap_top(&t->timers)->key < deadline)
+        if (t->timers.len && heap_top(&t->timers)->key < deadline && t->connecting < t->connect_cap)
             deadline = heap_top(&t->timers)->key;
         int n = lg_wait(t, evs, now, deadline);
         if (n < 0) {
@@ -299,8 +411,12 @@ static void *lg_thread_main(void *arg)
         }
         for (int i = 0; i < n; i++) {
             struct lg_conn *c = evs[i].data.ptr;
-            if (c->state == LG_CLOSED)
+            if (c->state == LG_CLOSED || c->state == LG_PENDING)
                 continue;
+            if (c->state == LG_CONNECTING) {
+                lg_connected(t, c, net_now_ns());
+                continue;
+            }
             if ((evs[i].events & EPOLLOUT) && c->sent < r->len)
                 lg_write(t, c);
             if (c->state != LG_CLOSED && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
@@ -358,6 +474,7 @@ static long lg_connect_all(const struct lg_opts *o, struct lg_conn *cs, long *er
             inflight--;
             if (err == 0 && net_set_nodelay(c->fd) == 0) {
                 c->state = LG_IDLE;
+                c->opened = 1;
                 open++;
                 continue;
             }
@@ -393,8 +510,9 @@ static int lg_parse(struct lg_opts *o, int argc, char **argv)
         {"secs", 0, FLAG_DOUBLE, &o->secs, 0, 86400, "S", "measured duration; 0: 5 s, or at most 60 s with --count"},
         {"count", 0, FLAG_INT, &o->count, 1, 1000000000000L, "M", "stop after M measured messages in total"},
         {"threads", 't', FLAG_INT, &o->threads, 1, 64, "N", "threads; each drives its share of the connections"},
-        {"connect-rate", 0, FLAG_DOUBLE, &o->connect_rate, 1, 1e6, "R", "connections opened per second"},
-        {"connect-inflight", 0, FLAG_INT, &o->connect_inflight, 1, 10000, "N", "connects in progress at most"},
+        {"connect-rate", 0, FLAG_DOUBLE, &o->connect_rate, 1, 1e6, "R", "connections opened per second at the start (default 2000); with --per-conn, if given, also reconnects per second at most"},
+        {"connect-inflight", 0, FLAG_INT, &o->connect_inflight, 1, 10000, "N", "connects in progress at most (with --per-conn: reconnects too)"},
+        {"per-conn", 0, FLAG_INT, &o->per_conn, 1, 1000000000L, "K", "churn: close each connection after K messages and open a new one (default: never)"},
         {"warmup", 0, FLAG_DOUBLE, &o->warmup, 0, 3600, "S", "seconds of traffic before recording starts"},
         {"rate", 0, FLAG_DOUBLE, &o->rate, 0, 1e8, "R", "open loop: R messages per second in total (0: closed loop)"},
         {"csv", 0, FLAG_BOOL, &o->csv, 0, 0, NULL, "print a CSV header and one row"},
@@ -408,7 +526,10 @@ static int lg_parse(struct lg_opts *o, int argc, char **argv)
         "Closed loop by default: each connection sends a message, waits for the whole echo,\n"
         "checks every byte, sends the next. --rate R: open loop, latency counted from when\n"
         "each message was due. A wrong byte, a short echo, EOF or a reset is an error: the\n"
-        "connection is closed and NOT reopened. Exit 0 if no errors, 1 otherwise, 2 bad flags.",
+        "connection is closed and NOT reopened. --per-conn K: the client closes each connection\n"
+        "after K messages and opens a new one (churn). The report says how evenly the connections\n"
+        "were served: no-reply connections, min/median/max messages each, Jain's index.\n"
+        "Exit 0 if no errors, 1 otherwise, 2 bad flags.",
         flags, 0};
     int fr = flags_parse(&spec, argc, argv);
     if (fr < 0)
@@ -417,6 +538,11 @@ static int lg_parse(struct lg_opts *o, int argc, char **argv)
         return flags_error(&spec, "--port is required");
     if (o->csv && o->json)
         return flags_error(&spec, "--csv and --json: choose one");
+    if (o->per_conn && o->rate > 0)
+        return flags_error(&spec, "--per-conn works in the closed loop only (drop --rate)");
+    o->reconnect_rate = o->per_conn ? o->connect_rate : 0; /* 0: not given, not limited */
+    if (o->connect_rate == 0)
+        o->connect_rate = 2000;
     if (o->secs == 0)
         o->secs = o->count ? 60 : 5;
     if (o->threads > o->conns)
@@ -437,6 +563,10 @@ static int lg_thread_init(struct lg_thread *t, struct lg_run *r, struct lg_conn 
     t->rbuf = malloc(r->len);
     if (t->ep < 0 || !t->lat || !t->unc || heap_rc < 0 || !t->wbuf || !t->rbuf)
         return -1;
+    const struct lg_opts *o = r->o;
+    t->connect_cap = o->connect_inflight / o->threads > 0 ? o->connect_inflight / o->threads : 1;
+    if (o->reconnect_rate > 0)
+        t->connect_gap_ns = (long long)(1e9 * (double)o->threads / o->reconnect_rate);
     for (long i = 0; i < n; i++) {
         if (cs[i].state == LG_CLOSED)
             continue;
@@ -457,6 +587,20 @@ static void lg_thread_free(struct lg_thread *t)
     heap_free(&t->timers);
     free(t->wbuf);
     free(t->rbuf);
+}
+
+/* Messages per connection over the slots that opened; 0, or -1 out of memory. */
+static int lg_fairness(const struct lg_conn *cs, long n, struct lgr_fair *f)
+{
+    long *x = malloc((size_t)n * sizeof *x), k = 0;
+    if (!x)
+        return -1;
+    for (long i = 0; i < n; i++)
+        if (cs[i].opened)
+            x[k++] = cs[i].msgs;
+    lgr_fairness(x, k, f);
+    free(x);
+    return 0;
 }
 
 /* While the threads run: a line per second on stderr if asked; returns when all are done. */
@@ -491,17 +635,17 @@ static void lg_watch(struct lg_thread *ts, long nt, const struct lg_run *r)
 int main(int argc, char **argv)
 {
     struct lg_opts o = {.host = "127.0.0.1", .port = 0, .conns = 10, .msg_bytes = 64, .secs = 0,
-                        .threads = 1, .connect_rate = 2000, .connect_inflight = 256};
+                        .threads = 1, .connect_rate = 0, .connect_inflight = 256};
     int pr = lg_parse(&o, argc, argv);
     if (pr < 0)
         return flags_exit(pr);
     signal(SIGPIPE, SIG_IGN);
     net_raise_nofile(); /* room for 10000 sockets */
 
-    int rc = 1, first_err = 0;
+    int rc = 1, first_err = 0, reconnect_err = 0;
     struct lg_run r = {.o = &o, .len = (size_t)o.msg_bytes};
     struct lgr_result res = {.conns = o.conns, .msg_bytes = o.msg_bytes, .threads = o.threads,
-                             .rate = o.rate};
+                             .rate = o.rate, .per_conn = o.per_conn};
     struct lg_conn *cs = calloc((size_t)o.conns, sizeof *cs);
     struct lg_thread *ts = calloc((size_t)o.threads, sizeof *ts);
     r.pattern = lgm_pattern_new(r.len);
@@ -516,6 +660,7 @@ int main(int argc, char **argv)
 
     long long t0 = net_now_ns();
     long open = lg_connect_all(&o, cs, &res.errors, &first_err);
+    res.connects = open;
     res.connect_s = (double)(net_now_ns() - t0) / 1e9;
     if (open == 0) {
         fprintf(stderr, "%s: connect %s:%ld: %s\n", PROG, o.host, o.port, strerror(first_err));
@@ -558,12 +703,24 @@ int main(int argc, char **argv)
         hist_merge(res.unc, ts[i].unc);
         res.errors += ts[i].errors;
         res.msgs += ts[i].done;
+        res.connects += ts[i].connects;
+        res.conns_done += ts[i].conns_done;
+        if (ts[i].first_err && !reconnect_err)
+            reconnect_err = ts[i].first_err;
         if (ts[i].end_ns > end)
             end = ts[i].end_ns;
     }
     if (started < o.threads)
         goto out;
     res.secs = (double)(end - r.measure_ns) / 1e9;
+    if (lg_fairness(cs, o.conns, &res.fair) < 0) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        goto out;
+    }
+    if (reconnect_err)
+        fprintf(stderr, "%s: --per-conn: reconnecting failed (first: %s)%s\n", PROG,
+                strerror(reconnect_err), reconnect_err == EADDRNOTAVAIL
+                ? "; out of local ports: see docs/loadgen.md, \"Churn\"" : "");
 
     if (o.csv)
         lgr_print_csv(stdout, &res);

@@ -40,19 +40,22 @@ BIN=$BIN scripts/charts.sh "$OUT" || rc=1
 echo
 awk -F, '
   NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
-            printf "%-8s %6s %10s %9s %10s %9s %10s %6s\n", "model", "conns", "msgs/s",
-                   "p50 us", "p99 us", "PSS/conn", "CPU us/msg", "cores"
-            printf "%-8s %6s %10s %9s %10s %9s %10s %6s\n", "", "", "", "", "", "KiB", "", "busy"
+            fair = ("jain" in c)   # older results have no fairness columns
+            printf "%-8s %6s %10s %9s %10s %9s %10s %6s%s\n", "model", "conns", "msgs/s",
+                   "p50 us", "p99 us", "PSS/conn", "CPU us/msg", "cores", fair ? "  no-reply   Jain" : ""
+            printf "%-8s %6s %10s %9s %10s %9s %10s %6s%s\n", "", "", "", "", "", "KiB", "", "busy",
+                   fair ? "     conns  index" : ""
             next }
   { flag = $c["bad_runs"] > 0 ? "  (" $c["bad_runs"] " run(s) with errors or unclean exit)" : ""
-    printf "%-8s %6d %10.0f %9.1f %10.1f %9.1f %10.2f %6.2f%s\n", $c["model"], $c["conns"],
+    fcols = fair ? sprintf("  %8.0f  %5.3f", $c["no_reply"], $c["jain"]) : ""
+    printf "%-8s %6d %10.0f %9.1f %10.1f %9.1f %10.2f %6.2f%s%s\n", $c["model"], $c["conns"],
            $c["msgs_per_s"], $c["p50_us"], $c["p99_us"], $c["pss_per_conn_kib"],
-           $c["cpu_us_per_msg"], $c["cores_busy"], flag }
+           $c["cpu_us_per_msg"], $c["cores_busy"], fcols, flag }
 ' "$OUT/echo-summary.csv"
 echo
 reps=$(meta_get "$OUT/meta.txt" reps)   # meta.sh's format; older runs: in the matrix line
 [ -n "$reps" ] || reps=$(sed -n 's/.*reps=\([0-9]*\).*/\1/p' "$OUT/meta.txt")
 echo "medians of ${reps:-?} repetitions; pinning: $(meta_get "$OUT/meta.txt" pinning)"
 echo "results: $OUT/echo.csv (one row per run), $OUT/echo-summary.csv, $OUT/meta.txt, $OUT/commands.txt"
-echo "charts:  $OUT/throughput.png $OUT/p99.png $OUT/memory.png $OUT/cpu.png (and .svg); see docs/charts.md"
+echo "charts:  $OUT/throughput.png $OUT/p99.png $OUT/memory.png $OUT/cpu.png $OUT/fairness.png (and .svg); see docs/charts.md"
 exit "$rc"

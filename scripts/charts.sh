@@ -43,17 +43,20 @@ pin=$(meta_get "$m" pinning | cut -d' ' -f1)
 foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | pinning ${pin:-?}"
 foot="$foot | $(setting reps) reps x $(setting secs) s, $(setting msg_bytes)-byte messages, work $(setting work) | median, bars = min..max"
 
+# loadgen's fairness columns (older results do not have them): the fairness chart
+fair=0 charts="throughput p99 memory cpu"
+head -n 1 "$summary" | grep -q ',jain,' && fair=1 charts="$charts fairness"
 for t in png svg; do
   if [ "$t" = png ]; then term=$(gp_png_term 1100 650); else term=$(gp_svg_term 1100 650); fi
   # shellcheck disable=SC2086
   gnuplot -e "$term" -e "$(gp_palette $models)" \
           -e "summary=$(gp_str "$summary"); outdir=$(gp_str "$dir"); ext=\"$t\"" \
-          -e "models=$(gp_str "$models"); conns=$(gp_str "$conns"); foot=$(gp_str "$foot")" \
+          -e "models=$(gp_str "$models"); conns=$(gp_str "$conns"); foot=$(gp_str "$foot"); fair=$fair" \
           scripts/echo.gp 2>&1 | { grep -v 'no valid points' || true; } >&2
 done
-for c in throughput p99 memory cpu; do
+for c in $charts; do
   for t in png svg; do
     [ -s "$dir/$c.$t" ] || { echo "charts.sh: $dir/$c.$t was not drawn" >&2; exit 1; }
   done
 done
-echo "charts: $dir/{throughput,p99,memory,cpu}.{png,svg}"
+echo "charts: $dir/{${charts// /,}}.{png,svg}"

@@ -1,4 +1,4 @@
-# echo.gp — the four charts of the echo comparison, drawn from
+# echo.gp — the charts of the echo comparison (four, and fairness), drawn from
 # echo-summary.csv (bin/bench --summarize). scripts/charts.sh calls it once
 # per output format with these variables set:
 #   summary  path of echo-summary.csv
@@ -7,6 +7,8 @@
 #   models   the models, space-separated, in the summary's order
 #   conns    the connection counts, space-separated, ascending
 #   foot     the footnote: machine, date, commit, how the run was done
+#   fair     1 if the summary has loadgen's fairness columns (jain, no_reply):
+#            then a fifth chart, fairness, is drawn (older results lack them)
 # Every point is the median over the repetitions; error bars span min..max.
 
 load "scripts/style.gp"
@@ -46,6 +48,28 @@ plot for [k = 1:nm] summary \
      with yerrorlines lw 2 ps 1.3 lc rgb model_colour(word(models, k)) pt model_point(word(models, k)) \
      dt model_dash(word(models, k)) title model_title(word(models, k))
 unset logscale
+
+# --- fairness: Jain's index of the messages per connection -----------------
+# 1: every connection got the same share; k/n: k of the n connections shared
+# everything and the others got no reply (a pool of k workers); 1/n: one took all.
+if (exists("fair") && fair) {
+    set output sprintf("%s/fairness.%s", outdir, ext)
+    set title "Fairness: Jain's index of messages per connection (1 = even; k/n = only k of n served)"
+    set ylabel "Jain's fairness index"
+    set logscale x
+    set yrange [0:1.05]
+    set format y "%.1f"
+    plot for [k = 1:nm] summary \
+         using (is(word(models, k)) ? column("conns") : NaN):"jain":"jain_min":"jain_max" \
+         with yerrorlines lw 2 ps 1.3 lc rgb model_colour(word(models, k)) pt model_point(word(models, k)) \
+         dt model_dash(word(models, k)) title model_title(word(models, k)), \
+         for [k = 1:nm] summary \
+         using (is(word(models, k)) && column("no_reply") > 0 ? column("conns") : NaN):"jain":(sprintf("%s: %.0f no reply", word(models, k), column("no_reply"))) \
+         with labels offset 0, -1.0 * k font ",8" tc rgb model_colour(word(models, k)) notitle
+    unset logscale
+    set format y "%g"
+    set yrange [*:*]
+}
 
 # --- grouped bars: one group per connection count, one bar per model ------
 # group(c): 0-based position of connection count c in `conns`

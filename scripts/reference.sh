@@ -3,13 +3,15 @@
 # Runs every benchmark with its defaults, one after the other (never two at
 # once: they would disturb each other on 2 cores), each into its own folder of
 # results/reference/, then regenerates docs/table.md and
-# results/reference/REPORT.md from them. About 20 minutes on 2 cores.
+# results/reference/REPORT.md from them. About 27 minutes on 2 cores.
 #   echo/      make bench            (the main comparison)
 #   overhead/  make bench-overhead   (runtime and loadgen vs minimal epoll code)
 #   units/     make bench-units      (creating and switching units)
 #   latency/   make bench-latency    (open-loop percentile spectrum)
 #   c10k/      make bench-c10k       (10,000 idle connections, kernel memory)
 #   fetch/     make bench-fetch      (many downloads at once, curl beside)
+#   churn/     make bench-churn      (a new connection every K messages; ~3 min)
+#   work/      make bench-work       (CPU work per message, calibrated; ~3.5 min)
 # Environment: PARTS="echo units" to redo only some parts.
 # PEERS=1 (`make reference PEERS=1`): the peers (peers/, docs/peers.md) too, in
 # echo (10, 100, 1000 connections), latency, c10k (1 ... 1000 connections,
@@ -20,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=results/reference
-parts=${PARTS:-echo overhead units latency c10k fetch}
+parts=${PARTS:-echo overhead units latency c10k fetch churn work}
 mkdir -p "$ref"
 if [ -n "${PEERS:-}" ] && [ "${PEERS:-}" != 0 ]; then
   # the peers' fetch at 100 and 1000 in flight, 3 runs (c=10 is 5 s of waiting
@@ -41,6 +43,8 @@ for p in $parts; do
     latency)  OUT=$ref/latency scripts/bench-latency.sh ;;
     c10k)     OUT=$ref/c10k scripts/bench-c10k.sh ;;
     fetch)    FETCH_OUT=$ref/fetch scripts/bench-fetch.sh && FETCH_OUT=$ref/fetch scripts/bench-fetch.sh check ;;
+    churn)    CHURN_OUT=$ref/churn scripts/bench-churn.sh ;;
+    work)     WORK_OUT=$ref/work scripts/bench-work.sh ;;
     *) echo "reference.sh: unknown part '$p'" >&2; exit 2 ;;
   esac
 done

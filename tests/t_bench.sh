@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit"
+COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn"
 
 # --- flags ------------------------------------------------------------------
 check help "$BIN/bench" --help
@@ -122,7 +122,7 @@ done
 
 # meta.txt: scripts/meta.sh's keys in its order, then bench's own, the command, the end
 keys=$(sed -n 's/^\([a-z_0-9]*\): .*/\1/p' "$out/meta.txt" 2>/dev/null | paste -sd ' ' -)
-want="commit dirty date kernel cpu cores memory_kib compiler flags pinning load_start workload models conns reps secs msg_bytes work loadgen_threads stack_kib command load_end duration_s runs"
+want="commit dirty date kernel cpu cores memory_kib compiler flags pinning load_start workload models conns reps secs msg_bytes work loadgen_threads stack_kib per_conn pool_size command load_end duration_s runs"
 if [ "$keys" = "$want" ]; then pass "meta.txt has every key, in meta.sh's order"
 else fail "meta.txt has every key, in meta.sh's order" "got: $keys"; fi
 if grep -q "^models: $list\$" "$out/meta.txt" && grep -q "^command: .*bench --bin" "$out/meta.txt" &&
@@ -146,8 +146,8 @@ else
 fi
 
 # medians, min and max on numbers we choose (3 reps, out of order; 2 reps: mean of the middle)
-{
-  echo "$COLUMNS_WANT"
+{ # the columns before loadgen's fairness ones: a CSV of an older run summarises the same
+  echo "${COLUMNS_WANT%%,server_exit,*},server_exit"
   echo "a,10,64,0,1,1,100,30,1,1,400,1,1,0,0,1,1,5,1,1,1,1,7,1,1,0"
   echo "a,10,64,0,2,1,100,10,1,1,100,1,1,0,0,1,1,3,1,1,1,1,9,1,1,0"
   echo "a,10,64,0,3,1,100,20,1,1,200,1,1,0,0,1,1,4,1,1,1,1,8,1,1,signal:9"
@@ -166,6 +166,40 @@ rc=$?
 if [ "$rc" -eq 1 ] && [ "$(wc -l <"$TMP/noent.err")" -eq 1 ]; then pass "--summarize on a missing file: one line, exit 1"
 else fail "--summarize on a missing file: one line, exit 1" "exit $rc"; fi
 
+# --- fairness, churn, pool size, work calibration ------------------------------------
+# every row: Jain's index in (0, 1], no connection without a reply (2 connections)
+bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { if (!($c["jain"] > 0 && $c["jain"] <= 1 && $c["no_reply"] == 0 && $c["per_conn"] == 0)) print $1 ": jain " $c["jain"] " no_reply " $c["no_reply"] }' "$csv")
+if [ -z "$bad" ] && [ "$rows" -gt 0 ]; then pass "fairness columns filled: Jain in (0,1], no_reply 0"
+else fail "fairness columns filled: Jain in (0,1], no_reply 0" "$bad"; fi
+# --per-conn and --pool-size reach loadgen and the pool model's --workers; the row says so
+if [ -x "$BIN/echo-pool" ]; then
+  timeout 60 "$BIN/bench" --bin "$BIN" --models pool --conns 3 --secs 0.5 --reps 1 --per-conn 2 --pool-size 3 \
+    --out "$TMP/churn" >"$TMP/churn.out" 2>&1
+  rc=$?
+  got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { print ($c["per_conn"] == 2) ($c["conns_per_s"] > 0) ($c["cpu_us_per_conn"] > 0) ($c["connects"] > 3) ($c["errors"] == 0) }' "$TMP/churn/echo.csv" 2>/dev/null)
+  if [ "$rc" -eq 0 ] && [ "$got" = 11111 ] && grep -q '^  server: .*echo-pool .* --workers 3$' "$TMP/churn/commands.txt" &&
+     grep -q '^  loadgen: .* --per-conn 2$' "$TMP/churn/commands.txt" && grep -q '^per_conn: 2$' "$TMP/churn/meta.txt" &&
+     grep -q '^pool_size: 3$' "$TMP/churn/meta.txt"; then
+    pass "--per-conn K and --pool-size N: passed on, recorded, conns_per_s and cpu_us_per_conn filled"
+  else fail "--per-conn K and --pool-size N: passed on, recorded, conns_per_s and cpu_us_per_conn filled" \
+    "exit $rc got '$got' $(tail -n 2 "$TMP/churn.out" | tr '\n' ' ')"; fi
+fi
+"$BIN/bench" --calibrate-work >"$TMP/cal.out" 2>&1
+if awk '$1 == "work_unit_ns" && $2 > 0 { a = 1 } $1 == "units_per_us" && $2 > 0 { b = 1 } END { exit !(a && b && NR == 2) }' "$TMP/cal.out"; then
+  pass "--calibrate-work: nanoseconds per work unit"
+else fail "--calibrate-work: nanoseconds per work unit" "$(cat "$TMP/cal.out")"; fi
+# the summary keeps a sweep's settings apart: one group per model x conns x per_conn x work
+{
+  echo "model,conns,work,per_conn,msgs_per_s"
+  echo "a,10,0,1,100"; echo "a,10,0,10,300"; echo "a,10,0,1,200"; echo "a,10,5,1,7"
+} >"$TMP/sweep.csv"
+got=$("$BIN/bench" --summarize "$TMP/sweep.csv" 2>&1 | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { printf "%s/%s/%s=%s ", $c["per_conn"], $c["work"], $c["reps"], $c["msgs_per_s"] }')
+if [ "$got" = "1/0/2=150 1/5/1=7 10/0/1=300 " ]; then pass "--summarize: groups by per_conn and work too"
+else fail "--summarize: groups by per_conn and work too" "got '$got'"; fi
+
 # --- charts -------------------------------------------------------------------------
 if ! command -v gnuplot >/dev/null; then
   fail "charts" "gnuplot is not installed (make deps)"
@@ -174,12 +208,12 @@ fi
 BIN=$BIN timeout 60 scripts/charts.sh "$out" >"$TMP/charts.out" 2>&1
 rc=$?
 missing=""
-for c in throughput p99 memory cpu; do
+for c in throughput p99 memory cpu fairness; do
   [ -s "$out/$c.png" ] && [ "$(head -c 4 "$out/$c.png" | tail -c 3)" = "PNG" ] || missing="$missing $c.png"
   [ -s "$out/$c.svg" ] && grep -q '</svg>' "$out/$c.svg" || missing="$missing $c.svg"
 done
-if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then pass "charts.sh draws 4 PNG and 4 SVG charts"
-else fail "charts.sh draws 4 PNG and 4 SVG charts" "exit $rc, missing:$missing $(tail -n 2 "$TMP/charts.out" | tr '\n' ' ')"; fi
+if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then pass "charts.sh draws 5 PNG and 5 SVG charts (fairness too)"
+else fail "charts.sh draws 5 PNG and 5 SVG charts (fairness too)" "exit $rc, missing:$missing $(tail -n 2 "$TMP/charts.out" | tr '\n' ' ')"; fi
 if grep -q "$(sed -n 's/^commit: //p' "$out/meta.txt")" "$out/throughput.svg"; then pass "charts carry the footnote from meta.txt"
 else fail "charts carry the footnote from meta.txt" "commit not found in throughput.svg"; fi
 scripts/charts.sh "$TMP/nowhere" >/dev/null 2>"$TMP/nowhere.err"

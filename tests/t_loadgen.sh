@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 LG=$BIN/loadgen
-COLS="conns msg_bytes secs msgs msgs_per_s p50_us p90_us p99_us p999_us max_us errors connect_s p50_unc_us p99_unc_us p999_unc_us max_unc_us rate"
-CLOSED_COLS="conns msg_bytes secs msgs msgs_per_s p50_us p90_us p99_us p999_us max_us errors connect_s"
+COLS="conns msg_bytes secs msgs msgs_per_s p50_us p90_us p99_us p999_us max_us errors connect_s p50_unc_us p99_unc_us p999_unc_us max_unc_us rate no_reply msgs_conn_min msgs_conn_median msgs_conn_max jain per_conn connects conns_per_s"
+CLOSED_COLS="conns msg_bytes secs msgs msgs_per_s p50_us p90_us p99_us p999_us max_us errors connect_s no_reply msgs_conn_min msgs_conn_median msgs_conn_max jain per_conn connects conns_per_s"
 
 # csv_get FILE COLUMN — the value of COLUMN in the data row of a loadgen CSV
 csv_get() {
@@ -82,8 +82,93 @@ if awk -v c="$(csv_get "$TMP/rate.csv" max_us)" -v u="$(csv_get "$TMP/rate.csv" 
      'BEGIN { exit !(c + 0.05 >= u) }'; then pass loadgen_corrected_not_below_uncorrected
 else fail loadgen_corrected_not_below_uncorrected "$(tail -n 1 "$TMP/rate.csv")"; fi
 
+# 3b. fairness per connection. An even server (echo-loop, 16 connections): every
+# connection answered, Jain's index near 1. A pool of 4 workers with 16
+# connections: 12 connections never get a first reply; they are counted as
+# no-reply (not errors) and the run still stops at --secs.
+# fair_ok FILE NOREPLY_TEST JAIN_TEST — errors 0 and the two conditions (awk)
+fair_ok() {
+  awk -v n="$(csv_get "$1" no_reply)" -v j="$(csv_get "$1" jain)" -v e="$(csv_get "$1" errors)" \
+      -v lo="$(csv_get "$1" msgs_conn_min)" -v med="$(csv_get "$1" msgs_conn_median)" -v hi="$(csv_get "$1" msgs_conn_max)" \
+      "BEGIN { exit !(e == 0 && lo <= med && med <= hi && ($2) && ($3)) }"
+}
+if start_server fairloop "$BIN/echo-loop" --port 0; then
+  timeout 30 "$LG" --port "$SPORT" -c 16 --secs 1 --csv >"$TMP/even.csv" 2>&1; rc=$?
+  if [ "$rc" -eq 0 ] && fair_ok "$TMP/even.csv" "n == 0" "j > 0.9"; then pass loadgen_fair_even_loop
+  else fail loadgen_fair_even_loop "rc=$rc $(tail -n 1 "$TMP/even.csv")"; fi
+  stop_server "$SPID"
+else fail loadgen_fair_even_loop "echo-loop did not start"; fi
+for m in pool prefork; do
+  if start_server "fair$m" "$BIN/echo-$m" --port 0 --workers 4; then
+    t0=$(date +%s%N)
+    timeout 60 "$LG" --port "$SPORT" -c 16 --secs 2 --csv >"$TMP/starve.csv" 2>"$TMP/starve.err"; rc=$?
+    took=$(( ($(date +%s%N) - t0) / 1000000 ))
+    # 4 served, 12 starved: exactly; Jain's index of 4 equal shares among 16 is 0.25
+    if [ "$rc" -eq 0 ] && fair_ok "$TMP/starve.csv" "n == 12 && lo == 0 && hi > 0" "j < 0.5" && [ "$took" -lt 20000 ]; then
+      pass "loadgen_fair_starved[$m]"
+    else fail "loadgen_fair_starved[$m]" "rc=$rc took=${took}ms $(tail -n 1 "$TMP/starve.csv") $(head -c 200 "$TMP/starve.err")"; fi
+    timeout 30 "$LG" --port "$SPORT" -c 16 --secs 1 >"$TMP/starve.txt" 2>&1
+    if grep -Eq '^  per connection  no reply 12 of 16  msgs min 0 .* Jain.s index 0\.[0-4]' "$TMP/starve.txt"; then
+      pass "loadgen_fair_summary_line[$m]"
+    else fail "loadgen_fair_summary_line[$m]" "$(grep 'per connection' "$TMP/starve.txt")"; fi
+    stop_server "$SPID"
+  else fail "loadgen_fair_starved[$m]" "echo-$m did not start"; fi
+done
+timeout 30 "$LG" --port "$EPORT" -c 3 --count 300 --json >"$TMP/fj.out" 2>&1
+if grep -q '"no_reply":0,"msgs_conn_min":[0-9]*,"msgs_conn_median":[0-9.]*,"msgs_conn_max":[0-9]*,"jain":[01]\.[0-9]*,"per_conn":0,"connects":3,"conns_per_s":0.0}$' "$TMP/fj.out"; then
+  pass loadgen_json_fairness_keys
+else fail loadgen_json_fairness_keys "$(head -c 400 "$TMP/fj.out")"; fi
+
+# 3c. churn: --per-conn K closes after K messages and reconnects. 300 messages
+# 3 per connection: 100 connections ended, so 100..104 connects (the first 4
+# included; at the end a slot may reconnect and then rest)
+timeout 60 "$LG" --port "$EPORT" -c 4 --per-conn 3 --count 300 --csv >"$TMP/churn.csv" 2>&1; rc=$?
+c=$(csv_get "$TMP/churn.csv" connects)
+if [ "$rc" -eq 0 ] && [ "$(csv_get "$TMP/churn.csv" msgs)" = 300 ] && [ "$(csv_get "$TMP/churn.csv" per_conn)" = 3 ] &&
+   [ "${c:-0}" -ge 100 ] && [ "${c:-0}" -le 104 ] && [ "$(csv_get "$TMP/churn.csv" errors)" = 0 ]; then
+  pass loadgen_per_conn_counts
+else fail loadgen_per_conn_counts "rc=$rc $(tail -n 1 "$TMP/churn.csv")"; fi
+# the same over 2 threads (each its share of the slots and of the count): 400
+# messages, 4 per connection: 100 connections ended, 100..106 connects
+timeout 60 "$LG" --port "$EPORT" -c 6 --threads 2 --per-conn 4 --count 400 --csv >"$TMP/churn2.csv" 2>&1; rc=$?
+c=$(csv_get "$TMP/churn2.csv" connects)
+if [ "$rc" -eq 0 ] && [ "$(csv_get "$TMP/churn2.csv" msgs)" = 400 ] && [ "${c:-0}" -ge 100 ] && [ "${c:-0}" -le 106 ] &&
+   [ "$(csv_get "$TMP/churn2.csv" errors)" = 0 ]; then pass loadgen_per_conn_threads
+else fail loadgen_per_conn_threads "rc=$rc $(tail -n 1 "$TMP/churn2.csv")"; fi
+# K = 1, timed: one connection per request, conns/s = msgs/s, no errors; the summary says so
+timeout 30 "$LG" --port "$EPORT" -c 4 --per-conn 1 --secs 1 --connect-inflight 2 >"$TMP/k1.txt" 2>&1; rc=$?
+if [ "$rc" -eq 0 ] && grep -Eq '^  churn           a new connection every 1 message: [1-9][0-9]* ended = [1-9][0-9.]* conns/s' "$TMP/k1.txt" &&
+   grep -q '^  errors          0$' "$TMP/k1.txt"; then pass loadgen_per_conn_one
+else fail loadgen_per_conn_one "rc=$rc $(tr '\n' '|' <"$TMP/k1.txt")"; fi
+# --connect-rate caps the reconnects when given: 50/s for 1 s is about 50 (generous: 20..80)
+timeout 30 "$LG" --port "$EPORT" -c 4 --per-conn 1 --secs 1 --connect-rate 50 --csv >"$TMP/k1r.csv" 2>&1; rc=$?
+n=$(csv_get "$TMP/k1r.csv" msgs)
+if [ "$rc" -eq 0 ] && [ "${n:-0}" -ge 20 ] && [ "${n:-0}" -le 80 ]; then pass loadgen_per_conn_connect_rate
+else fail loadgen_per_conn_connect_rate "rc=$rc msgs=$n (want about 50)"; fi
+# out of local ports: in a network namespace of our own with 4 ports and no
+# TIME_WAIT reuse, the reconnects fail with EADDRNOTAVAIL: one clear line,
+# exit 1, and the run ends at once (no hang until --secs)
+if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+  timeout 60 unshare -n bash -c '
+    ip link set lo up && echo "40000 40003" >/proc/sys/net/ipv4/ip_local_port_range &&
+      echo 0 >/proc/sys/net/ipv4/tcp_tw_reuse || exit 99
+    "$1/echo-epoll" --port 0 >"$2/ns.out" 2>&1 & e=$!
+    for i in $(seq 50); do grep -q "^listening" "$2/ns.out" && break; sleep 0.1; done
+    p=$(sed -n "s/^listening on .*:\([0-9]*\)$/\1/p" "$2/ns.out")
+    s=$(date +%s); "$1/loadgen" --port "$p" -c 2 --per-conn 1 --secs 20 --csv >"$2/ports.csv" 2>"$2/ports.err"
+    rc=$?; echo "$rc $(( $(date +%s) - s ))" >"$2/ports.rc"; kill $e; wait $e' _ "$BIN" "$TMP"
+  read -r rc took <"$TMP/ports.rc" 2>/dev/null
+  if [ "${rc:-}" = 1 ] && [ "${took:-99}" -lt 10 ] &&
+     grep -q '^loadgen: --per-conn: reconnecting failed (first: Cannot assign requested address); out of local ports' "$TMP/ports.err"; then
+    pass loadgen_per_conn_out_of_ports
+  else fail loadgen_per_conn_out_of_ports "rc=${rc:-?} took=${took:-?}s $(cat "$TMP/ports.err")"; fi
+else
+  echo "SKIP loadgen_per_conn_out_of_ports: needs root and unshare -n"
+fi
+
 # 4. bad flags: exit 2, one line naming the flag
-for args in "--port" "--port x" "--port 1 -c 0" "--port 1 --msg-bytes 8" "--port 1 --bogus" "" "--port 1 --csv --json"; do
+for args in "--port" "--port x" "--port 1 -c 0" "--port 1 --msg-bytes 8" "--port 1 --bogus" "" "--port 1 --csv --json" \
+            "--port 1 --per-conn 0" "--port 1 --per-conn 1 --rate 100"; do
   # shellcheck disable=SC2086
   "$LG" $args >"$TMP/bad.out" 2>&1
   rc=$?

@@ -6,6 +6,7 @@
 #include "bench_summary.h"
 #include "proc.h"
 #include "procstat.h"
+#include "registry.h"
 
 #include <errno.h>
 #include <math.h>
@@ -30,13 +31,19 @@ enum {
 const char *const bench_columns =
     "model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,"
     "max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,"
-    "pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit";
+    "pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit,"
+    "no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,"
+    "cpu_us_per_conn";
 
-/* The loadgen columns copied into each row, as loadgen printed them. */
+/* The loadgen columns copied into each row, as loadgen printed them: the
+ * first BENCH_LG_MID after `rep`, the others (fairness, churn) at the end. */
 static const char *const bench_lg_columns[] = {
     "secs", "msgs", "msgs_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
-    "errors", "connect_s", NULL,
+    "errors", "connect_s",
+    "no_reply", "msgs_conn_min", "msgs_conn_median", "msgs_conn_max", "jain", "per_conn",
+    "connects", "conns_per_s", NULL,
 };
+enum { BENCH_LG_MID = 10, BENCH_LG_CONNECTS = 16 };
 
 /* Everything about one run, filled in as it goes. */
 struct bench_run {
@@ -178,7 +185,7 @@ static void bench_write_row(FILE *csv, const struct bench_opts *o, const struct 
     double user = bench_tv(r->server.ru.ru_utime), sys = bench_tv(r->server.ru.ru_stime);
     double msgs = atof(lg[1]);
     fprintf(csv, "%s,%ld,%ld,%ld,%ld", r->model, r->conns, o->msg_bytes, o->work, r->rep);
-    for (int k = 0; bench_lg_columns[k]; k++)
+    for (int k = 0; k < BENCH_LG_MID; k++)
         fprintf(csv, ",%s", lg[k]);
     fprintf(csv, ",%.3f,%.3f,", user, sys);
     csv_put_num(csv, msgs > 0 ? (user + sys) * 1e6 / msgs : 0);
@@ -186,7 +193,13 @@ static void bench_write_row(FILE *csv, const struct bench_opts *o, const struct 
     csv_put_num(csv, r->wall_s > 0 ? (user + sys) / r->wall_s : 0);
     fprintf(csv, ",%ld,%ld,%ld,", r->peak.rss_kib, r->idle.pss_kib, r->peak.pss_kib);
     csv_put_num(csv, (double)(r->peak.pss_kib - r->idle.pss_kib) / (double)r->conns);
-    fprintf(csv, ",%ld,%ld,%s\n", r->peak.procs, r->peak.threads, r->exit_note);
+    fprintf(csv, ",%ld,%ld,%s", r->peak.procs, r->peak.threads, r->exit_note);
+    for (int k = BENCH_LG_MID; bench_lg_columns[k]; k++)
+        fprintf(csv, ",%s", lg[k]);
+    double connects = atof(lg[BENCH_LG_CONNECTS]); /* the server accepted each: its cost per connection */
+    fputc(',', csv);
+    csv_put_num(csv, connects > 0 ? (user + sys) * 1e6 / connects : 0);
+    fputc('\n', csv);
     fflush(csv);
 }
 
@@ -215,6 +228,7 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
                           struct bench_result *res)
 {
     char path[4096], work[32], stack[32], port[16], conns[32], bytes[32], secs[32], thr[32];
+    char pool_flag[64], pool_n[32], per_conn[32];
     char lpath[4096], line[8192], why[256];
     snprintf(path, sizeof path, "%s/echo-%s", o->bin, r->model);
     snprintf(lpath, sizeof lpath, "%s/loadgen", o->bin);
@@ -222,8 +236,19 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     snprintf(stack, sizeof stack, "%ld", o->stack_kib);
     /* --stack-kib only when asked for: 0 is every model's default, and the
      * peers (peers/NAME/, PEERS=1) have no such flag */
-    char *srv_argv[] = {path, "--port", "0", "--bind", "127.0.0.1", "--work", work,
-                        o->stack_kib ? "--stack-kib" : NULL, stack, NULL};
+    char *srv_argv[12] = {path, "--port", "0", "--bind", "127.0.0.1", "--work", work};
+    int k = 7;
+    if (o->stack_kib) {
+        srv_argv[k++] = "--stack-kib";
+        srv_argv[k++] = stack;
+    }
+    /* a model with a fixed pool (about.txt pool_flag) gets --pool-size workers, if given */
+    snprintf(pool_n, sizeof pool_n, "%ld", o->pool_size);
+    if (o->pool_size > 0 && registry_about(r->model, "pool_flag", pool_flag, sizeof pool_flag) == 0) {
+        srv_argv[k++] = pool_flag;
+        srv_argv[k++] = pool_n;
+    }
+    srv_argv[k] = NULL;
     memset(res, 0, sizeof *res);
     snprintf(r->exit_note, sizeof r->exit_note, "0");
 
@@ -240,8 +265,11 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     snprintf(bytes, sizeof bytes, "%ld", o->msg_bytes);
     snprintf(secs, sizeof secs, "%g", o->secs);
     snprintf(thr, sizeof thr, "%ld", o->lg_threads);
+    snprintf(per_conn, sizeof per_conn, "%ld", o->per_conn);
     char *lg_argv[] = {lpath, "--port", port, "-c", conns, "--msg-bytes", bytes, "--secs", secs,
-                       "--threads", thr, "--csv", NULL};
+                       "--threads", thr, "--csv", "--per-conn", per_conn, NULL};
+    if (o->per_conn == 0)
+        lg_argv[12] = NULL;
     bench_join(lg_argv, line, sizeof line);
     fprintf(cmds, "  loadgen: %s\n", line);
     fflush(cmds);
@@ -260,7 +288,7 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
         snprintf(res->brief, sizeof res->brief, "FAILED: loadgen failed");
         return;
     }
-    char *lg[16];
+    char *lg[32];
     if (csv_pick(r->lg_out, "msgs_per_s", bench_lg_columns, lg, "loadgen", why, sizeof why) < 0) {
         fprintf(stderr, "%s: %s\n", PROG, why);
         snprintf(res->brief, sizeof res->brief, "FAILED: loadgen output unreadable");
@@ -275,9 +303,9 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     if (atof(lg[8]) > 0)
         fprintf(stderr, "%s: warning: loadgen saw %s errors against echo-%s at %ld conns\n",
                 PROG, lg[8], r->model, r->conns);
-    snprintf(res->brief, sizeof res->brief, "%8.0f msgs/s  p99 %s us  PSS/conn %.1f KiB%s",
+    snprintf(res->brief, sizeof res->brief, "%8.0f msgs/s  p99 %s us  PSS/conn %.1f KiB  Jain %.2f%s",
              atof(lg[2]), lg[5], (double)(r->peak.pss_kib - r->idle.pss_kib) / r->conns,
-             res->clean ? "" : "  (marked)");
+             atof(lg[14]), res->clean ? "" : "  (marked)");
 }
 
 void bench_one(const struct bench_opts *o, const struct bench_matrix *m, const char *model, long conns,

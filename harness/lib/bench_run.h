@@ -28,6 +28,9 @@ struct bench_opts {
     const char *pin;        /* "none" or "split" (--pin) */
     long lg_threads;        /* loadgen threads (--loadgen-threads) */
     long stack_kib;         /* per-connection stack for the server, 0 = its default (--stack-kib) */
+    long per_conn;          /* loadgen --per-conn K: a new connection every K messages; 0 = never */
+    long pool_size;         /* a pool model (about.txt pool_flag) gets this many workers; 0 = its default */
+    int calibrate_work;     /* print what one --work unit costs on this machine and exit */
     const char *summarize;  /* print the summary of this CSV and exit (--summarize) */
 };
 

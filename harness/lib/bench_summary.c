@@ -160,7 +160,8 @@ static double summary_median(double *v, int n)
 
 /* Columns that get _min and _max beside their median, for error bars. */
 static const char *const summary_spread_cols[] = {
-    "msgs_per_s", "p99_us", "pss_per_conn_kib", "cpu_us_per_msg", NULL,
+    "msgs_per_s", "p99_us", "pss_per_conn_kib", "cpu_us_per_msg", "jain", "conns_per_s",
+    "cpu_us_per_conn", "cores_busy", NULL,
 };
 
 /* Print one summary row for the rows `idx[0..n-1]` of c. numeric[j] says
@@ -204,10 +205,11 @@ static void summary_row(FILE *out, const struct csv *c, const int *idx, int n,
     free(v);
 }
 
-/* Order groups: models by first appearance, then connections ascending. */
+/* Order groups: models by first appearance, then connections, then the
+ * settings a sweep varies (per_conn, work) ascending. */
 struct summary_group {
     int model_rank; /* position of the model's first appearance */
-    double conns;   /* connection count */
+    double key[3];  /* connection count, per_conn, work (0 where the column is absent) */
     int first;      /* first row of the group, to recover the names */
 };
 
@@ -216,7 +218,22 @@ static int summary_cmp_group(const void *a, const void *b)
     const struct summary_group *x = a, *y = b;
     if (x->model_rank != y->model_rank)
         return x->model_rank - y->model_rank;
-    return (x->conns > y->conns) - (x->conns < y->conns);
+    for (int i = 0; i < 3; i++)
+        if (x->key[i] != y->key[i])
+            return (x->key[i] > y->key[i]) - (x->key[i] < y->key[i]);
+    return 0;
+}
+
+/* Row i's group keys: conns, per_conn, work (a sweep's runs are apart). */
+static void summary_keys(const struct csv *c, int i, double key[3])
+{
+    const char *names[3] = {"conns", "per_conn", "work"};
+    for (int k = 0; k < 3; k++) {
+        int j = csv_find(c, names[k]);
+        key[k] = 0;
+        if (j >= 0)
+            csv_is_num(c->row[i][j], &key[k]);
+    }
 }
 
 /* Write the summary of the CSV at `path` to `out`: one row per model x conns
@@ -259,8 +276,8 @@ int summary_write(const char *path, FILE *out, char *why, size_t cap)
     int *idx = calloc((size_t)c.nrows + 1, sizeof *idx);
     int ng = 0;
     for (int i = 0; i < c.nrows; i++) {
-        double conns;
-        csv_is_num(c.row[i][jc], &conns);
+        double key[3];
+        summary_keys(&c, i, key);
         int rank = i;
         for (int k = 0; k < i; k++)
             if (strcmp(c.row[k][jm], c.row[i][jm]) == 0) {
@@ -269,17 +286,18 @@ int summary_write(const char *path, FILE *out, char *why, size_t cap)
             }
         int seen = 0;
         for (int k = 0; k < ng && !seen; k++)
-            seen = g[k].model_rank == rank && g[k].conns == conns;
+            seen = g[k].model_rank == rank && memcmp(g[k].key, key, sizeof key) == 0;
         if (!seen)
-            g[ng++] = (struct summary_group){rank, conns, i};
+            g[ng++] = (struct summary_group){rank, {key[0], key[1], key[2]}, i};
     }
     qsort(g, (size_t)ng, sizeof *g, summary_cmp_group);
     for (int k = 0; k < ng; k++) {
         int n = 0;
         for (int i = 0; i < c.nrows; i++) {
-            double conns;
-            csv_is_num(c.row[i][jc], &conns);
-            if (conns == g[k].conns && strcmp(c.row[i][jm], c.row[g[k].first][jm]) == 0)
+            double key[3];
+            summary_keys(&c, i, key);
+            if (memcmp(key, g[k].key, sizeof key) == 0 &&
+                strcmp(c.row[i][jm], c.row[g[k].first][jm]) == 0)
                 idx[n++] = i;
         }
         summary_row(out, &c, idx, n, numeric);

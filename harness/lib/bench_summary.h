@@ -38,7 +38,8 @@ int csv_is_num(const char *s, double *v);
 void csv_put_num(FILE *f, double v);
 
 /* Write the summary of the CSV at `path` to `out`: a row per model x conns
- * (models in order of first appearance, connections ascending) with the
+ * (x per_conn x work, where those columns exist: a sweep's settings stay
+ * apart) (models in order of first appearance, connections ascending) with the
  * median of every numeric column, _min and _max of a few, then reps and
  * bad_runs. Returns 0, or -1 with the reason. */
 int summary_write(const char *path, FILE *out, char *why, size_t cap);

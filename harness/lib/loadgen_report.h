@@ -10,6 +10,19 @@
 
 struct hist;
 
+/* How evenly the messages were shared out over the connections. */
+struct lgr_fair {
+    long n;          /* connections counted (those that opened) */
+    long no_reply;   /* ... of which got no measured reply at all */
+    long min, max;   /* fewest and most messages of one connection */
+    double median;   /* median messages per connection */
+    double jain;     /* Jain's index (sum x)^2 / (n sum x^2): 1 even, 1/n one took all; 0 if no message */
+};
+
+/* Fill f from x[0..n-1], the measured messages of each connection (x is
+ * sorted in place). */
+void lgr_fairness(long *x, long n, struct lgr_fair *f);
+
 /* What one run measured, and the settings the output repeats. */
 struct lgr_result {
     long conns;         /* connections asked for (-c) */
@@ -20,6 +33,10 @@ struct lgr_result {
     long msgs;          /* measured messages */
     long errors;        /* failed connections (connect + traffic) */
     double connect_s;   /* time to open every connection */
+    struct lgr_fair fair; /* messages per connection */
+    long per_conn;      /* --per-conn K; 0: connections kept open */
+    long connects;      /* connections established, the first ones included */
+    long conns_done;    /* --per-conn: connections that ended after their K messages, measured */
     struct hist *lat;   /* merged latency (open loop: from the due time), ns */
     struct hist *unc;   /* merged uncorrected latency (open loop: from the actual send), ns */
 };

@@ -1,0 +1,82 @@
+# sweep.sh — what bench-churn.sh and bench-work.sh share (sourced, after
+# scripts/lib.sh): run bin/bench over every model for each value of one
+# setting, interleaved and repeated, gather the rows in one CSV, summarise it.
+#
+#   sweep_run OUT CSV REPS "VALUES" ARGS_FN   (ARGS_FN VALUE prints bench flags)
+#
+# Repetition r runs every value in turn, each with every model (one bin/bench
+# call, --reps 1); the order of the models rotates with r and the value, so
+# no model always goes first. Each call writes its own folder OUT/runs/...;
+# its rows are appended to OUT/CSV with `rep` set to r and a last column
+# `value` holding VALUE, and its commands to OUT/commands.txt. Progress (one
+# line per run, bench's) goes to stderr. Returns 1 if a run failed or was
+# marked, 0 otherwise. Needs BIN, MODELS (space-separated) in the caller.
+
+# sweep_rotate N WORDS... — the words rotated left by N
+sweep_rotate() {
+  local n=$1; shift
+  local w=("$@") k=${#w[@]} i out=()
+  for ((i = 0; i < k; i++)); do out+=("${w[(i + n) % k]}"); done
+  echo "${out[*]}"
+}
+
+sweep_run() {
+  local out=$1 csv=$2 reps=$3 values=$4 args_fn=$5 rc=0 r v i=0 dir order
+  local nv; nv=$(wc -w <<<"$values")
+  rm -rf "$out/runs" && mkdir -p "$out/runs"
+  : >"$out/commands.txt"
+  rm -f "$out/$csv"
+  for ((r = 1; r <= reps; r++)); do
+    for v in $values; do
+      i=$((i + 1))
+      # shellcheck disable=SC2086  # MODELS is a list
+      order=$(sweep_rotate $(( (r - 1) + i )) $MODELS | tr ' ' ,)
+      dir="$out/runs/r$r-$v"
+      echo "--- rep $r/$reps, value $v ($i/$((reps * nv)))" >&2
+      # shellcheck disable=SC2046  # the flags are words on purpose
+      "$BIN/bench" --bin "$BIN" --models "$order" --reps 1 --out "$dir" $("$args_fn" "$v") \
+        2> >(grep -v '^bench: [0-9]* runs in' >&2) || rc=1
+      [ -f "$dir/echo.csv" ] || { echo "sweep: $dir/echo.csv missing" >&2; rc=1; continue; }
+      [ -f "$out/$csv" ] || sed -n '1s/$/,value/p' "$dir/echo.csv" >"$out/$csv"
+      awk -F, -v OFS=, -v r="$r" -v v="$v" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rep") k = i; next }
+                                            { $k = r; print $0, v }' "$dir/echo.csv" >>"$out/$csv"
+      sed "s/^run \([0-9]*\): rep 1,/run \1: rep $r, value $v,/" "$dir/commands.txt" >>"$out/commands.txt"
+    done
+  done
+  return "$rc"
+}
+
+# sweep_summary OUT CSV SUMMARY — medians per model x value (bench --summarize)
+sweep_summary() {
+  "$BIN/bench" --summarize "$1/$2" >"$1/$3.tmp" && mv "$1/$3.tmp" "$1/$3"
+}
+
+# sweep_median SUMMARY MODEL COLUMN VALUECOL VALUE — one median from a summary
+sweep_median() {
+  awk -F, -v m="$2" -v col="$3" -v vc="$4" -v v="$5" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["model"] == m && $c[vc] + 0 == v + 0 { print $c[col]; exit }' "$1"
+}
+
+# sweep_draw GP OUT SUMMARY CHARTS... — draw GP into OUT as png and svg and
+# check that every CHART.png/.svg is there
+sweep_draw() {
+  local gp=$1 out=$2 summary=$3 t term c foot; shift 3
+  command -v gnuplot >/dev/null || { echo "sweep: gnuplot is missing (apt-get install gnuplot-nox)" >&2; return 1; }
+  local m="$out/meta.txt"
+  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | $(meta_get "$m" reps) reps x $(meta_get "$m" secs) s, $(meta_get "$m" conns) connections | median, bars = min..max"
+  local models; models=$(csv_models "$summary")
+  for t in png svg; do
+    if [ "$t" = png ]; then term=$(gp_png_term 1100 650); else term=$(gp_svg_term 1100 650); fi
+    # shellcheck disable=SC2086
+    gnuplot -e "$term" -e "$(gp_palette $models)" \
+            -e "summary=$(gp_str "$summary"); outdir=$(gp_str "$out"); ext=\"$t\"" \
+            -e "models=$(gp_str "$models"); foot=$(gp_str "$foot")" \
+            "$gp" 2>&1 | { grep -v 'no valid points' || true; } >&2
+  done
+  for c in "$@"; do
+    for t in png svg; do
+      [ -s "$out/$c.$t" ] || { echo "sweep: $out/$c.$t was not drawn" >&2; return 1; }
+    done
+  done
+}
