@@ -179,7 +179,7 @@ stops=$(awk -F, 'NR > 1 && $8 != "" && $3 > 0 { printf "%s ", $1 }' "$OUT/tasks.
 xmin=$(tr , '\n' <<<"$NS" | sort -n | head -n 1) xmax=$(tr , '\n' <<<"$NS" | sort -n | tail -n 1)
 for t in png svg; do
   if [ "$t" = png ]; then term=$(gp_png_term 1300 800 enhanced); else term=$(gp_svg_term 1300 800 enhanced); fi
-  gnuplot -e "$(gp_palette py-asyncio node go)" -e "$term" \
+  gnuplot -e "$term" \
           -e "csv=$(gp_str "$OUT/tasks.csv"); out=$(gp_str "$OUT/tasks.$t"); foot=$(gp_str "$foot")" \
           -e "kinds=$(gp_str "$KINDS"); sleep_s=$(gp_str "$S")" \
           -e "stops=$(gp_str "$stops"); xmin=$xmin / 2.0; xmax=$xmax * 2.0" -e 'set output out' scripts/tasks.gp

@@ -14,6 +14,10 @@
 # it hit. The C kinds take the colour of the model whose unit they are
 # (scripts/palette.sh); the peers are dashed.
 
+# the peers are not models: their colours come from the palette's hash of their name
+# (loaded here, not through gnuplot -e: the palette's first line is a comment,
+# which on one -e line would hide everything after it)
+load "< scripts/palette.sh --gnuplot py-asyncio node go"
 load "scripts/style.gp"
 
 # the palette name of each kind: a model's colour for the C kinds
