@@ -48,3 +48,19 @@ for m in $MODELS; do
   if [ "$rc" -eq 2 ] && grep -q -- --offload "$TMP/e"; then pass "offload: echo-$m rejects --offload"
   else fail "offload: echo-$m rejects --offload" "rc=$rc $(head -c 200 "$TMP/e")"; fi
 done
+
+# demo-blocking --what offload: the same CPU work blocks the ticks on the loop
+# and leaves them (much) less late on a worker. Relative, same run: the
+# machine's load shifts both. A 2-core machine is assumed to have a core free
+# for the worker most of the time.
+if [ -x "$BIN/demo-blocking" ]; then
+  if timeout 40 "$BIN/demo-blocking" --what offload --phase-ms 1600 --block-ms 800 >"$TMP/blk" 2>&1; then
+    worst() { sed -n "s/.*worst lateness \([0-9.]*\) ms  \[$1\].*/\1/p" "$TMP/blk"; }
+    b=$(worst 'cpu blocking') o=$(worst 'cpu offload')
+    if [ -n "$b" ] && [ -n "$o" ] && awk -v b="$b" -v o="$o" 'BEGIN { exit !(b >= 300 && o < b / 2) }'; then
+      pass "offload: demo-blocking ticks late by $b ms with the work on the loop, $o ms with it offloaded"
+    else fail "offload: demo-blocking offload phase" "blocking ${b:-?} ms, offloaded ${o:-?} ms"; fi
+    grep -q "sleep blocking\|cpu fixed" "$TMP/blk" && fail "offload: --what offload runs only its two phases" "other phases ran" \
+      || pass "offload: --what offload runs only its two phases"
+  else fail "offload: demo-blocking --what offload runs" "exit $?"; fi
+fi
