@@ -22,7 +22,7 @@
 # TASKS_MEM_MAX (MiB, the cgroup limit; half of MemTotal), TASKS_RAISE (1: as
 # root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count for the
 # process and thread kinds, restored after each; 0: never), TASKS_LOCK (a file:
-# hold flock on it while each kind runs).
+# hold flock on it while each kind runs, so that other measurements wait).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -104,6 +104,7 @@ restore_limits() {
   done
 }
 trap restore_limits EXIT
+trap "exit 143" TERM INT HUP  # so that the EXIT trap restores the limits
 raise_limits() { # KIND NMAX — only the kinds that hit them; the others run with the defaults
   [ "$RAISE" = 1 ] && [ "$(id -u)" = 0 ] || return 0
   case "$1" in
@@ -131,6 +132,8 @@ for kind in $KINDS; do
   cap=$(cap_of "$kind") nmax=0
   for n in ${NS//,/ }; do [ "$cap" -gt 0 ] && [ "$n" -gt "$cap" ] || [ "$n" -le "$nmax" ] || nmax=$n; done
   raise_limits "$kind" "$nmax"
+  # one kind's runs hold the lock together, then let others measure
+  if [ -n "$LOCK" ]; then exec {lockfd}>>"$LOCK"; flock "$lockfd"; fi
   for n in ${NS//,/ }; do
     if [ "$cap" -gt 0 ] && [ "$n" -gt "$cap" ]; then
       echo "bench-tasks: $kind at N=$n skipped (TASKS_CAP $kind=$cap)" >&2; continue
@@ -138,7 +141,6 @@ for kind in $KINDS; do
     read -r -a cmd <<<"$(kind_cmd "$kind" "$n")"
     echo "bench-tasks: $kind N=$n: ${cmd[*]}" >&2
     run=("$BIN/tasks-run" --kind "$kind" --count "$n" --timeout "$timeout_s" --mem-max "$MEM_MAX" -- "${cmd[@]}")
-    [ -n "$LOCK" ] && run=(flock "$LOCK" "${run[@]}")
     row=$("${run[@]}" 2>"$OUT/last.log") || { cat "$OUT/last.log" >&2; die "tasks-run failed for $kind N=$n"; }
     echo "$row" >>"$csv"
     stopped=$(cut -d, -f8 <<<"$row")
@@ -149,6 +151,7 @@ for kind in $KINDS; do
     fi
   done
   restore_limits
+  if [ -n "$LOCK" ]; then exec {lockfd}>&-; fi
 done
 rm -f "$OUT/why" "$OUT/last.log"
 mv "$csv" "$OUT/tasks.csv"
