@@ -54,6 +54,10 @@ for k in $KINDS; do
 done
 for c in $CAP; do [[ $c =~ ^[a-z-]+=[0-9]+$ ]] || die "TASKS_CAP: '$c' is not KIND=N"; done
 for p in tasks-sleep tasks-run; do [ -x "$BIN/$p" ] || die "$BIN/$p is missing (run make)"; done
+# the Go kind is built here when go is present (make bench-tasks does it too)
+if [ ! -x "$BIN/tasks-go" ] && command -v go >/dev/null; then
+  make --no-print-directory BIN="$BIN" "$BIN/tasks-go" >&2 || echo "bench-tasks.sh: could not build $BIN/tasks-go" >&2
+fi
 timeout_s=$(awk -v s="$S" 'BEGIN { printf "%d", s + 60 + 0.999 }')
 mkdir -p "$OUT"
 
