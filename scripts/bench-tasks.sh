@@ -122,7 +122,8 @@ raise_limits() { # KIND NMAX — only the kinds that hit them; the others run wi
 scripts/meta.sh "$OUT/meta.txt.run" \
   --set pinning="none: every kind may use every CPU" \
   --set settings="N=$NS sleep_s=$S kinds=$KINDS cap=${CAP:-none} timeout_s=$timeout_s cgroup_limit_mib=$MEM_MAX mem_floor_mib=$MEM_FLOOR" \
-  --set limits_before="kernel.pid_max=$(cat /proc/sys/kernel/pid_max) kernel.threads-max=$(cat /proc/sys/kernel/threads-max) vm.max_map_count=$(cat /proc/sys/vm/max_map_count)"
+  --set limits_before="kernel.pid_max=$(cat /proc/sys/kernel/pid_max) kernel.threads-max=$(cat /proc/sys/kernel/threads-max) vm.max_map_count=$(cat /proc/sys/vm/max_map_count)" \
+  --command "TASKS_N=$NS TASKS_SLEEP=$S TASKS_KINDS=\"$KINDS\" TASKS_CAP=\"$CAP\" TASKS_MEM_MAX=$MEM_MAX TASKS_RAISE=$RAISE scripts/bench-tasks.sh"
 csv="$OUT/tasks.csv.tmp"
 "$BIN/tasks-run" --header >"$csv"
 runtimes=""
@@ -181,7 +182,7 @@ if ! command -v gnuplot >/dev/null; then
 fi
 m="$OUT/meta.txt"
 foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
-foot="$foot | N tasks sleeping $S s each, one run per point; limits raised: ${limits_note:-none}"
+foot="$foot | N tasks sleeping $S s each, one run per point | kernel limits raised: $([ -n "$limits_note" ] && echo "for process/thread (meta.txt)" || echo none)"
 stops=$(awk -F, 'NR > 1 && $8 != "" && $3 > 0 { printf "%s ", $1 }' "$OUT/tasks.csv")
 xmin=$(tr , '\n' <<<"$NS" | sort -n | head -n 1) xmax=$(tr , '\n' <<<"$NS" | sort -n | tail -n 1)
 for t in png svg; do

@@ -45,7 +45,7 @@ set format x "10^{%T}"
 set format y "%g"
 set xrange [xmin : xmax]
 set grid xtics ytics
-set key at graph 0.02, graph 0.98 left top vertical Left reverse enhanced samplen 3 width 1 box lc rgb "#cccccc" opaque
+set key at graph 0.99, graph 0.02 right bottom vertical Left reverse enhanced samplen 3 width 1 box lc rgb "#cccccc" opaque
 set bmargin 7
 set tmargin 4
 nk = words(kinds)
