@@ -189,7 +189,6 @@ static int run_threads(void)
 {
     pthread_attr_t at;
     pthread_attr_init(&at);
-    /* detached: nothing to join, the process waits on a counter instead */
     /* 16 KiB unless --stack says: the smallest glibc accepts (PTHREAD_STACK_MIN) */
     size_t stack = (size_t)(opt_stack_kib ? opt_stack_kib : 16) * 1024;
     if (stack < (size_t)PTHREAD_STACK_MIN)
