@@ -4,7 +4,10 @@
  * second of CPU work. No other coroutine can run until it is done, and every
  * ticker's lateness jumps to hundreds of milliseconds. Then the fix: co_sleep
  * instead of sleep, and the CPU work cut into slices with a co_yield between
- * them — and the ticks are on time again. */
+ * them — and the ticks are on time again. Last, the offload: the same CPU
+ * work handed to a worker thread with co_offload (models/loop/offload.h,
+ * asyncio's run_in_executor): the offender waits like co_sleep does, the
+ * work runs on another core, and the ticks never notice. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "coro.h"
 #include "demo.h"
 #include "flags.h"
+#include "offload.h"
 #include "work.h"
 
 struct blk_opts {
@@ -19,7 +23,7 @@ struct blk_opts {
     long tick_ms;     /* --tick-ms: their period */
     long phase_ms;    /* --phase-ms: how long each phase lasts */
     long block_ms;    /* --block-ms: how long the offender blocks */
-    const char *what; /* --what: sleep, cpu or all */
+    const char *what; /* --what: sleep, cpu, offload or all */
 };
 
 static struct blk_opts blk = {2, 200, 2000, 1000, "all"};
@@ -64,6 +68,13 @@ static void blk_cpu_sliced(void)
     }
 }
 
+/* The same work on a worker thread: this coroutine waits, the loop runs on. */
+static void blk_cpu_offload(void)
+{
+    if (co_offload_work(blk.block_ms * blk_units_per_ms, "cpu", 3, -1) < 0)
+        demo_say("co_offload failed: %s", strerror(errno));
+}
+
 struct blk_phase {
     const char *title;      /* what the class should look for */
     const char *tag;        /* short name in the summary line */
@@ -80,6 +91,8 @@ static const struct blk_phase blk_phases[] = {
      "cpu blocking", "starts 1 s of CPU work, no await inside", blk_cpu_blocking},
     {"fixed: the same CPU work in 5 ms slices, co_yield() between them",
      "cpu fixed", "starts 1 s of CPU work in 5 ms slices", blk_cpu_sliced},
+    {"offloaded: the same CPU work on a worker thread (co_offload); the coroutine waits",
+     "cpu offload", "hands 1 s of CPU work to a worker thread (co_offload)", blk_cpu_offload},
 };
 
 /* The phase's driver: start tickers, offend at 500 ms, end the phase. */
@@ -134,7 +147,8 @@ static void blk_calibrate(void)
 int main(int argc, char **argv)
 {
     const struct flag flags[] = {
-        {"what", 'w', FLAG_STR, &blk.what, 0, 0, "W", "sleep, cpu or all: which offender to show"},
+        {"what", 'w', FLAG_STR, &blk.what, 0, 0, "W",
+         "sleep, cpu, offload or all: which offender to show (offload: the CPU work blocking, then offloaded)"},
         {"tickers", 'n', FLAG_INT, &blk.tickers, 1, 26, "N", "ticking coroutines"},
         {"tick-ms", 0, FLAG_INT, &blk.tick_ms, 10, 5000, "MS", "ticker period"},
         {"block-ms", 0, FLAG_INT, &blk.block_ms, 10, 10000, "MS", "how long the offender blocks"},
@@ -145,15 +159,17 @@ int main(int argc, char **argv)
         "demo-blocking", "[flags]",
         "Coroutines tick every 200 ms and print how late they woke. One calls a\n"
         "blocking sleep(1) (or does 1 s of CPU work) and every tick slips; then\n"
-        "the fix (co_sleep; CPU work in slices with co_yield) and they are on time.",
+        "the fix (co_sleep; CPU work in slices with co_yield, or on a worker\n"
+        "thread with co_offload) and they are on time.",
         flags, 0};
     int fr = flags_parse(&spec, argc, argv);
     if (fr < 0)
         return flags_exit(fr);
     int sleep_too = !strcmp(blk.what, "sleep") || !strcmp(blk.what, "all");
     int cpu_too = !strcmp(blk.what, "cpu") || !strcmp(blk.what, "all");
-    if (!sleep_too && !cpu_too)
-        return flags_exit(flags_error(&spec, "--what: '%s' is not sleep, cpu or all", blk.what));
+    int offload_only = !strcmp(blk.what, "offload");
+    if (!sleep_too && !cpu_too && !offload_only)
+        return flags_exit(flags_error(&spec, "--what: '%s' is not sleep, cpu, offload or all", blk.what));
 
     if (co_init(0) < 0) {
         fprintf(stderr, "demo-blocking: co_init: %s\n", strerror(errno));
@@ -162,8 +178,8 @@ int main(int argc, char **argv)
     blk_calibrate();
     int rc = 0;
     for (size_t i = 0; i < sizeof blk_phases / sizeof blk_phases[0]; i++) {
-        int is_cpu = i >= 2;
-        if ((is_cpu && cpu_too) || (!is_cpu && sleep_too))
+        int is_cpu = i >= 2, is_sliced = i == 3;
+        if ((is_cpu && (cpu_too || (offload_only && !is_sliced))) || (!is_cpu && sleep_too))
             rc |= blk_run_phase(&blk_phases[i]);
     }
     return rc ? 1 : 0;

@@ -3,7 +3,7 @@
 # Runs every benchmark with its defaults, one after the other (never two at
 # once: they would disturb each other on 2 cores), each into its own folder of
 # results/reference/, then regenerates docs/table.md and
-# results/reference/REPORT.md from them. About 27 minutes on 2 cores.
+# results/reference/REPORT.md from them. About 35 minutes on 2 cores.
 #   echo/      make bench            (the main comparison)
 #   overhead/  make bench-overhead   (runtime and loadgen vs minimal epoll code)
 #   units/     make bench-units      (creating and switching units)
@@ -12,6 +12,9 @@
 #   fetch/     make bench-fetch      (many downloads at once, curl beside)
 #   churn/     make bench-churn      (a new connection every K messages; ~3 min)
 #   work/      make bench-work       (CPU work per message, calibrated; ~3.5 min)
+#   tasks/     make bench-tasks      (N sleeping tasks per kind: peak memory; ~6 min:
+#                                     N up to 1M, but processes to 10k, threads and
+#                                     Python asyncio to 100k)
 # Environment: PARTS="echo units" to redo only some parts.
 # PEERS=1 (`make reference PEERS=1`): the peers (peers/, docs/peers.md) too, in
 # echo (10, 100, 1000 connections), latency, c10k (1 ... 1000 connections,
@@ -22,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=results/reference
-parts=${PARTS:-echo overhead units latency c10k fetch churn work}
+parts=${PARTS:-echo overhead units latency c10k fetch churn work tasks}
 mkdir -p "$ref"
 if [ -n "${PEERS:-}" ] && [ "${PEERS:-}" != 0 ]; then
   # the peers' fetch at 100 and 1000 in flight, 3 runs (c=10 is 5 s of waiting
@@ -45,6 +48,7 @@ for p in $parts; do
     fetch)    FETCH_OUT=$ref/fetch scripts/bench-fetch.sh && FETCH_OUT=$ref/fetch scripts/bench-fetch.sh check ;;
     churn)    CHURN_OUT=$ref/churn scripts/bench-churn.sh ;;
     work)     WORK_OUT=$ref/work scripts/bench-work.sh ;;
+    tasks)    OUT=$ref/tasks TASKS_CAP="process=10000 thread=100000 py-asyncio=100000" scripts/bench-tasks.sh ;;
     *) echo "reference.sh: unknown part '$p'" >&2; exit 2 ;;
   esac
 done

@@ -28,17 +28,21 @@ int server_parse(struct server_opts *o, const char *prog, const char *about, int
          "stack per connection for threads and coroutines: 0 = model default, else at least "
          STR(SERVER_STACK_MIN_KIB)},
         {0}, /* room for the model's own flag, below */
+        {0}, /* and for --offload */
         {0},
     };
     /* --workers (a pool) and --loops only for a model that set its default
      * beforehand: the others neither list nor accept them. */
-    struct flag *own = &flags[sizeof flags / sizeof *flags - 2];
+    struct flag *own = &flags[sizeof flags / sizeof *flags - 3];
     if (o->workers > 0)
         *own = (struct flag){"workers", 0, FLAG_INT, &o->workers, 1, 100000, "N",
                              "processes or threads in the pool, each serving one connection at a time"};
     else if (o->loops > 0)
         *own = (struct flag){"loops", 0, FLAG_INT, &o->loops, 1, 1024, "N",
                              "event loops, one thread and one listening socket each; one per online CPU"};
+    if (o->offload_flag) /* own[1]: after --workers/--loops, or in their empty slot's place */
+        own[own->name ? 1 : 0] = (struct flag){"offload", 0, FLAG_BOOL, &o->offload, 0, 0, NULL,
+                                               "do --work on a pool of worker threads while the connection waits"};
     const struct flags_spec spec = {prog, "[flags]", about, flags, 0};
     int fr = flags_parse(&spec, argc, argv);
     if (fr < 0)

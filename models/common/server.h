@@ -42,6 +42,8 @@ struct server_opts {
     long workers;      /* --workers: size of a fixed pool (prefork, pool); a model sets its
                         * default before server_parse(), and 0 means it has no pool: no flag */
     long loops;        /* event loops (--loops, echo-loops); 0: the model takes no --loops */
+    int offload_flag;  /* the model offers --offload (echo-loop): set before server_parse */
+    int offload;       /* --offload: --work runs on worker threads (co_offload), not on the loop */
 };
 
 /* Parse the echo servers' common flags, and --loops for a model that sets

@@ -10,6 +10,7 @@
  * lock anywhere. */
 #include "coro.h"
 #include "net.h"
+#include "offload.h"
 #include "server.h"
 #include "work.h"
 
@@ -33,7 +34,10 @@ static void serve(void *arg)
         ssize_t n = co_read(fd, buf, sizeof buf, -1);
         if (n <= 0) /* 0: the peer closed its side (all it sent was echoed); <0: reset */
             break;
-        work_do(opts.work, buf, (size_t)n);
+        if (opts.offload) /* --offload: on a worker thread; this coroutine waits, the others run */
+            co_offload_work(opts.work, buf, (size_t)n, -1);
+        else
+            work_do(opts.work, buf, (size_t)n);
         if (co_write(fd, buf, (size_t)n, -1) < 0)
             break;
     }
@@ -72,6 +76,7 @@ static void stopper(void *arg)
 
 int main(int argc, char **argv)
 {
+    opts.offload_flag = 1;
     int pr = server_parse(&opts, prog,
                           "An echo server with one coroutine per connection, all on one thread over\n"
                           "epoll: whatever arrives is sent back byte for byte. SIGINT or SIGTERM stops it.",

@@ -1,0 +1,3 @@
+module c10k-lab/tasks/go
+
+go 1.19
