@@ -81,7 +81,9 @@
 
 enum {
     CO_STACK_MIN = 8 * 1024,   /* smaller stacks are refused (EINVAL) */
-    CO_STACK_POOL = 1024,      /* finished stacks kept for reuse while busy */
+    CO_ARENA_BYTES = 64 << 20, /* stacks are carved from mappings of this size */
+    CO_CANARY = 64,            /* bytes at the bottom of an unguarded stack that must stay zero */
+    CO_STACK_POOL = 1024,      /* finished stacks kept with their pages for reuse while busy */
     CO_STACK_KEEP = 64,        /* ... and once the pool has been idle for CO_POOL_IDLE_MS */
     CO_POOL_IDLE_MS = 1000,    /* no stack taken or given back for this long: trim the pool */
     CO_EVENT_BATCH = 256,      /* epoll events taken per loop turn */
@@ -129,7 +131,8 @@ struct co {
     uint64_t id;               /* 1, 2, 3... in creation order: names it in the overflow report */
     void (*fn)(void *);        /* the coroutine's body */
     void *arg;                 /* its argument */
-    char *map;                 /* mmap'ed region: guard page, then the stack; NULL once released */
+    char *map;                 /* its stack slot: guard page, then the stack; NULL once released */
+    int guarded;               /* the guard page is PROT_NONE; else the canary is checked */
     enum co_state state;       /* see enum co_state */
     int detached;              /* started by co_go: freed when it finishes */
     int cancelled;             /* co_cancel was called: every wait fails with ECANCELED */
@@ -193,8 +196,16 @@ struct co_loop {
     co_t *audit_tail;          /* the newest */
     size_t alive;              /* coroutines not yet finished */
     uint64_t next_id;          /* the id the next coroutine gets */
-    char *cache[CO_STACK_POOL]; /* the stack pool: finished stacks ready for reuse */
-    size_t ncache;             /* how many are in the pool */
+    char **arenas;             /* every arena mapped, for co_init to unmap */
+    size_t narenas;            /* how many */
+    size_t arena_len;          /* bytes per arena (a whole number of slots) */
+    char *arena_next;          /* the next slot to carve from the newest arena */
+    char *arena_end;           /* the end of the newest arena */
+    uintptr_t dirty[CO_STACK_POOL]; /* free slots still holding their pages (see CO_UNGUARDED) */
+    size_t ndirty;             /* how many */
+    uintptr_t *clean;          /* free slots whose pages were given back */
+    size_t nclean;             /* how many */
+    size_t clean_cap;          /* room in clean */
     int64_t pool_used;         /* co_now() when a stack last left or joined the pool */
 #if CO_ASAN
     const void *sched_bottom;  /* the scheduler's stack, for ASan */
@@ -229,66 +240,192 @@ static int64_t co__clock(void)
 
 /* === 1. stacks ============================================================ */
 
-/* A stack region: [map, map+page) is the guard, [map+page, map+page+stack)
- * the stack, growing down from the top. Touching the guard (a stack overflow)
- * is a SIGSEGV at once instead of silently corrupting a neighbour. Pages are
- * only backed by memory once touched, so 10,000 idle coroutines cost roughly
- * what their deepest call chains touched, not 10,000 x 64 KiB. */
-static char *co__stack_get(void)
+/* A stack slot: [map, map+page) is the guard, [map+page, map+page+stack)
+ * the stack, growing down from the top. Slots are carved from ARENAS, large
+ * mappings of CO_ARENA_BYTES each, never one mapping per coroutine: the
+ * kernel allows a process vm.max_map_count mappings (65,530 by default), and
+ * a million coroutines need a million stacks. Pages are only backed by memory
+ * once touched, so a million idle coroutines cost what their call chains
+ * touched (one page each for a sleeper), not a million x 64 KiB.
+ *
+ * Overflow protection, in two kinds (the count is per process):
+ *   - the guard page is made PROT_NONE (mprotect) while the process has
+ *     mapping budget left: touching it is a SIGSEGV at once, named by the
+ *     handler below. Each guard inside an arena splits the arena's mapping in
+ *     two more, so the first co__guard_budget / 2 stacks carved (about 16,000
+ *     at the default limit) get one;
+ *   - beyond that the guard page stays ordinary, untouched memory — a red
+ *     zone that an overflow of less than a page spoils without reaching the
+ *     neighbour below — and the stack gets a CANARY: its lowest CO_CANARY
+ *     bytes must still read zero, checked every time the coroutine switches
+ *     away (co__canary_check). Reading an untouched page maps the kernel's
+ *     shared zero page, so the canary costs no memory.
+ *
+ * Finished stacks go back to a free list and are reused: in steady state a
+ * new coroutine costs no mmap, no mprotect and no munmap. The list is two:
+ * "dirty" slots still hold the pages their last user touched (at most
+ * CO_STACK_POOL of them; more are released at once), "clean" ones were
+ * released (MADV_DONTNEED: the pages go back to the kernel, the address
+ * range and its guard stay). Once nobody has taken or returned a stack for
+ * CO_POOL_IDLE_MS, the loop cleans all but CO_STACK_KEEP (co__stack_trim). */
+static size_t co__guard_budget;             /* mappings the process may spend on guards */
+static size_t co__maps_used;                /* ... spent so far, by every thread (atomic) */
+
+static void co__guard_budget_init(void)
 {
-    L.pool_used = L.now;
-    if (L.ncache > 0) {
-        char *m = L.cache[--L.ncache];
-#if CO_ASAN
-        /* Frames of the last user may have left poisoned redzones behind. */
-        ASAN_UNPOISON_MEMORY_REGION(m + L.page, L.stack_bytes);
-#endif
-        return m;
+    long max = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &max) != 1)
+            max = 65530;
+        fclose(f);
     }
-    size_t len = L.page + L.stack_bytes;
-    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    if (mprotect(m, L.page, PROT_NONE) < 0) {
-        int e = errno;
-        munmap(m, len);
-        errno = e;
-        return NULL;
+    /* Half for the stacks' guards, half for everything else (malloc, libraries,
+     * other runtimes' threads). */
+    co__guard_budget = (size_t)(max > 0 ? max : 0) / 2;
+}
+
+/* Spend n mappings of the budget, or say there is none left. */
+static int co__maps_take(size_t n)
+{
+    size_t used = __atomic_load_n(&co__maps_used, __ATOMIC_RELAXED);
+    do {
+        if (used + n > co__guard_budget)
+            return 0;
+    } while (!__atomic_compare_exchange_n(&co__maps_used, &used, used + n, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return 1;
+}
+
+static size_t co__slot_bytes(void)
+{
+    return L.page + L.stack_bytes;
+}
+
+/* A fresh slot from the current arena, mapping a new arena when it is used
+ * up. *guarded says whether it got a PROT_NONE guard page. */
+static char *co__stack_carve(int *guarded)
+{
+    size_t slot = co__slot_bytes();
+    if (L.arena_next + slot > L.arena_end) {
+        size_t len = CO_ARENA_BYTES / slot * slot;
+        if (len < slot)
+            len = slot;
+        char **t = realloc(L.arenas, (L.narenas + 1) * sizeof *t);
+        if (!t)
+            return NULL;
+        L.arenas = t;
+        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        co__maps_take(1); /* counted even when over budget: it is there */
+        L.arenas[L.narenas++] = m;
+        L.arena_len = len; /* the same for every arena of this stack size */
+        L.arena_next = m;
+        L.arena_end = m + len;
+    }
+    char *m = L.arena_next;
+    L.arena_next += slot;
+    /* A guard in the middle of an arena: one mapping becomes three. */
+    *guarded = co__maps_take(2);
+    if (*guarded && mprotect(m, L.page, PROT_NONE) < 0) {
+        __atomic_fetch_sub(&co__maps_used, 2, __ATOMIC_RELAXED);
+        *guarded = 0;
     }
     return m;
 }
 
-/* Finished stacks go to a pool of up to CO_STACK_POOL, so a server accepting
- * and closing connections, or a fetcher starting a coroutine per URL, takes
- * its stacks from the pool instead of an mmap + mprotect, and gives them back
- * without a munmap (whose TLB shootdowns are dear on a virtual machine).
- * A pooled stack keeps the pages its last user touched, so the pool is
- * trimmed to CO_STACK_KEEP once nobody has taken or returned a stack for
- * CO_POOL_IDLE_MS (co__stack_trim, from the loop). */
-static void co__stack_put(char *m)
+/* The free lists hold slots as their address with the low bit set when the
+ * slot has no guard page (slots are page-aligned: the bit is free). */
+#define CO_UNGUARDED ((uintptr_t)1)
+
+/* A stack slot for a new coroutine: from the free lists, else carved. */
+static char *co__stack_get(int *guarded)
 {
     L.pool_used = L.now;
-    if (L.ncache < CO_STACK_POOL) {
-        L.cache[L.ncache++] = m;
+    uintptr_t s;
+    if (L.ndirty > 0)
+        s = L.dirty[--L.ndirty];
+    else if (L.nclean > 0)
+        s = L.clean[--L.nclean];
+    else
+        return co__stack_carve(guarded);
+    char *m = (char *)(s & ~CO_UNGUARDED);
+    *guarded = !(s & CO_UNGUARDED);
+#if CO_ASAN
+    /* Frames of the last user may have left poisoned redzones behind. */
+    ASAN_UNPOISON_MEMORY_REGION(m + L.page, L.stack_bytes);
+#endif
+    return m;
+}
+
+/* Give a slot's stack pages back to the kernel (they read zero again). */
+static void co__stack_release(uintptr_t s)
+{
+    madvise((char *)(s & ~CO_UNGUARDED) + L.page, L.stack_bytes, MADV_DONTNEED);
+}
+
+static int co__clean_push(uintptr_t s)
+{
+    if (L.nclean == L.clean_cap) {
+        size_t n = L.clean_cap ? 2 * L.clean_cap : 1024;
+        uintptr_t *t = realloc(L.clean, n * sizeof *t);
+        if (!t)
+            return -1;
+        L.clean = t;
+        L.clean_cap = n;
+    }
+    L.clean[L.nclean++] = s;
+    return 0;
+}
+
+/* A finished coroutine's slot m goes back to the free lists. */
+static void co__stack_put(char *m, int guarded)
+{
+    uintptr_t s = (uintptr_t)m | (guarded ? 0 : CO_UNGUARDED);
+    L.pool_used = L.now;
+    if (L.ndirty < CO_STACK_POOL) {
+        L.dirty[L.ndirty++] = s;
         return;
     }
-    munmap(m, L.page + L.stack_bytes);
+    co__stack_release(s);
+    if (co__clean_push(s) < 0)
+        co__die("out of memory for the stack free list");
 }
 
+/* Forget every arena (co_init with another stack size, nothing alive). */
 static void co__stack_cache_drop(void)
 {
-    while (L.ncache > 0)
-        munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+    size_t guards = 0;
+    for (size_t i = 0; i < L.ndirty; i++)
+        guards += !(L.dirty[i] & CO_UNGUARDED);
+    for (size_t i = 0; i < L.nclean; i++)
+        guards += !(L.clean[i] & CO_UNGUARDED);
+    for (size_t i = 0; i < L.narenas; i++)
+        munmap(L.arenas[i], L.arena_len);
+    __atomic_fetch_sub(&co__maps_used, L.narenas + 2 * guards, __ATOMIC_RELAXED);
+    free(L.arenas);
+    free(L.clean);
+    L.arenas = NULL;
+    L.clean = NULL;
+    L.narenas = L.ndirty = L.nclean = L.clean_cap = 0;
+    L.arena_next = L.arena_end = NULL;
 }
 
-/* An idle pool gives back what it holds beyond CO_STACK_KEEP. */
+/* An idle pool gives back the pages of all but CO_STACK_KEEP stacks. */
 static void co__stack_trim(void)
 {
-    if (L.ncache <= CO_STACK_KEEP || L.now - L.pool_used < CO_POOL_IDLE_MS)
+    if (L.ndirty <= CO_STACK_KEEP || L.now - L.pool_used < CO_POOL_IDLE_MS)
         return;
-    while (L.ncache > CO_STACK_KEEP)
-        munmap(L.cache[--L.ncache], L.page + L.stack_bytes);
+    while (L.ndirty > CO_STACK_KEEP) {
+        uintptr_t s = L.dirty[--L.ndirty];
+        co__stack_release(s);
+        if (co__clean_push(s) < 0) {
+            L.ndirty++; /* keep it dirty; try again later */
+            return;
+        }
+    }
 }
 
 /* --- stack overflow: a named report instead of a bare SIGSEGV ------------- */
@@ -394,6 +531,24 @@ static void co__segv_install(void)
         munmap(m, CO_ALTSTACK);
 }
 
+/* The canary of an unguarded stack (see "1. stacks"): its lowest CO_CANARY
+ * bytes must still read zero whenever the coroutine switches away. Once they
+ * do not, the coroutine has run off its stack: say which one and abort, before
+ * it runs again on memory it spoiled. Read with ASan's checks off: those bytes
+ * belong to no object, and may lie under a redzone a frame left there. */
+__attribute__((no_sanitize_address)) static void co__canary_check(const co_t *c)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)(c->map + L.page);
+    uint64_t any = 0;
+    for (size_t i = 0; i < CO_CANARY / sizeof *w; i++)
+        any |= w[i];
+    if (!any)
+        return;
+    fprintf(stderr, "%s: stack overflow in coroutine %llu (stack %zu KiB, caught by its canary); raise --stack-kib\n",
+            program_invocation_short_name, (unsigned long long)c->id, L.stack_bytes / 1024);
+    abort();
+}
+
 /* === 2. the switch ======================================================== */
 
 /* Build the first frame of a new coroutine so that switching to it "returns"
@@ -448,6 +603,8 @@ static void co__switch_in(co_t *c)
  * back (ASan may then drop its fake stack). */
 static void co__switch_out(co_t *c, int final)
 {
+    if (!c->guarded)
+        co__canary_check(c);
 #if CO_ASAN
     __sanitizer_start_switch_fiber(final ? NULL : &c->asan_fake, L.sched_bottom, L.sched_size);
 #endif
@@ -860,7 +1017,7 @@ static void co__resume(co_t *c)
     L.current = NULL;
     if (c->state != CO_DONE)
         return;
-    co__stack_put(c->map);
+    co__stack_put(c->map, c->guarded);
     c->map = NULL;
 #if CO_TSAN
     __tsan_destroy_fiber(c->tsan_fiber);
@@ -937,7 +1094,7 @@ static int co__poll(void)
         return -1;
     }
     /* A pool worth trimming wakes the loop when it has been idle long enough. */
-    if (L.ncache > CO_STACK_KEEP) {
+    if (L.ndirty > CO_STACK_KEEP) {
         int64_t t = L.pool_used + CO_POOL_IDLE_MS - L.now;
         if (t < 0)
             t = 0;
@@ -978,6 +1135,8 @@ int co_init(size_t stack_bytes)
         if (L.epfd < 0)
             return -1;
         L.page = (size_t)sysconf(_SC_PAGESIZE);
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, co__guard_budget_init);
         co__segv_install();
     }
     co__stack_cache_drop(); /* cached stacks have the old size */
@@ -1045,7 +1204,7 @@ static co_t *co__new(void (*fn)(void *), void *arg, int detached)
     co_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->map = co__stack_get();
+    c->map = co__stack_get(&c->guarded);
     if (!c->map) {
         free(c);
         errno = ENOMEM;
