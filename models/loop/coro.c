@@ -94,11 +94,12 @@ enum {
     CO_AUDIT_MS = 1000,        /* a descriptor wait this old gets its registration checked */
 };
 
-/* Default stack: 64 KiB; sanitizers grow every frame, so give them more. */
+/* Default stack: 32 KiB (an echo session needs 20, see server.h); sanitizers
+ * grow every frame, so give them more. */
 #if CO_ASAN || CO_TSAN
 #define CO_STACK_DEFAULT (256 * 1024)
 #else
-#define CO_STACK_DEFAULT (64 * 1024)
+#define CO_STACK_DEFAULT (32 * 1024)
 #endif
 
 /* --- data ----------------------------------------------------------------- */
@@ -273,6 +274,17 @@ static size_t co__maps_used;                /* ... spent so far, by every thread
 
 static void co__guard_budget_init(void)
 {
+    /* CORO_GUARD_MAPS=N sets the budget instead (0: canaries only), for the
+     * tests and for anyone who wants to see the other kind at work. */
+    const char *env = getenv("CORO_GUARD_MAPS");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == 0) {
+            co__guard_budget = (size_t)v;
+            return;
+        }
+    }
     long max = 65530;
     FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
     if (f) {
@@ -360,38 +372,55 @@ static char *co__stack_get(int *guarded)
     return m;
 }
 
-/* Give a slot's stack pages back to the kernel (they read zero again). */
-static void co__stack_release(uintptr_t s)
+static int co__slot_cmp(const void *a, const void *b)
 {
-    madvise((char *)(s & ~CO_UNGUARDED) + L.page, L.stack_bytes, MADV_DONTNEED);
+    uintptr_t x = *(const uintptr_t *)a & ~CO_UNGUARDED, y = *(const uintptr_t *)b & ~CO_UNGUARDED;
+    return x < y ? -1 : x > y;
 }
 
-static int co__clean_push(uintptr_t s)
+/* Give the pages of the n oldest dirty slots back to the kernel (they read
+ * zero again) and move them to the clean list. Sorted by address, slots
+ * carved one after another form runs, each released by ONE madvise (guard
+ * pages included: MADV_DONTNEED may span them): when a million coroutines
+ * finish, that is a few thousand system calls, not a million. */
+static void co__stack_release(size_t n)
 {
-    if (L.nclean == L.clean_cap) {
-        size_t n = L.clean_cap ? 2 * L.clean_cap : 1024;
-        uintptr_t *t = realloc(L.clean, n * sizeof *t);
+    if (L.nclean + n > L.clean_cap) {
+        size_t cap = L.clean_cap ? L.clean_cap : 1024;
+        while (cap < L.nclean + n)
+            cap *= 2;
+        uintptr_t *t = realloc(L.clean, cap * sizeof *t);
         if (!t)
-            return -1;
+            return; /* they stay dirty: memory is held, nothing breaks */
         L.clean = t;
-        L.clean_cap = n;
+        L.clean_cap = cap;
     }
-    L.clean[L.nclean++] = s;
-    return 0;
+    qsort(L.dirty, n, sizeof *L.dirty, co__slot_cmp);
+    size_t slot = co__slot_bytes();
+    for (size_t i = 0; i < n;) {
+        char *lo = (char *)(L.dirty[i] & ~CO_UNGUARDED);
+        size_t j = i + 1;
+        while (j < n && (char *)(L.dirty[j] & ~CO_UNGUARDED) == lo + (j - i) * slot)
+            j++;
+        madvise(lo + L.page, (j - i) * slot - L.page, MADV_DONTNEED);
+        i = j;
+    }
+    memcpy(L.clean + L.nclean, L.dirty, n * sizeof *L.dirty);
+    L.nclean += n;
+    L.ndirty -= n;
+    memmove(L.dirty, L.dirty + n, L.ndirty * sizeof *L.dirty);
 }
 
-/* A finished coroutine's slot m goes back to the free lists. */
+/* A finished coroutine's slot m goes back to the free lists: a full dirty
+ * list first releases its older half. */
 static void co__stack_put(char *m, int guarded)
 {
-    uintptr_t s = (uintptr_t)m | (guarded ? 0 : CO_UNGUARDED);
     L.pool_used = L.now;
-    if (L.ndirty < CO_STACK_POOL) {
-        L.dirty[L.ndirty++] = s;
-        return;
-    }
-    co__stack_release(s);
-    if (co__clean_push(s) < 0)
+    if (L.ndirty == CO_STACK_POOL)
+        co__stack_release(CO_STACK_POOL / 2);
+    if (L.ndirty == CO_STACK_POOL)
         co__die("out of memory for the stack free list");
+    L.dirty[L.ndirty++] = (uintptr_t)m | (guarded ? 0 : CO_UNGUARDED);
 }
 
 /* Forget every arena (co_init with another stack size, nothing alive). */
@@ -418,14 +447,7 @@ static void co__stack_trim(void)
 {
     if (L.ndirty <= CO_STACK_KEEP || L.now - L.pool_used < CO_POOL_IDLE_MS)
         return;
-    while (L.ndirty > CO_STACK_KEEP) {
-        uintptr_t s = L.dirty[--L.ndirty];
-        co__stack_release(s);
-        if (co__clean_push(s) < 0) {
-            L.ndirty++; /* keep it dirty; try again later */
-            return;
-        }
-    }
+    co__stack_release(L.ndirty - CO_STACK_KEEP);
 }
 
 /* --- stack overflow: a named report instead of a bare SIGSEGV ------------- */

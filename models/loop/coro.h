@@ -25,7 +25,7 @@
 typedef struct co co_t; /* a joinable coroutine handle */
 
 /* --- the runtime -------------------------------------------------------- */
-int     co_init(size_t stack_bytes);   /* once per thread; 0 = default stack (64 KiB); -1 + errno */
+int     co_init(size_t stack_bytes);   /* once per thread; 0 = default stack (32 KiB); -1 + errno */
 int     co_run(void);                  /* run until no coroutine is left or co_stop(); 0, or -1 + errno */
 void    co_stop(void);                 /* make co_run() return after the current coroutine suspends */
 int64_t co_now(void);                  /* monotonic milliseconds, cached per loop turn */
