@@ -740,7 +740,7 @@ static void unit_tcp_server(void *arg)
 static void unit_tcp_client(void *arg)
 {
     struct unit_tcp *t = arg;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return;
     char buf[8] = {0};
@@ -796,8 +796,11 @@ static void unit_refused(void *arg)
         getsockname(tmp, (struct sockaddr *)&sa, &len) < 0)
         return;
     close(tmp);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (co_connect(fd, (struct sockaddr *)&sa, sizeof sa, co_now() + 5000) < 0)
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    /* co_connect makes no system call beyond connect(): the refusal may show
+     * there or at the first I/O, as with a hand-written epoll client. */
+    if (co_connect(fd, (struct sockaddr *)&sa, sizeof sa, co_now() + 5000) < 0 ||
+        co_write(fd, "x", 1, co_now() + 5000) < 0)
         *err = errno;
     co_close(fd);
 }

@@ -166,7 +166,7 @@ struct co_fd {
     unsigned char readable;    /* hint: a read() may find data (see co_read) */
     unsigned char writable;    /* hint: a write() may find room */
     unsigned char stream;      /* TCP/UNIX stream socket or pipe: a short read means drained */
-    unsigned char stream_known;/* stream is settled (by co_accept, or probed once) */
+    unsigned char stream_known;/* stream is settled (co_accept: the listener's type); else treated as not a stream */
     unsigned char rd_closed;   /* peer hung up or error: reads never block again */
     unsigned char wr_closed;   /* hang-up or error: writes never block again */
 };
@@ -900,10 +900,6 @@ static int co__fd_register(int fd, struct co_fd *s)
             return -1;
     }
     s->registered = 1;
-    if (!s->stream_known) {
-        s->stream = (unsigned char)co__fd_is_stream(fd);
-        s->stream_known = 1;
-    }
     return 0;
 }
 
@@ -1355,25 +1351,32 @@ int co_wait_fd(int fd, int events, int64_t deadline)
         errno = EINVAL;
         return -1;
     }
-    /* The hints may be stale when the caller does its own read()/write(), so
-     * ask the kernel once; if not ready, any later change makes an edge. */
-    struct pollfd p = {.fd = fd};
-    p.events = (short)(((events & CO_READ) ? POLLIN : 0) | ((events & CO_WRITE) ? POLLOUT : 0));
-    if (poll(&p, 1, 0) < 0)
-        return -1;
-    if (p.revents & POLLNVAL) {
-        errno = EBADF;
-        return -1;
-    }
-    if (p.revents)
-        return 0;
     struct co_fd *s = co__fd(fd);
     if (!s)
         return -1;
-    if (events & CO_READ)
-        s->readable = 0;
-    if (events & CO_WRITE)
-        s->writable = 0;
+    /* A registered descriptor whose hints say "not ready" was drained when
+     * they were cleared, and any change since makes an edge: wait for it, no
+     * system call (the idle echo connection's path). A hint that says
+     * "ready" may be stale when the caller did its own read()/write(), so
+     * only then ask the kernel once. An unregistered one is registered by
+     * the wait, and EPOLL_CTL_ADD reports readiness that is already there. */
+    int hinted = ((events & CO_READ) && s->readable) || ((events & CO_WRITE) && s->writable);
+    if (s->registered && hinted) {
+        struct pollfd p = {.fd = fd};
+        p.events = (short)(((events & CO_READ) ? POLLIN : 0) | ((events & CO_WRITE) ? POLLOUT : 0));
+        if (poll(&p, 1, 0) < 0)
+            return -1;
+        if (p.revents & POLLNVAL) {
+            errno = EBADF;
+            return -1;
+        }
+        if (p.revents)
+            return 0;
+        if (events & CO_READ)
+            s->readable = 0;
+        if (events & CO_WRITE)
+            s->writable = 0;
+    }
     return co__fd_wait(c, fd, events, deadline);
 }
 
@@ -1389,8 +1392,11 @@ int co_wait_fd(int fd, int events, int64_t deadline)
  *   - EOF and errors are sticky (rd_closed): reads then never park.
  * An echo message thus costs one read(), one write() and a share of one
  * epoll_wait — the same as a hand-written level-triggered epoll server.
- * A descriptor not yet registered is "unknown": try first, register on
- * EAGAIN (EPOLL_CTL_ADD reports readiness that is already there). */
+ * A descriptor not yet registered is registered and waited on without a
+ * read first: a read right after connecting or sending a request finds
+ * nothing far more often than not, and EPOLL_CTL_ADD reports data that is
+ * already there. (co_write and co_accept do try first: room to write, and a
+ * waiting connection, are the usual case.) */
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
@@ -1399,8 +1405,15 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
     struct co_fd *s = co__fd(fd);
     if (!s)
         return -1;
+    if (!s->registered && co__fd_register(fd, s) < 0) {
+        if (errno != EPERM)
+            return -1;
+        /* A file epoll cannot watch (a regular file, /dev/zero) never makes
+         * a reader wait: read it as it is, for ever. */
+        s->readable = s->rd_closed = 1;
+    }
     for (;;) {
-        if (!s->registered || s->readable) {
+        if (s->readable) {
             ssize_t n = read(fd, buf, len);
             if (n > 0) {
                 if ((size_t)n < len && s->stream && !s->rd_closed)
@@ -1498,43 +1511,27 @@ int co_accept(int lfd, int64_t deadline)
     }
 }
 
+/* Connecting costs what it costs a hand-written epoll client (fetch-epoll):
+ * one connect(), nothing else. A non-blocking connect() answers EINPROGRESS
+ * even when, as over loopback, the kernel has already run the whole handshake
+ * inside the call. Asking whether it has (a poll(), then getsockopt(SO_ERROR))
+ * would be two more system calls per connection, so co_connect does not ask:
+ * it returns 0, and the descriptor's first co_write or co_read tries at once.
+ * If the handshake is still going on, that write() or read() gets EAGAIN and
+ * the coroutine waits for the socket, with its deadline, as for any I/O; if
+ * the handshake failed, it fails with the reason (ECONNREFUSED, ETIMEDOUT),
+ * which a blocking connect() would have given one call earlier. */
 int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
     if (!c || co__budget(c, deadline) < 0)
         return -1;
-    int on = 1;
-    if (ioctl(fd, FIONBIO, &on) < 0) /* non-blocking in one call (fcntl needs F_GETFL + F_SETFL) */
-        return -1;
     co__fd_forget(fd);
-    if (connect(fd, sa, len) == 0)
+    if (connect(fd, sa, len) == 0 || errno == EINPROGRESS)
         return 0;
-    if (errno != EINPROGRESS && errno != EINTR)
-        return -1;
-    /* In progress: the socket becomes writable when the handshake completes
-     * or fails. Over loopback the whole handshake usually happens inside
-     * connect() itself: one zero-timeout poll() sees that, and this
-     * coroutine sends its request now instead of after a loop turn (1000
-     * fetches of 100 ms at -c 1000: 0.19 s with the poll, 0.21 s without,
-     * medians of 7 interleaved runs). Otherwise waiting registers it with
-     * epoll for the rest of its life. */
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    int now = poll(&p, 1, 0) == 1;
-    if (now && !(p.revents & (POLLERR | POLLHUP)))
-        return 0; /* connected already, without an error */
-    if (!now && co__fd_wait(c, fd, CO_WRITE, deadline) < 0)
-        return -1;
-    if (!now && !L.fds[fd].wr_closed)
-        return 0; /* writable without an error or hang-up: connected */
-    int err = 0;
-    socklen_t elen = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-        return -1;
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    return 0;
+    if (errno == EINTR)
+        return 0; /* a non-blocking connect goes on without us */
+    return -1;
 }
 
 int co_close(int fd)

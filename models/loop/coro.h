@@ -12,8 +12,10 @@
  * from its current wait onwards, so it unwinds at its next suspension point.
  * Errors are returned as -1 with errno set, never swallowed.
  *
- * Descriptors given to co_* must be non-blocking — co_accept returns them so and
- * co_connect sets it; create others with SOCK_NONBLOCK — and closed with co_close(). */
+ * Descriptors given to co_* must be non-blocking — co_accept returns them so;
+ * create others with SOCK_NONBLOCK (co_connect too) — and closed with co_close().
+ * The runtime makes no system call a hand-written epoll program would not:
+ * each descriptor is added to epoll once for its life, never probed.
 #ifndef CORO_H
 #define CORO_H
 
@@ -51,7 +53,7 @@ int co_wait_fd(int fd, int events, int64_t deadline); /* until fd is readable/wr
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline);         /* like read(2): >0, 0 at EOF, -1 */
 ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline);  /* writes all len bytes: len, or -1 */
 int     co_accept(int lfd, int64_t deadline);                             /* a new non-blocking fd, or -1 */
-int     co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline); /* 0 or -1 */
+int     co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline); /* 0 (connected or under way: a failed handshake shows at the first co_read/co_write) or -1 */
 int     co_close(int fd);                                                 /* forget fd, wake its waiters (EBADF), close(2) */
 
 /* --- small synchronisation for coroutines on the same loop ----------------- */
