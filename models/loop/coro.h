@@ -15,7 +15,7 @@
  * Descriptors given to co_* must be non-blocking — co_accept returns them so;
  * create others with SOCK_NONBLOCK (co_connect too) — and closed with co_close().
  * The runtime makes no system call a hand-written epoll program would not:
- * each descriptor is added to epoll once for its life, never probed.
+ * each descriptor is added to epoll once for its life, never probed. */
 #ifndef CORO_H
 #define CORO_H
 
