@@ -195,13 +195,13 @@ static int many_child_overflow(void)
 
 static void test_canary(const char *self, const char *argv0)
 {
-    const char *name = "canary_catches_overflow";
 #if MANY_SANITIZED
     (void)self;
     (void)argv0;
     printf("info canary: skipped under a sanitizer (its fake stacks move the frames)\n");
     return;
 #else
+    const char *name = "canary_catches_overflow";
     int pfd[2];
     if (pipe(pfd) < 0) {
         many_fail(name, "pipe");

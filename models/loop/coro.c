@@ -177,9 +177,12 @@ struct co_loop {
     size_t page;               /* page size */
     size_t stack_bytes;        /* usable stack per coroutine, page multiple */
     int64_t now;               /* cached monotonic milliseconds */
+    int now_stale;             /* now must be read again before use (co__now) */
     volatile sig_atomic_t stop;/* co_stop() was called */
     int running;               /* inside co_run */
     co_t *current;             /* running coroutine, NULL on the scheduler */
+    size_t turn_left;          /* coroutines this turn may still hand off to (co__next) */
+    co_t *dead;                /* finished, its stack not yet given back (co__landed) */
     int budget;                /* I/O calls current may still make before it must yield (co__budget) */
 #if CO_ASM_SWITCH
     void *sched_sp;            /* scheduler's stack pointer while a coroutine runs */
@@ -212,6 +215,7 @@ struct co_loop {
     const void *sched_bottom;  /* the scheduler's stack, for ASan */
     size_t sched_size;         /* its size */
     void *sched_fake;          /* ASan's fake stack of the scheduler while away */
+    int from_sched;            /* the switch under way left the scheduler */
 #endif
 #if CO_TSAN
     void *sched_fiber;         /* TSan's context of the scheduler */
@@ -237,6 +241,17 @@ static int64_t co__clock(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The clock of this turn. A turn started in place by a hand-off (co__next)
+ * only marks it stale; it is read again when someone asks. */
+static int64_t co__now(void)
+{
+    if (L.now_stale) {
+        L.now = co__clock();
+        L.now_stale = 0;
+    }
+    return L.now;
 }
 
 /* === 1. stacks ============================================================ */
@@ -600,49 +615,105 @@ static void co__ctx_init(co_t *c)
 #endif
 }
 
-/* Scheduler -> coroutine c; returns when c switches back. */
-static void co__switch_in(co_t *c)
+static void co__landed(co_t *self);
+static co_t *co__ready_pop(void);
+
+/* One switch, from the running context to another: `from` and `to` are
+ * coroutines, or NULL for the scheduler (co_run's own stack). `final`: from
+ * has finished and never comes back (ASan may then drop its fake stack).
+ * Returns when something switches back to `from`. */
+static void co__jump(co_t *from, co_t *to, int final)
 {
 #if CO_ASAN
-    __sanitizer_start_switch_fiber(&L.sched_fake, c->map + L.page, L.stack_bytes);
+    L.from_sched = from == NULL;
+    __sanitizer_start_switch_fiber(final ? NULL : from ? &from->asan_fake : &L.sched_fake,
+                                   to ? to->map + L.page : L.sched_bottom, to ? L.stack_bytes : L.sched_size);
 #endif
 #if CO_TSAN
-    L.sched_fiber = __tsan_get_current_fiber();
-    __tsan_switch_to_fiber(c->tsan_fiber, 0);
+    __tsan_switch_to_fiber(to ? to->tsan_fiber : L.sched_fiber, 0);
 #endif
+    (void)final;
+    L.current = to;
+    if (to) {
+        to->state = CO_RUNNING;
+        L.budget = CO_BUDGET; /* a fresh turn: the fairness budget starts again */
+    }
 #if CO_ASM_SWITCH
-    co__switch(&L.sched_sp, c->sp);
+    co__switch(from ? &from->sp : &L.sched_sp, to ? to->sp : L.sched_sp);
 #else
-    if (swapcontext(&L.sched_uc, &c->uc) < 0)
+    if (swapcontext(from ? &from->uc : &L.sched_uc, to ? &to->uc : &L.sched_uc) < 0)
         co__die("swapcontext failed");
 #endif
-#if CO_ASAN
-    __sanitizer_finish_switch_fiber(L.sched_fake, NULL, NULL);
-#endif
+    co__landed(from);
 }
 
-/* Running coroutine c -> scheduler. `final`: c has finished and never comes
- * back (ASan may then drop its fake stack). */
-static void co__switch_out(co_t *c, int final)
+/* Back on `self` (NULL: the scheduler) after a switch: tell ASan, and give
+ * back the stack of a coroutine that finished on the way here — it could
+ * not do that itself while standing on it. */
+static void co__landed(co_t *self)
+{
+#if CO_ASAN
+    const void *bottom;
+    size_t size;
+    int from_sched = L.from_sched;
+    __sanitizer_finish_switch_fiber(self ? self->asan_fake : L.sched_fake, &bottom, &size);
+    if (self && from_sched) {
+        L.sched_bottom = bottom; /* the scheduler's stack, to switch back to it */
+        L.sched_size = size;
+    }
+#endif
+    (void)self;
+    co_t *dead = L.dead;
+    if (!dead)
+        return;
+    L.dead = NULL;
+    co__stack_put(dead->map, dead->guarded);
+    dead->map = NULL;
+#if CO_TSAN
+    __tsan_destroy_fiber(dead->tsan_fiber);
+    dead->tsan_fiber = NULL;
+#endif
+    if (dead->detached)
+        free(dead);
+}
+
+/* The hand-off (after libdill): a coroutine that waits, yields or finishes
+ * switches STRAIGHT to the next ready coroutine — one switch, not two via
+ * the scheduler. It goes back to the scheduler only when the loop must look
+ * outside: the turn is over (every coroutine that was ready when it began
+ * has run) and someone waits for a descriptor or a timer; or co_stop(); or
+ * nobody is ready. A turn that ends with only CPU work left (coroutines that
+ * yield, nobody waiting on I/O or time) starts the next turn in place, and
+ * marks the clock stale instead of reading it (co__now reads it when asked):
+ * two coroutines ping-ponging never leave their stacks. NULL = the scheduler. */
+static co_t *co__next(void)
+{
+    if (L.stop || !L.ready_head)
+        return NULL;
+    if (L.turn_left == 0) {
+        if (L.fd_waiters > 0 || heap_top(&L.timers) || L.ndirty > CO_STACK_KEEP)
+            return NULL;
+        L.turn_left = L.nready; /* a new turn, with nothing to poll */
+        L.now_stale = 1;
+    }
+    L.turn_left--;
+    return co__ready_pop();
+}
+
+/* The running coroutine c stops running: it has queued itself (yield),
+ * parked (a wait) or finished (`final`; L.dead is c). Checks its canary on
+ * the way out. */
+static void co__switch_away(co_t *c, int final)
 {
     if (!c->guarded)
         co__canary_check(c);
-#if CO_ASAN
-    __sanitizer_start_switch_fiber(final ? NULL : &c->asan_fake, L.sched_bottom, L.sched_size);
-#endif
-#if CO_TSAN
-    __tsan_switch_to_fiber(L.sched_fiber, 0);
-#endif
-    (void)final;
-#if CO_ASM_SWITCH
-    co__switch(&c->sp, L.sched_sp);
-#else
-    if (swapcontext(&c->uc, &L.sched_uc) < 0)
-        co__die("swapcontext failed");
-#endif
-#if CO_ASAN
-    __sanitizer_finish_switch_fiber(c->asan_fake, &L.sched_bottom, &L.sched_size);
-#endif
+    co_t *next = co__next();
+    if (next == c) { /* it was the only one ready: carry on */
+        c->state = CO_RUNNING;
+        L.budget = CO_BUDGET;
+        return;
+    }
+    co__jump(c, next, final);
 }
 
 /* === 3. queues ============================================================ */
@@ -792,7 +863,7 @@ static int co__suspend(co_t *c, int64_t deadline)
     if (deadline >= 0 && heap_push(&L.timers, &c->timer, deadline) < 0)
         co__die("timer heap full");
     c->state = CO_WAITING;
-    co__switch_out(c, 0);
+    co__switch_away(c, 0);
     return c->wake_err;
 }
 
@@ -820,7 +891,7 @@ static int co__expired(const co_t *c, int64_t deadline)
         errno = ECANCELED;
         return -1;
     }
-    if (deadline >= 0 && L.now >= deadline) {
+    if (deadline >= 0 && co__now() >= deadline) {
         errno = ETIMEDOUT;
         return -1;
     }
@@ -837,11 +908,11 @@ static int co__budget(co_t *c, int64_t deadline)
         return -1;
     if (L.budget > 0) {
         L.budget--;
-        if (L.budget % CO_CLOCK_EVERY != 0 || co__clock() - L.now < CO_SLICE_MS)
+        if (L.budget % CO_CLOCK_EVERY != 0 || co__clock() - co__now() < CO_SLICE_MS)
             return 0;
     }
     co__ready(c);
-    co__switch_out(c, 0); /* back with a full budget */
+    co__switch_away(c, 0); /* back with a full budget */
     if (co__expired(c, deadline) < 0)
         return -1;
     L.budget--;
@@ -987,7 +1058,7 @@ static int co__fd_wait(co_t *c, int fd, int dirs, int64_t deadline)
     c->wait = CO_W_FD;
     c->wait_fd = fd;
     c->wait_dirs = dirs;
-    c->parked_at = L.now;
+    c->parked_at = co__now();
     co__audit_push(c);
     L.fd_waiters++;
     int err = co__suspend(c, deadline);
@@ -1024,49 +1095,32 @@ static void co__fd_event(int fd, uint32_t ev)
 
 /* === 6. the loop ========================================================== */
 
-/* Back on the scheduler after c ran: a finished coroutine gives its stack
- * back (it could not do that itself while standing on it). */
-static void co__resume(co_t *c)
-{
-    L.current = c;
-    c->state = CO_RUNNING;
-    L.budget = CO_BUDGET; /* a fresh turn: the fairness budget starts again */
-    co__switch_in(c);
-    L.current = NULL;
-    if (c->state != CO_DONE)
-        return;
-    co__stack_put(c->map, c->guarded);
-    c->map = NULL;
-#if CO_TSAN
-    __tsan_destroy_fiber(c->tsan_fiber);
-    c->tsan_fiber = NULL;
-#endif
-    if (c->detached)
-        free(c);
-}
-
 /* Every coroutine starts here (via co__stub) and ends here. */
 void co__entry(void)
 {
     co_t *c = L.current;
-#if CO_ASAN
-    __sanitizer_finish_switch_fiber(NULL, &L.sched_bottom, &L.sched_size);
-#endif
+    co__landed(c);
     c->fn(c->arg);
     c->state = CO_DONE;
     L.alive--;
     if (c->joiner)
         co__wake(c->joiner, 0);
-    co__switch_out(c, 1);
+    L.dead = c; /* whoever runs next gives its stack back */
+    co__switch_away(c, 1);
     co__die("a finished coroutine was resumed");
 }
 
-/* Run the coroutines that are ready now. Those made ready meanwhile (a
- * co_yield, a new co_go) wait for the next turn, so I/O is polled between. */
+/* Run a turn: the coroutines that are ready now, each handing off to the
+ * next (co__next). Those made ready meanwhile (a co_yield, a new co_go) wait
+ * for the next turn, so I/O is polled between. */
 static void co__run_ready(void)
 {
-    for (size_t n = L.nready; n > 0 && !L.stop; n--)
-        co__resume(co__ready_pop());
+    L.turn_left = L.nready;
+    while (L.turn_left > 0 && L.ready_head && !L.stop) {
+        L.turn_left--;
+        co__jump(NULL, co__ready_pop(), 0);
+    }
+    L.turn_left = 0;
 }
 
 /* How long epoll_wait may sleep: not at all if something is ready, until
@@ -1100,6 +1154,7 @@ static int co__poll(void)
 {
     struct epoll_event ev[CO_EVENT_BATCH];
     L.now = co__clock();
+    L.now_stale = 0;
     if (L.nready > 0 && L.fd_waiters == 0) {
         /* Only CPU work and timers: no need to ask the kernel. Edges stay
          * queued in epoll until someone waits on a descriptor. */
@@ -1122,6 +1177,7 @@ static int co__poll(void)
     int n = epoll_wait(L.epfd, ev, CO_EVENT_BATCH, timeout);
     int err = errno;
     L.now = co__clock();
+    L.now_stale = 0;
     if (n < 0 && err != EINTR) {
         errno = err;
         return -1;
@@ -1160,6 +1216,7 @@ int co_init(size_t stack_bytes)
     co__stack_cache_drop(); /* cached stacks have the old size */
     L.stack_bytes = (stack_bytes + L.page - 1) / L.page * L.page;
     L.now = co__clock();
+    L.now_stale = 0;
     L.inited = 1;
     return 0;
 }
@@ -1179,8 +1236,12 @@ int co_run(void)
     }
     L.running = 1;
     L.stop = 0;
+#if CO_TSAN
+    L.sched_fiber = __tsan_get_current_fiber();
+#endif
     int rc = 0;
     L.now = co__clock();
+    L.now_stale = 0;
     while (!L.stop && L.alive > 0) {
         co__run_ready();
         if (L.stop || L.alive == 0)
@@ -1201,7 +1262,7 @@ void co_stop(void)
 
 int64_t co_now(void)
 {
-    return L.inited ? L.now : co__clock();
+    return L.inited ? co__now() : co__clock();
 }
 
 size_t co_count(void)
@@ -1314,7 +1375,7 @@ int co_yield(void)
     if (!c)
         return -1;
     co__ready(c); /* to the back of the queue: everyone ready runs first */
-    co__switch_out(c, 0);
+    co__switch_away(c, 0);
     if (c->cancelled) {
         errno = ECANCELED;
         return -1;
