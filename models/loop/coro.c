@@ -2,11 +2,14 @@
  * docs/runtime.md tells the story for students).
  *
  * The pieces, in the order this file defines them:
- *   1. stacks   — each coroutine gets its own mmap'ed stack with a PROT_NONE
- *                 guard page below it; finished stacks go to a small cache.
+ *   1. stacks   — slots carved from large arenas, each a guard page and a
+ *                 stack; PROT_NONE guards while the process's mapping budget
+ *                 lasts, a canary checked at every switch beyond; finished
+ *                 stacks go to a free list.
  *   2. switch   — co__switch (coro_switch_<arch>.S) saves the callee-saved
  *                 registers on one stack and restores them from another: no
- *                 system call. Every switch goes coroutine <-> scheduler.
+ *                 system call. A coroutine that stops running hands off
+ *                 straight to the next ready one; the scheduler only polls.
  *   3. queues   — a FIFO ready queue; deadlines go to a min-heap (heap.h).
  *   4. waiting  — co__suspend() parks the running coroutine; co__wake() makes
  *                 it ready again and says why (0, ETIMEDOUT, ECANCELED, EBADF).
