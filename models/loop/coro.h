@@ -12,6 +12,15 @@
  * from its current wait onwards, so it unwinds at its next suspension point.
  * Errors are returned as -1 with errno set, never swallowed.
  *
+ * Stacks (co_init sets their size, 32 KiB by default) are carved from large
+ * shared mappings and reused, so a thread can hold a million coroutines. An
+ * overflow is caught two ways, by how many stacks the process has made: the
+ * first ~16,000 (half of vm.max_map_count, 65,530 by default, over two
+ * mappings per guard; CORO_GUARD_MAPS=N in the environment sets the budget)
+ * get a PROT_NONE guard page — SIGSEGV at the first touch, reported by name;
+ * every later one gets a canary, its lowest 64 bytes checked at each switch —
+ * abort() at its next switch, reported by name.
+ *
  * Descriptors given to co_* must be non-blocking — co_accept returns them so;
  * create others with SOCK_NONBLOCK (co_connect too) — and closed with co_close().
  * The runtime makes no system call a hand-written epoll program would not:
