@@ -1460,7 +1460,8 @@ int co_wait_fd(int fd, int events, int64_t deadline)
  * read first: a read right after connecting or sending a request finds
  * nothing far more often than not, and EPOLL_CTL_ADD reports data that is
  * already there. (co_write and co_accept do try first: room to write, and a
- * waiting connection, are the usual case.) */
+ * waiting connection, are the usual case; so does the first co_read of a
+ * connection from co_accept, whose client has usually sent already.) */
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 {
     co_t *c = co__waiter();
@@ -1469,7 +1470,7 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
     struct co_fd *s = co__fd(fd);
     if (!s)
         return -1;
-    if (!s->registered && co__fd_register(fd, s) < 0) {
+    if (!s->registered && !s->readable && co__fd_register(fd, s) < 0) {
         if (errno != EPERM)
             return -1;
         /* A file epoll cannot watch (a regular file, /dev/zero) never makes
@@ -1546,6 +1547,10 @@ static void co__fd_accepted(int lfd, int fd)
     }
     s->stream = ls->stream;
     s->stream_known = 1;
+    /* A client usually sends its first request right after connecting, so
+     * the first co_read tries at once instead of waiting a loop turn for
+     * the registration's event (at worst one EAGAIN per connection). */
+    s->readable = 1;
 }
 
 int co_accept(int lfd, int64_t deadline)
