@@ -28,6 +28,10 @@ struct spawn_res {
 };
 
 static long spawn_count = 10000; /* --count */
+enum {
+    SPAWN_MAX_OS = 20000,   /* --count for processes and threads */
+    SPAWN_MAX_CO = 1000000, /* --count for coroutines */
+};
 static int spawn_nomem;          /* --no-mem: do not hold units to measure memory */
 static int spawn_gate[2] = {-1, -1}; /* the "go" pipe: read end blocks until closed */
 
@@ -246,7 +250,8 @@ int main(int argc, char **argv)
     snprintf(kind_help, sizeof kind_help, "%s or all", models);
     const struct flag flags[] = {
         {"kind", 'k', FLAG_STR, &kind, 0, 0, "K", kind_help},
-        {"count", 'n', FLAG_INT, &spawn_count, 1, 20000, "N", "units to create"},
+        {"count", 'n', FLAG_INT, &spawn_count, 1, SPAWN_MAX_CO, "N",
+         "units to create: up to 20000 processes or threads, 1000000 coroutines"},
         {"no-mem", 0, FLAG_BOOL, &spawn_nomem, 0, 0, NULL, "do not hold the units alive to measure memory (for timing)"},
         {0},
     };
@@ -265,6 +270,11 @@ int main(int argc, char **argv)
         return flags_exit(flags_error(&spec, "--kind: '%s' is not %s or all", kind, models));
     if (!all && !spawn_kind_of(kind))
         return flags_exit(flags_error(&spec, "--kind: model '%s' gives a connection no process, thread or coroutine", kind));
+    /* A process or thread per unit stops far sooner (pid_max, threads-max). */
+    const struct spawn_kind *only = all ? NULL : spawn_kind_of(kind);
+    if (spawn_count > SPAWN_MAX_OS && (!only || only->run != spawn_loop))
+        return flags_exit(flags_error(&spec, "--count: above %d only for coroutines (a --kind whose unit is a coroutine)",
+                                      SPAWN_MAX_OS));
     if (co_init(0) < 0) {
         fprintf(stderr, "demo-spawn: co_init: %s\n", strerror(errno));
         return 1;

@@ -1,7 +1,9 @@
 # mk/loadgen.mk — the load generator and the epoll baselines.
 #
-#   make bench-overhead   echo-loop vs echo-epoll throughput and loadgen vs
-#                         client-epoll CPU per message, interleaved and repeated
+#   make bench-overhead   echo-loop vs echo-epoll throughput, loadgen vs
+#                         client-epoll CPU per message, fetch-loop vs fetch-epoll
+#                         wall time, interleaved and repeated; then system calls
+#                         per message and per fetch (strace, untimed)
 #                         (REPS=5 SECS=3 by default; OVERHEAD_MODEL=NAME weighs
 #                         another model's runtime; results/overhead/)
 #
@@ -12,5 +14,7 @@
 .PHONY: bench-overhead
 # The model whose runtime is weighed against the bare epoll loop.
 OVERHEAD_MODEL ?= loop
-bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(filter $(BIN)/echo-$(OVERHEAD_MODEL),$(PROGRAMS_MODEL))
+bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(BIN)/fetch-epoll $(BIN)/fetchd \
+                $(filter $(BIN)/echo-$(OVERHEAD_MODEL) $(BIN)/fetch-$(OVERHEAD_MODEL),$(PROGRAMS_MODEL))
+	@scripts/deps.sh strace:strace
 	@BIN=$(BIN) OVERHEAD_MODEL=$(OVERHEAD_MODEL) scripts/bench-overhead.sh

@@ -17,20 +17,31 @@
  *
  * Each serve() keeps its buffer on its own stack, `char buf[SERVER_BUF]`: the
  * plainest code, the same line in every model, and a connection's memory is
- * where the lesson says it is (its thread's or coroutine's stack). The price
- * is a floor under --stack-kib, SERVER_STACK_MIN_KIB below: on a smaller stack
- * the buffer would reach past the stack's one guard page and crash the server
- * on its first connection. Moving the buffer to the heap would lift the floor
- * but put an allocation, its failure path and a free() into every serve() for
- * no gain: the default stacks (64 KiB for a coroutine, 8 MiB for a thread) are
- * far above it, and untouched stack pages cost no memory. */
-enum { SERVER_BUF = 16384 };
+ * where the lesson says it is (its thread's or coroutine's stack).
+ *
+ * Why 2 KiB and not 16: an idle connection's memory is the stack pages its
+ * coroutine (or thread) has touched. With 16 KiB the buffer spanned four
+ * pages, and the first read wrote at its low end, so every connection that
+ * had echoed one message held the top page (serve's frame) and a page 16 KiB
+ * below it (the bytes read, and the frames of co_read under them): 8 KiB in
+ * echo-loop. At 2 KiB the buffer and every frame of a waiting coroutine fit
+ * in the stack's top page: 4 KiB (docs/runtime.md, "where the pages went").
+ * A message longer than 2 KiB takes a few more read()/write() pairs; the
+ * benchmarks' messages are 64 bytes, well inside one.
+ *
+ * The price of a stack buffer is a floor under --stack-kib,
+ * SERVER_STACK_MIN_KIB below: on a smaller stack the frames would reach past
+ * the stack's guard page and crash the server on its first connection.
+ * Moving the buffer to the heap would put an allocation, its failure path and
+ * a free() into every serve() for no gain. */
+enum { SERVER_BUF = 2048 };
 
 /* The smallest --stack-kib accepted (besides 0, the model's default): the
- * 16 KiB buffer, and as much again for the calls serve() makes and what glibc
- * keeps at the top of a thread's stack (its thread-local storage). Measured on
- * x86-64 with glibc 2.36, with and without ASan/TSan: a full echo session
- * needs 24 KiB in echo-threads and 20 KiB in echo-loop. */
+ * buffer, the calls serve() makes and what glibc keeps at the top of a
+ * thread's stack (its thread-local storage), with room to spare. Measured on
+ * x86-64 with glibc 2.36, with and without ASan/TSan, when the buffer was
+ * 16 KiB: a full echo session needed 24 KiB in echo-threads and 20 KiB in
+ * echo-loop. */
 #define SERVER_STACK_MIN_KIB 32
 
 struct server_opts {

@@ -12,8 +12,19 @@
  * from its current wait onwards, so it unwinds at its next suspension point.
  * Errors are returned as -1 with errno set, never swallowed.
  *
- * Descriptors given to co_* must be non-blocking — co_accept returns them so and
- * co_connect sets it; create others with SOCK_NONBLOCK — and closed with co_close(). */
+ * Stacks (co_init sets their size, 32 KiB by default) are carved from large
+ * shared mappings and reused, so a thread can hold a million coroutines. An
+ * overflow is caught two ways, by how many stacks the process has made: the
+ * first ~16,000 (half of vm.max_map_count, 65,530 by default, over two
+ * mappings per guard; CORO_GUARD_MAPS=N in the environment sets the budget)
+ * get a PROT_NONE guard page — SIGSEGV at the first touch, reported by name;
+ * every later one gets a canary, its lowest 64 bytes checked at each switch —
+ * abort() at its next switch, reported by name.
+ *
+ * Descriptors given to co_* must be non-blocking — co_accept returns them so;
+ * create others with SOCK_NONBLOCK (co_connect too) — and closed with co_close().
+ * The runtime makes no system call a hand-written epoll program would not:
+ * each descriptor is added to epoll once for its life, never probed. */
 #ifndef CORO_H
 #define CORO_H
 
@@ -25,7 +36,7 @@
 typedef struct co co_t; /* a joinable coroutine handle */
 
 /* --- the runtime -------------------------------------------------------- */
-int     co_init(size_t stack_bytes);   /* once per thread; 0 = default stack (64 KiB); -1 + errno */
+int     co_init(size_t stack_bytes);   /* once per thread; 0 = default stack (32 KiB); -1 + errno */
 int     co_run(void);                  /* run until no coroutine is left or co_stop(); 0, or -1 + errno */
 void    co_stop(void);                 /* make co_run() return after the current coroutine suspends */
 int64_t co_now(void);                  /* monotonic milliseconds, cached per loop turn */
@@ -51,7 +62,7 @@ int co_wait_fd(int fd, int events, int64_t deadline); /* until fd is readable/wr
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline);         /* like read(2): >0, 0 at EOF, -1 */
 ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline);  /* writes all len bytes: len, or -1 */
 int     co_accept(int lfd, int64_t deadline);                             /* a new non-blocking fd, or -1 */
-int     co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline); /* 0 or -1 */
+int     co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline); /* 0 (connected or under way: a failed handshake shows at the first co_read/co_write) or -1 */
 int     co_close(int fd);                                                 /* forget fd, wake its waiters (EBADF), close(2) */
 
 /* --- small synchronisation for coroutines on the same loop ----------------- */

@@ -237,7 +237,7 @@ static void co__drain(co_t *c, struct co_op *op)
             c->wait = CO_W_NONE;
             L.fd_waiters--;
             co__ready(c);
-            co__switch_out(c, 0);
+            co__switch_away(c, 0);
             continue;
         }
         co__suspend(c, -1);
