@@ -18,3 +18,11 @@ bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(BIN)/fetc
                 $(filter $(BIN)/echo-$(OVERHEAD_MODEL) $(BIN)/fetch-$(OVERHEAD_MODEL),$(PROGRAMS_MODEL))
 	@scripts/deps.sh strace:strace
 	@BIN=$(BIN) OVERHEAD_MODEL=$(OVERHEAD_MODEL) scripts/bench-overhead.sh
+
+# The uring model against the epoll server: system calls and server CPU per
+# message, and the ring without SINGLE_ISSUER | DEFER_TASKRUN
+# (docs/models/uring.md; results/uring/).
+.PHONY: bench-uring
+bench-uring: $(BIN)/echo-epoll $(BIN)/client-epoll $(filter $(BIN)/echo-loop $(BIN)/echo-uring,$(PROGRAMS_MODEL))
+	@scripts/deps.sh perf:linux-perf strace:strace
+	@BIN=$(BIN) scripts/bench-uring.sh

@@ -12,6 +12,7 @@
 #   fetch/     make bench-fetch      (many downloads at once, curl beside)
 #   churn/     make bench-churn      (a new connection every K messages; ~3 min)
 #   work/      make bench-work       (CPU work per message, calibrated; ~3.5 min)
+#   uring/     make bench-uring      (io_uring vs epoll: system calls and CPU per message; ~2 min)
 #   tasks/     make bench-tasks      (N sleeping tasks per kind: peak memory; ~6 min:
 #                                     N up to 1M, but processes to 10k, threads and
 #                                     Python asyncio to 100k)
@@ -25,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=results/reference
-parts=${PARTS:-echo overhead units latency c10k fetch churn work tasks}
+parts=${PARTS:-echo overhead units latency c10k fetch churn work uring tasks}
 mkdir -p "$ref"
 if [ -n "${PEERS:-}" ] && [ "${PEERS:-}" != 0 ]; then
   # the peers' fetch at 100 and 1000 in flight, 3 runs (c=10 is 5 s of waiting
@@ -48,6 +49,7 @@ for p in $parts; do
     fetch)    FETCH_OUT=$ref/fetch scripts/bench-fetch.sh && FETCH_OUT=$ref/fetch scripts/bench-fetch.sh check ;;
     churn)    CHURN_OUT=$ref/churn scripts/bench-churn.sh ;;
     work)     WORK_OUT=$ref/work scripts/bench-work.sh ;;
+    uring)    OUT=$ref/uring scripts/bench-uring.sh ;;
     tasks)    OUT=$ref/tasks TASKS_CAP="process=10000 thread=100000 py-asyncio=100000" scripts/bench-tasks.sh ;;
     *) echo "reference.sh: unknown part '$p'" >&2; exit 2 ;;
   esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# models/uring/bench.sh — the uring model's figures against the epoll server:
+# bench-uring.sh — `make bench-uring`: the uring model's figures against the epoll server:
 # system calls per message and server CPU per message, at CONNS connections
 # of BYTES-byte messages, driven by bin/client-epoll (the minimal closed-loop
 # client: what it costs is not the subject). Servers, interleaved (the order
@@ -27,28 +27,27 @@
 # Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), WORK (0: the
 # servers' --work, CPU work per message), SERVERS (all four), BIN (bin),
 # OUT (results/uring: uring.csv, summary.txt, strace-NAME.txt, meta.txt).
-# Run it under the shared lock: flock /work/wt/bench.lock models/uring/bench.sh
 set -u
-cd "$(dirname "$0")/../.." || exit 1
+cd "$(dirname "$0")/.." || exit 1
 case "${1:-}" in
   -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
   "") ;;
-  *) echo "bench.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
+  *) echo "bench-uring.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
 esac
 source scripts/lib.sh
 REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64} STRACE=${STRACE:-1} WORK=${WORK:-0}
 BIN=${BIN:-bin} OUT=${OUT:-results/uring}
 for p in echo-epoll echo-loop echo-uring client-epoll; do
-  [ -x "$BIN/$p" ] || { echo "bench.sh: $BIN/$p is not built (make)" >&2; exit 1; }
+  [ -x "$BIN/$p" ] || { echo "bench-uring.sh: $BIN/$p is not built (make)" >&2; exit 1; }
 done
-command -v perf >/dev/null || { echo "bench.sh: perf is needed to count system calls (Debian: linux-perf)" >&2; exit 1; }
+command -v perf >/dev/null || { echo "bench-uring.sh: perf is needed to count system calls (Debian: linux-perf)" >&2; exit 1; }
 mkdir -p "$OUT"
 CSV=$OUT/uring.csv
 tck=$(getconf CLK_TCK)
 spid=""
 lib_on_exit '[ -z "$spid" ] || stop_server "$spid"'
 scripts/meta.sh "$OUT/meta.txt" --set workload=echo --set conns="$CONNS" --set msg_bytes="$BYTES" \
-  --set secs="$SECS" --set reps="$REPS" --set work="$WORK" --command "models/uring/bench.sh" >/dev/null
+  --set secs="$SECS" --set reps="$REPS" --set work="$WORK" --command "scripts/bench-uring.sh" >/dev/null
 
 # start NAME — start the server called NAME on a free port: spid, sport
 start() {
@@ -76,7 +75,7 @@ timed() {
   t1=$(ticks "$spid") c1=$(csw "$spid") i1=$(ipis)
   stop
   msgs=$(field "$TMP/c.out" msgs)
-  [ -n "$msgs" ] && [ "$msgs" -gt 0 ] || { echo "bench.sh: client-epoll against $2 failed: $(cat "$TMP/c.err")" >&2; return 0; }
+  [ -n "$msgs" ] && [ "$msgs" -gt 0 ] || { echo "bench-uring.sh: client-epoll against $2 failed: $(cat "$TMP/c.err")" >&2; return 0; }
   awk -v r="$1" -v s="$2" -v c="$CONNS" -v b="$BYTES" -v sec="$SECS" -v m="$msgs" -v rate="$(field "$TMP/c.out" msgs_per_s)" \
       -v t="$((t1 - t0))" -v hz="$tck" -v c0="$c0" -v c1="$c1" -v ipi="$((i1 - i0))" \
     'BEGIN { cpu = t / hz; split(c0, a, " "); split(c1, z, " ")
@@ -95,7 +94,7 @@ count() {
   stop
   msgs=$(field "$TMP/c.out" msgs)
   n=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 }' "$TMP/perf.txt")
-  [ -n "$msgs" ] && [ "$msgs" -gt 0 ] && [ -n "$n" ] || { echo "bench.sh: counting $2 failed: $(cat "$TMP/c.err" "$TMP/perf.txt")" >&2; return 0; }
+  [ -n "$msgs" ] && [ "$msgs" -gt 0 ] && [ -n "$n" ] || { echo "bench-uring.sh: counting $2 failed: $(cat "$TMP/c.err" "$TMP/perf.txt")" >&2; return 0; }
   awk -v r="$1" -v s="$2" -v c="$CONNS" -v b="$BYTES" -v sec="$SECS" -v m="$msgs" -v rate="$(field "$TMP/c.out" msgs_per_s)" -v n="$n" \
     'BEGIN { printf "%s,%s,count,%s,%s,%s,%s,%s,,,%s,%.4f,,,\n", r, s, c, b, sec, m, rate, n, n / m }' >>"$CSV"
 }
