@@ -28,9 +28,12 @@ static const char about[] =
     "connection, take URL numbers from a shared counter. Prints a summary; exit 0 only\n"
     "if every fetch succeeded.";
 
-static struct fetch_run run; /* the list and the totals: one thread, no lock */
-static co_chan_t *done;      /* a coroutine sends one token here when it ends */
-static size_t next_job;      /* --keepalive: the next job to take */
+/* __thread: the loops model runs this file's coroutines on N threads at
+ * once, each on its own share of the list (../loops/fetch.c); in this
+ * one-thread fetcher it changes nothing. */
+static __thread struct fetch_run run; /* the list and the totals: one thread, no lock */
+static __thread co_chan_t *done;      /* a coroutine sends one token here when it ends */
+static __thread size_t next_job;      /* --keepalive: the next job to take */
 
 /* ---- the coroutine runtime's I/O, in fetch_io's shape --------------------- */
 
@@ -105,6 +108,7 @@ static void loop_main(void *arg)
         running--;
 }
 
+#ifndef FETCH_LOOP_NO_MAIN /* ../loops/fetch.c takes the functions above, not main() */
 int main(int argc, char **argv)
 {
     int r = fetch_setup(&run, "fetch-loop", about, argc, argv);
@@ -113,9 +117,10 @@ int main(int argc, char **argv)
     done = NULL;
     if (co_init(0) < 0 || !(done = co_chan_new((size_t)run.inflight)) ||
         co_go(loop_main, NULL) < 0 || co_run() < 0) {
-        fprintf(stderr, "fetch-loop: runtime failed: %s\n", strerror(errno));
+        fprintf(stderr, "%s: runtime failed: %s\n", run.prog, strerror(errno));
         return 1;
     }
     co_chan_free(done);
     return fetch_finish(&run);
 }
+#endif

@@ -1,9 +1,9 @@
 /* echo-loops — the echo server with one coroutine loop per core: N threads,
  * each running the loop model's server on a listening socket of its own.
  *
- * serve(), acceptor() and stopper() are ../loop/echo.c's, line for line; the
- * one change they needed is `__thread` on the two descriptors they use, so
- * each thread has its own. What is new is how the loops get connections:
+ * serve(), acceptor() and stopper() are ../loop/echo.c's, included as they
+ * are; the one change they needed is `__thread` on the two descriptors they
+ * use, so each thread has its own. What is new is how the loops get connections:
  * N listening sockets bound to the same port with SO_REUSEPORT, one per loop,
  * and the KERNEL spreads new connections across them (a hash of each
  * connection's addresses picks the socket). A connection then lives its whole
@@ -11,73 +11,15 @@
  * serve — no queue, no counter, no lock — and each switches between its own
  * coroutines exactly as echo-loop does, while the kernel runs the N threads
  * on every core at once. With --loops 1 this is echo-loop. */
-#include "coro.h"
-#include "net.h"
-#include "server.h"
-#include "work.h"
+#define ECHO_LOOP_NO_MAIN
+#include "../loop/echo.c" /* serve(), acceptor(), stopper(), and the options they read */
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static const char *prog = "echo-loops";
-static struct server_opts opts = {.bind = "127.0.0.1", .backlog = 4096};
-static __thread int lfd;   /* this loop's listening socket */
-static __thread int sigfd; /* this loop's signalfd: readable on SIGINT/SIGTERM */
-
-/* One connection's whole life: echo until the peer closes or fails. Each
- * co_read/co_write may switch to other coroutines while it waits. */
-static void serve(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    char buf[SERVER_BUF];
-    for (;;) {
-        ssize_t n = co_read(fd, buf, sizeof buf, -1);
-        if (n <= 0) /* 0: the peer closed its side (all it sent was echoed); <0: reset */
-            break;
-        work_do(opts.work, buf, (size_t)n);
-        if (co_write(fd, buf, (size_t)n, -1) < 0)
-            break;
-    }
-    co_close(fd);
-}
-
-/* Accept connections and start a coroutine for each. */
-static void acceptor(void *arg)
-{
-    for (;;) {
-        int fd = co_accept(lfd, -1);
-        if (fd < 0) {
-            int r = server_accept_failed(lfd, errno, prog);
-            if (r < 0) {
-                co_stop();
-                return;
-            }
-            if (r > 0)
-                co_sleep(100); /* out of descriptors: refuse for a moment, serve the rest */
-            continue;
-        }
-        if (co_go(serve, (void *)(intptr_t)fd) < 0) { /* out of memory for a stack */
-            server_complain(prog, "co_go", errno);
-            co_close(fd);
-            co_sleep(100);
-        }
-    }
-}
-
-/* Wait for SIGINT/SIGTERM, then stop the loop: co_run() returns. */
-static void stopper(void *arg)
-{
-    if (co_wait_fd(sigfd, CO_READ, -1) == 0)
-        co_stop();
-}
 
 /* ---- N loops ---------------------------------------------------------------- */
 
@@ -195,6 +137,7 @@ static long online_cpus(void)
 
 int main(int argc, char **argv)
 {
+    prog = "echo-loops";
     opts.loops = online_cpus();
     int pr = server_parse(&opts, prog,
                           "An echo server with one coroutine loop per core: N threads, each running\n"

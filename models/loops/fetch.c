@@ -5,8 +5,8 @@
  * requests in flight are dealt the same way (loop i may have C/N in flight,
  * the first C mod N loops one more), so at most C are in flight in all, as
  * in every fetcher. Then each loop runs exactly what fetch-loop runs —
- * loop_one(), loop_worker() and loop_main() below are its code, line for
- * line — over a runtime of its own, with totals of its own: `run`, `done`
+ * loop_one(), loop_worker() and loop_main() are ../loop/fetch.c's, included
+ * as they are — over a runtime of its own, with totals of its own: `run`, `done`
  * and `next_job` are per thread (`__thread`), so the loops share nothing
  * while they fetch and need no lock. When every loop is done, main() adds
  * their totals up (counts, latency histograms, failure lines) and prints
@@ -16,102 +16,21 @@
  * idle while another still works (nobody steals work). With --loops 1 this
  * is fetch-loop.
  */
-#include <errno.h>
+#define FETCH_LOOP_NO_MAIN
+#include "../loop/fetch.c" /* loop_one(), loop_worker(), loop_main() and their per-thread state */
+
 #include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "coro.h"
-#include "fetch.h"
 #include "flags.h"
 
-static const char about[] =
+static const char loops_about[] =
     "Fetch every URL with N coroutine loops, one thread each: the URLs and the C requests\n"
     "in flight are dealt out among the loops, and each runs fetch-loop on its share (a\n"
     "coroutine per request; with --keepalive, long-lived coroutines each reusing its own\n"
     "connection). The loops share nothing until the end, when their totals are added up.\n"
     "Prints a summary; exit 0 only if every fetch succeeded.";
-
-static __thread struct fetch_run run; /* this loop's share and its totals: one thread, no lock */
-static __thread co_chan_t *done;      /* a coroutine sends one token here when it ends */
-static __thread size_t next_job;      /* --keepalive: the next job to take */
-
-/* ---- the coroutine runtime's I/O, in fetch_io's shape --------------------- */
-
-static int loop_connect(const struct sockaddr_in *sa, int64_t deadline)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (co_connect(fd, (const struct sockaddr *)sa, sizeof *sa, deadline) < 0) {
-        int saved = errno;
-        co_close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
-}
-
-static const struct fetch_io loop_io = {
-    .now_ms = co_now,
-    .connect = loop_connect,
-    .read = co_read,
-    .write = co_write,
-    .close = co_close,
-};
-
-/* ---- one loop: fetch-loop's model ----------------------------------------- */
-
-/* One request: fetch, count, say we are done. */
-static void loop_one(void *arg)
-{
-    struct fetch_result res;
-    fetch_one(&run, &loop_io, (size_t)(uintptr_t)arg, NULL, &res);
-    fetch_record(&run, &res);
-    co_chan_send(done, NULL, -1); /* never waits: the channel holds C tokens */
-}
-
-/* --keepalive: one connection, many requests. */
-static void loop_worker(void *arg)
-{
-    struct fetch_conn conn;
-    fetch_conn_init(&conn);
-    while (next_job < run.njobs) {
-        struct fetch_result res;
-        fetch_one(&run, &loop_io, next_job++, &conn, &res);
-        fetch_record(&run, &res);
-    }
-    fetch_conn_close(&loop_io, &conn);
-    co_chan_send(done, NULL, -1);
-}
-
-/* Start coroutines, at most run.inflight at once, and wait for them all. */
-static void loop_main(void *arg)
-{
-    long running = 0;
-    void *token;
-    for (size_t job = 0; job < run.njobs; job++) {
-        if (run.opt.keepalive && job >= (size_t)run.inflight)
-            break; /* the workers take the rest themselves */
-        if (running == run.inflight && co_chan_recv(done, &token, -1) == 0)
-            running--;
-        void (*fn)(void *) = run.opt.keepalive ? loop_worker : loop_one;
-        if (co_go(fn, (void *)(uintptr_t)job) < 0) {
-            struct fetch_result res = {.job = (uint32_t)job};
-            snprintf(res.reason, sizeof res.reason, "co_go: %s", strerror(errno));
-            if (!run.opt.keepalive)
-                fetch_record(&run, &res);
-            continue;
-        }
-        running++;
-    }
-    while (running > 0 && co_chan_recv(done, &token, -1) == 0)
-        running--;
-}
 
 /* ---- N loops ---------------------------------------------------------------- */
 
@@ -201,7 +120,7 @@ int main(int argc, char **argv)
          "event loops, one thread each, sharing out the URLs and -c; one per online CPU"},
         {0},
     };
-    int r = fetch_setup_extra(&all, "fetch-loops", about, mine, argc, argv);
+    int r = fetch_setup_extra(&all, "fetch-loops", loops_about, mine, argc, argv);
     if (r < 0)
         return fetch_usage_error(&all, r);
     long n = nloops < all.inflight ? nloops : all.inflight; /* each loop needs a request in flight */
