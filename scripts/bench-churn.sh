@@ -51,13 +51,9 @@ scripts/meta.sh "$OUT/meta.txt" --set workload=churn --set "models=${MODELS// /,
   --set "closes=client (TIME_WAIT on loadgen's side)" \
   --command "CHURN_SECS=$SECS CHURN_REPS=$REPS CHURN_K='$KS' CHURN_CONNS=$CONNS scripts/bench-churn.sh" || exit 1
 start=$SECONDS
-sweep_run "$OUT" churn.csv "$REPS" "$KS" churn_args
+sweep_all churn "$REPS" "$KS" churn_args churn churn-cpu
 rc=$?
-scripts/meta.sh --finish "$OUT/meta.txt"
-[ -s "$OUT/churn.csv" ] || { echo "bench-churn.sh: no run produced a row" >&2; exit 1; }
-sweep_summary "$OUT" churn.csv churn-summary.csv || exit 1
-rm -rf "$OUT/runs" # every row and command is in churn.csv and commands.txt
-sweep_draw scripts/churn.gp "$OUT" "$OUT/churn-summary.csv" churn churn-cpu || rc=1
+[ "$rc" -eq 2 ] && exit 1
 
 # --- the summary -------------------------------------------------------------
 S=$OUT/churn-summary.csv

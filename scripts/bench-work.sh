@@ -63,13 +63,9 @@ scripts/meta.sh "$OUT/meta.txt" --set workload=work --set "models=${MODELS// /,}
   --set "pool_size=$CONNS (pool_flag models: one worker per client connection)" \
   --command "WORK_SECS=$SECS WORK_REPS=$REPS WORK_US='$WUS' WORK_CONNS=$CONNS scripts/bench-work.sh" || exit 1
 start=$SECONDS
-sweep_run "$OUT" work.csv "$REPS" "$WUS" work_args
+sweep_all work "$REPS" "$WUS" work_args work work-cores
 rc=$?
-scripts/meta.sh --finish "$OUT/meta.txt"
-[ -s "$OUT/work.csv" ] || { echo "bench-work.sh: no run produced a row" >&2; exit 1; }
-sweep_summary "$OUT" work.csv work-summary.csv || exit 1
-rm -rf "$OUT/runs" # every row and command is in work.csv and commands.txt
-sweep_draw scripts/work.gp "$OUT" "$OUT/work-summary.csv" work work-cores || rc=1
+[ "$rc" -eq 2 ] && exit 1
 
 # --- the summary -------------------------------------------------------------
 S=$OUT/work-summary.csv

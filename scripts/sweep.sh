@@ -80,3 +80,19 @@ sweep_draw() {
     done
   done
 }
+
+# sweep_all NAME REPS "VALUES" ARGS_FN CHARTS... — the whole sweep of a
+# benchmark NAME (churn, work) into $OUT: the runs (sweep_run), meta.txt
+# finished, NAME-summary.csv, the runs' folders removed (every row and
+# command is in NAME.csv and commands.txt), scripts/NAME.gp drawn. Returns 1
+# if a run failed or a chart was not drawn, 2 if nothing was measured.
+sweep_all() {
+  local name=$1 reps=$2 values=$3 args_fn=$4 rc=0; shift 4
+  sweep_run "$OUT" "$name.csv" "$reps" "$values" "$args_fn" || rc=1
+  scripts/meta.sh --finish "$OUT/meta.txt"
+  [ -s "$OUT/$name.csv" ] || { echo "bench-$name.sh: no run produced a row" >&2; return 2; }
+  sweep_summary "$OUT" "$name.csv" "$name-summary.csv" || return 2
+  rm -rf "$OUT/runs"
+  sweep_draw "scripts/$name.gp" "$OUT" "$OUT/$name-summary.csv" "$@" || rc=1
+  return "$rc"
+}
