@@ -37,7 +37,11 @@ describe() {
     c10k)     echo "C10K: idle connections, user and kernel memory per connection (make bench-c10k)" ;;
     latency)  echo "Open-loop latency spectrum by model (make bench-latency)" ;;
     fetch)    echo "Fetch: downloading many URLs at once, with curl for reference (make bench-fetch)" ;;
-    overhead) echo "Overhead: a model's runtime vs a hand-written epoll server, loadgen vs a minimal client (make bench-overhead)" ;;
+    overhead) echo "Overhead: a model's runtime vs a hand-written epoll server and fetcher, loadgen vs a minimal client, system calls (make bench-overhead)" ;;
+    churn)    echo "Connection churn: a new connection every K messages, connections per second and CPU per connection (make bench-churn)" ;;
+    work)     echo "CPU work per message: throughput and cores used against µs of work (make bench-work)" ;;
+    uring)    echo "io_uring vs epoll: system calls and server CPU per message (make bench-uring)" ;;
+    tasks)    echo "A million tasks: peak memory and wall time of N sleeping tasks per kind (make bench-tasks)" ;;
     *)        echo "$1" ;;
   esac
 }
@@ -59,6 +63,14 @@ summary() { # DIR — print the summary table of a benchmark folder
       grep -v '^$' "$d/check.txt" | sed 's/^/    /'
     fi
   elif [ -f "$d/overhead.csv" ]; then csv_table "$d/overhead.csv"
+  elif [ -f "$d/churn-summary.csv" ]; then
+    echo "Medians over repetitions; value = K, messages per connection:"; echo
+    csv_table "$d/churn-summary.csv" model value msgs_per_s conns_per_s cpu_us_per_conn no_reply jain reps
+  elif [ -f "$d/work-summary.csv" ]; then
+    echo "Medians over repetitions; value = µs of CPU work per message:"; echo
+    csv_table "$d/work-summary.csv" model value msgs_per_s cpu_us_per_msg cores_busy jain reps
+  elif [ -f "$d/tasks.csv" ]; then csv_table "$d/tasks.csv"
+  elif [ -f "$d/summary.txt" ]; then sed 's/^/    /' "$d/summary.txt"
   fi
 }
 
