@@ -5,7 +5,7 @@
 #   make bench      the default echo comparison: results/latest/ + charts + summary
 #   make report     results/latest/REPORT.md: every chart and a summary table (RUN=dir for another run)
 #   make table      regenerate docs/table.md from results/reference
-#   make reference  redo the committed reference run in results/reference (~20 min)
+#   make reference  redo the committed reference run in results/reference (~35 min; ~50 with PEERS=1)
 #   make models     list the models of the registry (models/*/about.txt) and their programs
 #
 # Build layout: objects in $(OBJ), programs in $(BIN), test programs in $(TBIN).
@@ -147,7 +147,7 @@ RUN ?= results/latest
 report:
 	@scripts/report.sh $(RUN)
 
-# The committed reference run, made again (every benchmark, ~20 minutes).
+# The committed reference run, made again (every benchmark, ~35 minutes).
 reference: all deps
 	@scripts/reference.sh
 

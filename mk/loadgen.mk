@@ -6,6 +6,9 @@
 #                         per message and per fetch (strace, untimed)
 #                         (REPS=5 SECS=3 by default; OVERHEAD_MODEL=NAME weighs
 #                         another model's runtime; results/overhead/)
+#   make bench-uring      echo-uring vs echo-epoll and echo-loop: system calls
+#                         and server CPU per message, and a ring without
+#                         SINGLE_ISSUER | DEFER_TASKRUN (results/uring/, ~2 min)
 #
 # bin/loadgen, bin/echo-epoll and bin/client-epoll are built by the generic
 # harness rule of the Makefile; tests/unit_hist.c and tests/t_loadgen.sh are
