@@ -173,7 +173,8 @@ extrapolate() {
           limit("vm.max_map_count (2 mappings per thread stack: stack + guard)", int(map_max / 2))
           limit("RLIMIT_NOFILE hard (one process holds every socket)", nofile)
         } else {
-          limit("vm.max_map_count (2 mappings per stack, stack + guard, if each connection has one)", int(map_max / 2))
+          # one process, a few threads: coroutine stacks come from large arenas (docs/runtime.md),
+          # tasks and callbacks from the heap, so no mapping per connection
           limit("RLIMIT_NOFILE hard (one process holds every socket)", nofile)
         }
         limit("ephemeral ports (client side, one IP)", ports)
