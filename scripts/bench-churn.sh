@@ -55,7 +55,8 @@ sweep_all churn "$REPS" "$KS" churn_args churn churn-cpu
 rc=$?
 [ "$rc" -eq 2 ] && exit 1
 
-# --- the summary -------------------------------------------------------------
+# --- the summary (also in $OUT/summary.txt) -----------------------------------
+{
 S=$OUT/churn-summary.csv
 echo
 printf '%-8s' model; for k in $KS; do printf ' %14s' "K=$k conns/s"; done
@@ -76,4 +77,5 @@ for m in prefork pool; do
 done
 echo "medians of $REPS repetitions, $SECS s each, $CONNS client connections; $((SECONDS - start)) s"
 echo "results: $OUT/churn.csv, $OUT/churn-summary.csv, $OUT/meta.txt; charts: $OUT/churn.png $OUT/churn-cpu.png (docs/churn-work.md)"
+} | tee "$OUT/summary.txt"
 exit "$rc"

@@ -67,7 +67,8 @@ sweep_all work "$REPS" "$WUS" work_args work work-cores
 rc=$?
 [ "$rc" -eq 2 ] && exit 1
 
-# --- the summary -------------------------------------------------------------
+# --- the summary (also in $OUT/summary.txt) -----------------------------------
+{
 S=$OUT/work-summary.csv
 echo
 printf '%-8s' model; for w in $WUS; do printf ' %13s' "${w}us msgs/s"; done
@@ -86,4 +87,5 @@ if [ -n "$a" ] && [ -n "$b" ]; then
 fi
 echo "medians of $REPS repetitions, $SECS s each, $CONNS client connections; $((SECONDS - start)) s"
 echo "results: $OUT/work.csv, $OUT/work-summary.csv, $OUT/meta.txt; charts: $OUT/work.png $OUT/work-cores.png (docs/churn-work.md)"
+} | tee "$OUT/summary.txt"
 exit "$rc"

@@ -66,9 +66,11 @@ summary() { # DIR — print the summary table of a benchmark folder
   elif [ -f "$d/churn-summary.csv" ]; then
     echo "Medians over repetitions; value = K, messages per connection:"; echo
     csv_table "$d/churn-summary.csv" model value msgs_per_s conns_per_s cpu_us_per_conn no_reply jain reps
+    [ -f "$d/summary.txt" ] && { echo; echo "What the benchmark printed (summary.txt):"; echo; sed 's/^/    /' "$d/summary.txt"; }
   elif [ -f "$d/work-summary.csv" ]; then
     echo "Medians over repetitions; value = µs of CPU work per message:"; echo
     csv_table "$d/work-summary.csv" model value msgs_per_s cpu_us_per_msg cores_busy jain reps
+    [ -f "$d/summary.txt" ] && { echo; echo "What the benchmark printed (summary.txt):"; echo; sed 's/^/    /' "$d/summary.txt"; }
   elif [ -f "$d/tasks.csv" ]; then csv_table "$d/tasks.csv"
   elif [ -f "$d/summary.txt" ]; then sed 's/^/    /' "$d/summary.txt"
   fi
