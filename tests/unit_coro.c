@@ -5,6 +5,7 @@
  * ignores them. Every scenario is a few coroutines on one co_run(); nothing
  * here asserts a speed, only order, counts, bytes and error codes. */
 #include "coro.h"
+#include "procself.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -931,31 +932,6 @@ static void test_overflow_report(void)
 
 /* --- the stack pool: reused while busy, trimmed when idle -------------------- */
 
-static int unit_maps(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return -1;
-    int n = 0, ch;
-    while ((ch = fgetc(f)) != EOF)
-        n += ch == '\n';
-    fclose(f);
-    return n;
-}
-
-/* Resident memory of this process in KiB (/proc/self/statm), -1 if unknown. */
-static long unit_rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size, res = -1;
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld %ld", &size, &res) != 2)
-        res = -1;
-    fclose(f);
-    return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 enum { UNIT_TOUCH = 16 * 1024 };
 
 static void unit_nap(void *arg)
@@ -990,16 +966,16 @@ static void test_stack_pool(void)
     co_go(unit_nap, (void *)(intptr_t)1100); /* an idle second: the pool shrinks to its floor */
     co_run();
     unit_wave(WAVE); /* takes stacks beyond the floor, touches them, gives all back */
-    int m1 = unit_maps();
-    long r1 = unit_rss_kib();
+    long m1 = procself_maps();
+    long r1 = procself_rss_kib();
     unit_wave(WAVE); /* all from the pool: no new mapping, no new memory */
-    int m2 = unit_maps();
-    long r2 = unit_rss_kib();
+    long m2 = procself_maps();
+    long r2 = procself_rss_kib();
     co_go(unit_nap, (void *)(intptr_t)1100);
     co_run();
-    long r3 = unit_rss_kib();
+    long r3 = procself_rss_kib();
     char why[200];
-    snprintf(why, sizeof why, "mappings %d then %d; resident %ld KiB after the first wave, %ld after the second, "
+    snprintf(why, sizeof why, "mappings %ld then %ld; resident %ld KiB after the first wave, %ld after the second, "
              "%ld after an idle second", m1, m2, r1, r2, r3);
     /* the idle pool keeps 64 stacks' pages and gives back the other 236 x 16 KiB */
     long freed = (long)(WAVE - 64) * (UNIT_TOUCH / 1024);

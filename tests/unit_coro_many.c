@@ -12,6 +12,7 @@
  *                           next switch, by name.
  * Memory and time are printed as "info" lines, never asserted. */
 #include "coro.h"
+#include "procself.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -56,32 +57,6 @@ static double many_secs(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A line count of /proc/self/maps: this process's mappings. */
-static long many_maps(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return -1;
-    long n = 0;
-    int ch;
-    while ((ch = fgetc(f)) != EOF)
-        n += ch == '\n';
-    fclose(f);
-    return n;
-}
-
-static long many_rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size, res = -1;
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld %ld", &size, &res) != 2)
-        res = -1;
-    fclose(f);
-    return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 /* --- many_live_then_joined -------------------------------------------------- */
 
 struct many_run {
@@ -120,8 +95,8 @@ static void many_driver(void *arg)
         }
     co_yield(); /* each new one runs up to its sleep */
     r->alive_max = (long)co_count();
-    r->maps = many_maps();
-    r->rss_kib = many_rss_kib();
+    r->maps = procself_maps();
+    r->rss_kib = procself_rss_kib();
     for (long i = 0; i < made; i++)
         r->joined += co_join(c[i], -1) == 0;
     free(c);
@@ -131,7 +106,7 @@ static void test_many(long n)
 {
     const char *name = "many_live_then_joined";
     struct many_run r = {.n = n};
-    long rss0 = many_rss_kib();
+    long rss0 = procself_rss_kib();
     double t0 = many_secs();
     if (co_go(many_driver, &r) < 0 || co_run() < 0) {
         snprintf(r.why, sizeof r.why, "co_go/co_run: %s", strerror(errno));
