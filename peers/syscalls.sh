@@ -9,8 +9,9 @@
 #      messages; calls per message, the busiest calls printed. strace slows
 #      the server many times, so more messages wait at each epoll_wait than
 #      untraced: read the calls per message, not the epoll_wait ratio.
-# Run it under the benchmark lock on a shared machine:
-#   flock /work/wt/bench.lock peers/syscalls.sh
+# Run it alone: another benchmark on the same cores moves the CPU figures
+# (on a shared machine, under a lock file the others take too:
+# flock LOCKFILE peers/syscalls.sh).
 # Environment (defaults): SERVERS (loop py-asyncio py-uvloop node libuv go),
 # CONNS (100), COUNT (100000), STRACE_COUNT (20000), ROUNDS (3),
 # OUT (results/peers/syscalls: cpu.csv, strace-NAME.txt), BIN (bin).
