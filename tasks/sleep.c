@@ -123,6 +123,14 @@ static void report_stop(const char *limit, long started, const char *detail)
     fflush(stdout);
 }
 
+/* Starting task number `started` failed with err: say which limit stopped
+ * us. Returns the exit status for a run that stopped early. */
+static int start_failed(long started, int err)
+{
+    report_stop(limit_hit(err), started, strerror(err));
+    return 3;
+}
+
 static int memory_stop(long started)
 {
     char d[128];
@@ -156,9 +164,7 @@ static int run_processes(void)
             _exit(0);
         }
         if (pid < 0) {
-            int err = errno;
-            report_stop(limit_hit(err), k, strerror(err));
-            rc = 3;
+            rc = start_failed(k, errno);
             break;
         }
     }
@@ -206,8 +212,7 @@ static int run_threads(void)
         }
         int err = pthread_create(&tid[k], &at, thread_task, NULL);
         if (err) {
-            report_stop(limit_hit(err), k, strerror(err));
-            rc = 3;
+            rc = start_failed(k, err);
             break;
         }
     }
@@ -242,9 +247,7 @@ static void co_main(void *arg)
         }
         all[k] = co_spawn(co_task, NULL);
         if (!all[k]) {
-            int err = errno;
-            report_stop(limit_hit(err), k, strerror(err));
-            co_rc = 3;
+            co_rc = start_failed(k, errno);
             break;
         }
     }
@@ -291,9 +294,7 @@ static int run_stackless(void)
             break;
         }
         if (task_start(&all[k], stackless_task, stackless_end, -1) < 0) {
-            int err = errno;
-            report_stop(limit_hit(err), k, strerror(err));
-            rc = 3;
+            rc = start_failed(k, errno);
             break;
         }
     }
