@@ -7,14 +7,15 @@
 #                     figures per part: models/common, the runtime, each model,
 #                     the harness); exits non-zero if a test failed
 #
-# -O0, so that a line is a line; every timeout x3 (TEST_TIMEOUT_SCALE): the
+# -O0, so that a line is a line; atomic counters, so that threads do not race on
+# them (a raced count can come out negative, which gcovr refuses); every timeout x3 (TEST_TIMEOUT_SCALE): the
 # instrumented programs are slower. The counts of a run start from zero.
 # Processes that end with _exit() (fork's and prefork's children) write their
 # counts through tests/cov/gcov_exit.c; one killed by a signal (SIGKILL after
 # a stop timeout) loses its own. Needs Debian's gcovr (installed when root).
 
 COV_DIR  := build/cov
-COV_VARS := BIN=$(COV_DIR)/bin OBJ=$(COV_DIR)/obj TBIN=$(COV_DIR)/tests OPT='-O0 -g --coverage'
+COV_VARS := BIN=$(COV_DIR)/bin OBJ=$(COV_DIR)/obj TBIN=$(COV_DIR)/tests OPT='-O0 -g --coverage -fprofile-update=atomic'
 COV_EXIT := $(COV_DIR)/obj/tests/cov/gcov_exit.o
 
 .PHONY: coverage
