@@ -37,7 +37,12 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 if [ -n "$SANITIZER" ]; then TEST_TIMEOUT_SCALE=${TEST_TIMEOUT_SCALE:-4}; else TEST_TIMEOUT_SCALE=${TEST_TIMEOUT_SCALE:-1}; fi
 pass=0 fail=0 skip=0 suites=0
 log=$(mktemp -d)
+groups=() # the process groups of the suite running now and of its watchdog: SIGTERM, SIGKILL
 trap 'rm -rf "$log"' EXIT
+# Interrupted (Ctrl-C reaches only the runner: each suite has a session of its
+# own), stop the running suite the way its timeout would, then leave.
+trap '[ ${#groups[@]} -eq 0 ] || { kill -TERM -- "-${groups[0]}"; kill -KILL -- "-${groups[1]}"; } 2>/dev/null
+      echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
 # timeout_of SOURCE — the suite's timeout in seconds: its "timeout: N" line or
 # TEST_TIMEOUT, times TEST_TIMEOUT_SCALE
@@ -58,9 +63,11 @@ run_grouped() {
   setsid bash -c 'sleep "$1"; : >"$2"; kill -TERM -- "-$3"; sleep 5; kill -KILL -- "-$3"' \
     watchdog "$limit" "$log/timed-out" "$pid" >/dev/null 2>&1 </dev/null &
   local dog=$!
+  groups=("$pid" "$dog")
   wait "$pid"; RC=$?
   kill -KILL -- "-$dog" 2>/dev/null; wait "$dog" 2>/dev/null
   kill -KILL -- "-$pid" 2>/dev/null
+  groups=()
   TIMED_OUT=0
   [ -e "$log/timed-out" ] && { TIMED_OUT=1; rm -f "$log/timed-out"; }
 }
