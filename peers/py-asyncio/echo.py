@@ -13,14 +13,14 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import peer  # noqa: E402
 
-BUF = 16384  # read at most this much at a time, like the C models (SERVER_BUF)
-
-
+BUF = 2048  # read at most this much at a time, like the C models (SERVER_BUF, models/common/server.h)
 WORK = 0  # --work: units of CPU work per message
+WRITERS = set()  # the open connections' writers, for the stop (on Python < 3.13)
 
 
 async def handle(reader, writer):
     """One connection's whole life: echo until the peer closes or fails."""
+    WRITERS.add(writer)
     try:
         while True:
             data = await reader.read(BUF)
@@ -32,11 +32,13 @@ async def handle(reader, writer):
     except OSError:  # reset by the peer
         pass
     finally:
+        WRITERS.discard(writer)
         writer.close()
 
 
 async def serve(prog, opts):
     loop = asyncio.get_running_loop()
+    stopping = peer.asyncio_accept_errors(prog, loop)
     stop = asyncio.Event()
     for s in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(s, stop.set)
@@ -46,9 +48,21 @@ async def serve(prog, opts):
     except OSError as e:
         peer.cannot_listen(prog, opts, e)
     peer.ready(server.sockets[0].getsockname())
-    async with server:  # closes the listening socket on the way out
-        await stop.wait()
-    # asyncio.Runner cancels the connections' tasks when serve() returns.
+    await stop.wait()
+    # The stop the 3.12+ documentation implies: since 3.12, wait_closed() (and
+    # so `async with server:`) waits until every connection has finished, which
+    # open clients never do. So: close() stops accepting, then the clients'
+    # transports are aborted — Server.abort_clients() from 3.13, the writers
+    # kept in WRITERS before — and only then wait_closed(). The connections go
+    # with the server, as in the C servers; asyncio.Runner cancels their tasks.
+    stopping()
+    server.close()
+    if hasattr(server, "abort_clients"):
+        server.abort_clients()
+    else:
+        for w in list(WRITERS):
+            w.transport.abort()
+    await server.wait_closed()
 
 
 def main(prog="echo-py-asyncio", loop_factory=None, what="asyncio"):
