@@ -188,6 +188,37 @@ def asyncio_accept_errors(prog, loop):
     return lambda: stopping.append(True)
 
 
+async def asyncio_serve(prog, opts, create, transports):
+    """Run an asyncio server until SIGINT or SIGTERM: `create(loop)` makes and
+    returns the Server (start_server or create_server), `transports()` gives
+    the open connections' transports. The stop is the one Python 3.12 made
+    necessary: since 3.12, Server.wait_closed() (and so `async with server:`)
+    waits until every connection has finished, which open clients never do.
+    So close() stops accepting, the clients' transports are aborted —
+    Server.abort_clients() from 3.13, transports() before — and only then
+    wait_closed(). The connections go with the server, as in the C servers."""
+    import asyncio
+    loop = asyncio.get_running_loop()
+    stopping = asyncio_accept_errors(prog, loop)
+    stop = asyncio.Event()
+    for s in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(s, stop.set)
+    try:
+        server = await create(loop)
+    except OSError as e:
+        cannot_listen(prog, opts, e)
+    ready(server.sockets[0].getsockname())
+    await stop.wait()
+    stopping()
+    server.close()
+    if hasattr(server, "abort_clients"):
+        server.abort_clients()
+    else:
+        for t in transports():
+            t.abort()
+    await server.wait_closed()
+
+
 # ---- fetchers -------------------------------------------------------------
 
 FETCH_FLAGS = [

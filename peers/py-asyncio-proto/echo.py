@@ -12,7 +12,6 @@ write buffer passes its high-water mark, pause_writing() stops reading until
 resume_writing() — the back-pressure writer.drain() gives the stream server."""
 import asyncio
 import os
-import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
@@ -47,28 +46,10 @@ class Echo(asyncio.Protocol):
 
 
 async def serve(prog, opts):
-    loop = asyncio.get_running_loop()
-    stopping = peer.asyncio_accept_errors(prog, loop)
-    stop = asyncio.Event()
-    for s in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(s, stop.set)
-    try:
-        server = await loop.create_server(Echo, opts["bind"], opts["port"],
-                                          backlog=opts["backlog"], reuse_address=True)
-    except OSError as e:
-        peer.cannot_listen(prog, opts, e)
-    peer.ready(server.sockets[0].getsockname())
-    await stop.wait()
-    # As echo-py-asyncio stops (see there): stop accepting, abort the
-    # clients, then wait_closed(), which since 3.12 waits for every connection.
-    stopping()
-    server.close()
-    if hasattr(server, "abort_clients"):
-        server.abort_clients()
-    else:
-        for t in list(TRANSPORTS):
-            t.abort()
-    await server.wait_closed()
+    """Serve until SIGINT or SIGTERM; the stop is peer.asyncio_serve's (3.12+)."""
+    await peer.asyncio_serve(prog, opts, lambda loop: loop.create_server(
+        Echo, opts["bind"], opts["port"], backlog=opts["backlog"], reuse_address=True),
+        lambda: list(TRANSPORTS))
 
 
 def main(prog="echo-py-asyncio-proto"):

@@ -7,7 +7,6 @@ co_read/co_write (models/loop/echo.c), in the interpreter.
 The same file serves echo-py-uvloop: main() takes the event loop's factory."""
 import asyncio
 import os
-import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
@@ -37,32 +36,10 @@ async def handle(reader, writer):
 
 
 async def serve(prog, opts):
-    loop = asyncio.get_running_loop()
-    stopping = peer.asyncio_accept_errors(prog, loop)
-    stop = asyncio.Event()
-    for s in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(s, stop.set)
-    try:
-        server = await asyncio.start_server(handle, opts["bind"], opts["port"],
-                                            backlog=opts["backlog"], reuse_address=True)
-    except OSError as e:
-        peer.cannot_listen(prog, opts, e)
-    peer.ready(server.sockets[0].getsockname())
-    await stop.wait()
-    # The stop the 3.12+ documentation implies: since 3.12, wait_closed() (and
-    # so `async with server:`) waits until every connection has finished, which
-    # open clients never do. So: close() stops accepting, then the clients'
-    # transports are aborted — Server.abort_clients() from 3.13, the writers
-    # kept in WRITERS before — and only then wait_closed(). The connections go
-    # with the server, as in the C servers; asyncio.Runner cancels their tasks.
-    stopping()
-    server.close()
-    if hasattr(server, "abort_clients"):
-        server.abort_clients()
-    else:
-        for w in list(WRITERS):
-            w.transport.abort()
-    await server.wait_closed()
+    """Serve until SIGINT or SIGTERM; the stop is peer.asyncio_serve's (3.12+)."""
+    await peer.asyncio_serve(prog, opts, lambda loop: asyncio.start_server(
+        handle, opts["bind"], opts["port"], backlog=opts["backlog"], reuse_address=True),
+        lambda: [w.transport for w in list(WRITERS)])
 
 
 def main(prog="echo-py-asyncio", loop_factory=None, what="asyncio"):
