@@ -82,13 +82,15 @@ $(BIN)/echo-go $(BIN)/fetch-go: $(BIN)/%-go: $(shell find peers/go -name "*.go" 
 	@mkdir -p $(dir $@)
 	cd peers/go && $(PEERS_GO_ENV) go build -trimpath -o $(abspath $@) ./$*
 
-# tokio: Rust, built by Debian's cargo (/usr/bin/cargo, named: a rustup cargo
-# first on PATH would reach for crates.io) from Debian's crates
+# tokio: Rust, built by Debian's cargo and rustc (/usr/bin/cargo and, through
+# RUSTC, /usr/bin/rustc, both named: a rustup install first on PATH would
+# reach for crates.io, and cargo runs the first rustc on PATH) from Debian's crates
 # (/usr/share/cargo/registry, through peers/tokio/cargo-config.toml), offline;
 # CARGO_HOME, the build and its Cargo.lock stay out of the tree's sources
 # (build/tokio/; the lock file is ignored: it names the versions Debian has).
 # One cargo run builds the three programs (tasks-tokio is bench-tasks' kind).
-PEERS_TOKIO_ENV := CARGO_HOME=$(CURDIR)/build/tokio/home CARGO_TARGET_DIR=$(CURDIR)/build/tokio/target
+PEERS_TOKIO_ENV := CARGO_HOME=$(CURDIR)/build/tokio/home CARGO_TARGET_DIR=$(CURDIR)/build/tokio/target \
+                   RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 PEERS_TOKIO_SRC := $(shell find peers/tokio/src -name "*.rs" 2>/dev/null) peers/tokio/Cargo.toml peers/tokio/cargo-config.toml
 build/tokio/built: $(PEERS_TOKIO_SRC)
 	@mkdir -p build/tokio/home
