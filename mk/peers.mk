@@ -1,5 +1,6 @@
 # mk/peers.mk — the peers: the same echo server and fetcher in other runtimes
-# (peers/NAME/: Python asyncio, uvloop, threads, processes; Node; Go; libuv),
+# (peers/NAME/: Python asyncio (streams and protocols), uvloop, threads,
+# processes; Node; Go; tokio; libuv),
 # run by the same tests and, later, the same benchmarks. docs/peers.md is the lesson.
 #
 #   make peers        build bin/echo-PEER and bin/fetch-PEER for every peer whose
@@ -80,6 +81,25 @@ PEERS_GO_ENV := GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go/path 
 $(BIN)/echo-go $(BIN)/fetch-go: $(BIN)/%-go: $(shell find peers/go -name "*.go" 2>/dev/null) peers/go/go.mod
 	@mkdir -p $(dir $@)
 	cd peers/go && $(PEERS_GO_ENV) go build -trimpath -o $(abspath $@) ./$*
+
+# tokio: Rust, built by Debian's cargo and rustc (/usr/bin/cargo and, through
+# RUSTC, /usr/bin/rustc, both named: a rustup install first on PATH would
+# reach for crates.io, and cargo runs the first rustc on PATH) from Debian's crates
+# (/usr/share/cargo/registry, through peers/tokio/cargo-config.toml), offline;
+# CARGO_HOME, the build and its Cargo.lock stay out of the tree's sources
+# (build/tokio/; the lock file is ignored: it names the versions Debian has).
+# One cargo run builds the three programs (tasks-tokio is bench-tasks' kind).
+PEERS_TOKIO_ENV := CARGO_HOME=$(CURDIR)/build/tokio/home CARGO_TARGET_DIR=$(CURDIR)/build/tokio/target \
+                   RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+PEERS_TOKIO_SRC := $(shell find peers/tokio/src -name "*.rs" 2>/dev/null) peers/tokio/Cargo.toml peers/tokio/cargo-config.toml
+build/tokio/built: $(PEERS_TOKIO_SRC)
+	@mkdir -p build/tokio/home
+	@cp peers/tokio/cargo-config.toml build/tokio/home/config.toml
+	cd peers/tokio && $(PEERS_TOKIO_ENV) /usr/bin/cargo build --release --offline --quiet
+	@touch $@
+$(BIN)/echo-tokio $(BIN)/fetch-tokio $(BIN)/tasks-tokio: $(BIN)/%-tokio: build/tokio/built
+	@mkdir -p $(dir $@)
+	cp build/tokio/target/release/$* $@
 
 # libuv: C like the models, linked with Debian's libuv and models/common
 # (flags, the ready line's format, the HTTP codec, the fetchers' summary).

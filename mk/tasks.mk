@@ -3,13 +3,14 @@
 #
 #   make bench-tasks   results/tasks/tasks.csv + meta.txt + tasks.png/.svg: N tasks
 #                      sleeping S s, for every kind (process, thread, coroutine,
-#                      stackless, floor, Python asyncio, Node, Go), N = 1k..1M
+#                      stackless, floor, Python asyncio, Node, Go, tokio), N = 1k..1M
 #                      (env: TASKS_N TASKS_SLEEP TASKS_KINDS TASKS_CAP OUT, see
 #                      scripts/bench-tasks.sh; ~10 minutes with the defaults)
 #
 # bin/tasks-sleep (tasks/sleep.c) is the C kinds; bin/tasks-run (harness/tasks-run.c)
 # runs one (kind, N) in a memory cgroup of its own and measures it; the peers'
-# programs are tasks/sleep.py, tasks/sleep.js and tasks/go/ (bin/tasks-go).
+# programs are tasks/sleep.py, tasks/sleep.js, tasks/go/ (bin/tasks-go) and
+# peers/tokio/src/bin/tasks.rs (bin/tasks-tokio, built with the tokio peer: mk/peers.mk).
 
 .PHONY: bench-tasks
 
@@ -27,4 +28,6 @@ $(BIN)/tasks-go: tasks/go/sleep.go tasks/go/go.mod
 
 bench-tasks: $(BIN)/tasks-sleep $(BIN)/tasks-run deps
 	@if command -v go >/dev/null; then $(MAKE) --no-print-directory $(BIN)/tasks-go; fi
+	@if [ -z "$$(peers/list.sh --missing tokio 2>/dev/null)" ]; then $(MAKE) --no-print-directory $(BIN)/tasks-tokio; \
+	  else echo "bench-tasks: skipped tokio (no $$(peers/list.sh --missing tokio))"; fi
 	@BIN=$(BIN) scripts/bench-tasks.sh

@@ -12,7 +12,7 @@
 # Run it alone: another benchmark on the same cores moves the CPU figures
 # (on a shared machine, under a lock file the others take too:
 # flock LOCKFILE peers/syscalls.sh).
-# Environment (defaults): SERVERS (loop py-asyncio py-uvloop node libuv go),
+# Environment (defaults): SERVERS (loop py-asyncio py-asyncio-proto py-uvloop node libuv go tokio),
 # CONNS (100), COUNT (100000), STRACE_COUNT (20000), ROUNDS (3),
 # OUT (results/peers/syscalls: cpu.csv, strace-NAME.txt), BIN (bin).
 set -u
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 case "${1:-}" in -h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;; "") ;;
   *) echo "syscalls.sh: unknown argument '$1' (settings come from the environment; see --help)" >&2; exit 2 ;; esac
-SERVERS=${SERVERS:-loop py-asyncio py-uvloop node libuv go} CONNS=${CONNS:-100} COUNT=${COUNT:-100000}
+SERVERS=${SERVERS:-loop py-asyncio py-asyncio-proto py-uvloop node libuv go tokio} CONNS=${CONNS:-100} COUNT=${COUNT:-100000}
 STRACE_COUNT=${STRACE_COUNT:-20000} ROUNDS=${ROUNDS:-3} OUT=${OUT:-results/peers/syscalls}
 for v in CONNS COUNT STRACE_COUNT ROUNDS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "syscalls.sh: $v='${!v}' is not a whole number >= 1" >&2; exit 2; }

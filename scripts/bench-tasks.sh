@@ -3,7 +3,7 @@
 # that each sleep S seconds, wait for all of them, and report the peak memory
 # (the memory cgroup's peak and max RSS) and the wall time, for every N and
 # every kind: process, thread, coroutine, stackless, floor (bin/tasks-sleep),
-# and the peers py-asyncio, node, go. The method of pkolaczk's 2023
+# and the peers py-asyncio, node, go, tokio. The method of pkolaczk's 2023
 # comparison; docs/tasks.md is the lesson.
 #
 #   make bench-tasks                                 (the defaults: ~10 minutes)
@@ -35,7 +35,7 @@ BIN=${BIN:-bin}
 OUT=${OUT:-results/tasks}
 NS=${TASKS_N:-1000,10000,100000,1000000}
 S=${TASKS_SLEEP:-10}
-KINDS=${TASKS_KINDS:-process thread coroutine stackless floor py-asyncio node go}
+KINDS=${TASKS_KINDS:-process thread coroutine stackless floor py-asyncio node go tokio}
 CAP=${TASKS_CAP:-}
 RAISE=${TASKS_RAISE:-1}
 LOCK=${TASKS_LOCK:-}
@@ -49,14 +49,18 @@ die() { echo "bench-tasks.sh: $1" >&2; exit 2; }
 [[ $S =~ ^[0-9]+([.][0-9]+)?$ ]] || die "TASKS_SLEEP '$S' is not a number of seconds"
 [[ $MEM_MAX =~ ^[0-9]+$ ]] || die "TASKS_MEM_MAX '$MEM_MAX' is not a whole number of MiB"
 for k in $KINDS; do
-  case "$k" in process|thread|coroutine|stackless|floor|py-asyncio|node|go) ;;
-    *) die "TASKS_KINDS: unknown kind '$k' (process thread coroutine stackless floor py-asyncio node go)" ;; esac
+  case "$k" in process|thread|coroutine|stackless|floor|py-asyncio|node|go|tokio) ;;
+    *) die "TASKS_KINDS: unknown kind '$k' (process thread coroutine stackless floor py-asyncio node go tokio)" ;; esac
 done
 for c in $CAP; do [[ $c =~ ^[a-z-]+=[0-9]+$ ]] || die "TASKS_CAP: '$c' is not KIND=N"; done
 for p in tasks-sleep tasks-run; do [ -x "$BIN/$p" ] || die "$BIN/$p is missing (run make)"; done
 # the Go kind is built here when go is present (make bench-tasks does it too)
 if [ ! -x "$BIN/tasks-go" ] && command -v go >/dev/null; then
   make --no-print-directory BIN="$BIN" "$BIN/tasks-go" >&2 || echo "bench-tasks.sh: could not build $BIN/tasks-go" >&2
+fi
+# the tokio kind, when the tokio peer's toolchain is present (Debian's cargo and crates)
+if [ ! -x "$BIN/tasks-tokio" ] && peers/list.sh --missing tokio >/dev/null 2>&1 && [ -z "$(peers/list.sh --missing tokio)" ]; then
+  make --no-print-directory BIN="$BIN" "$BIN/tasks-tokio" >&2 || echo "bench-tasks.sh: could not build $BIN/tasks-tokio" >&2
 fi
 timeout_s=$(awk -v s="$S" 'BEGIN { printf "%d", s + 60 + 0.999 }')
 mkdir -p "$OUT"
@@ -75,6 +79,9 @@ kind_cmd() { # KIND N
     go)
       [ -x "$BIN/tasks-go" ] || { echo "$BIN/tasks-go is missing (go is not installed: apt-get install golang-go; then make $BIN/tasks-go)" >&2; return; }
       echo "$BIN/tasks-go $2 $S" ;;
+    tokio)
+      [ -x "$BIN/tasks-tokio" ] || { echo "$BIN/tasks-tokio is missing (the tokio peer's toolchain: apt-get install $(peers/list.sh --about tokio packages); then make $BIN/tasks-tokio)" >&2; return; }
+      echo "$BIN/tasks-tokio $2 $S" ;;
   esac
 }
 kind_runtime() { # KIND — the version, for meta.txt
@@ -82,6 +89,7 @@ kind_runtime() { # KIND — the version, for meta.txt
     py-asyncio) /usr/bin/python3 -c 'import sys; print("python3 %d.%d.%d" % sys.version_info[:3])' 2>/dev/null ;;
     node) node -e 'console.log("node " + process.versions.node)' 2>/dev/null ;;
     go) go version 2>/dev/null | awk '{ print $3 }' ;;
+    tokio) peers/list.sh --runtime tokio 2>/dev/null ;;
     *) ;; # the C kinds: the compiler is in meta.txt already
   esac
 }

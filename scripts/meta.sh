@@ -18,7 +18,10 @@
 #   pinning      how the programs share the cores ("none" unless --set)
 #   load_start   the load average (1, 5, 15 min) now
 # then every --set key in the order given (a --set of one of the keys above
-# replaces its value in place), then one "command: CMD" line per --command.
+# replaces its value in place), then, when the environment's PEERS asks for
+# peers (make bench PEERS=1 ...) and no --set gave the key, "peers:" with the
+# runtime versions and origins of the peers that run (peers/list.sh
+# --versions), then one "command: CMD" line per --command.
 # --finish FILE appends load_end and duration_s (seconds since the date key).
 # FILE is taken relative to the caller's directory; it works from any cwd.
 set -u
@@ -83,6 +86,14 @@ while [ $# -gt 0 ]; do
   fi
   shift 2
 done
+
+# the peers' runtimes (interpreter, compiler, libraries, and where each came from)
+case " ${extra[*]:-} " in *" peers: "*) ;; *)
+  if [ -n "${PEERS:-}" ] && [ "$PEERS" != 0 ]; then
+    pv=$("$root/peers/list.sh" --versions $(BIN=${BIN:-$root/bin} "$root/peers/list.sh" --bench echo 2>/dev/null))
+    [ -z "$pv" ] || extra+=("peers: $(one_line "$pv")")
+  fi ;;
+esac
 
 mkdir -p "$(dirname "$file")" 2>/dev/null
 {

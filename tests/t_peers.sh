@@ -69,6 +69,36 @@ for m in $peers; do
     fail "$m: refused URLs get fetch-loop's one-line reason and exit 2" "$diffs"
 done
 
+# Beyond t_echo.sh's portable checks: the flags a runner may pass read as the
+# C servers read them — the port in base 10 only (Go's flag package took
+# "0x50" as port 80), --stack-kib checked against server.c's floor, then taken
+# and ignored (before, all but libuv refused it), and "cannot listen" in
+# strerror's words, as echo-loop says it.
+if [ -n "$peers" ] && start_server holder "$BIN/echo-loop" --port 0; then
+  hold=$SPORT hpid=$SPID
+  "$BIN/echo-loop" --port "$hold" 2>"$TMP/want" >/dev/null
+  for m in $peers; do
+    plan 3
+    errs=""
+    for bad in "--port 0x50" "--port 1_0" "--stack-kib 8"; do
+      # shellcheck disable=SC2086
+      timeout 10 "$BIN/echo-$m" $bad >/dev/null 2>"$TMP/err"; rc=$?
+      want=$("$BIN/echo-loop" $bad 2>&1 >/dev/null | sed 's/^echo-loop://')
+      [ "$rc" -eq 2 ] && [ "$(sed "s/^echo-$m://" "$TMP/err")" = "$want" ] || errs="$errs '$bad': rc=$rc [$(head -c 150 "$TMP/err")];"
+    done
+    [ -z "$errs" ] && pass "$m: --port 0x50, --port 1_0 and --stack-kib 8 get echo-loop's line and exit 2" ||
+      fail "$m: bad numbers get echo-loop's line and exit 2" "$errs"
+    if start_server "$m-stack" "$BIN/echo-$m" --port 0 --stack-kib 64; then
+      pass "$m: --stack-kib 64 is taken (and ignored)"; stop_server "$SPID"
+    else fail "$m: --stack-kib 64 is taken" "$(head -c 200 "$TMP/$m-stack.err" 2>/dev/null)"; fi
+    timeout 10 "$BIN/echo-$m" --port "$hold" >/dev/null 2>"$TMP/err"; rc=$?
+    [ "$rc" -eq 1 ] && [ "$(sed "s/^echo-$m://" "$TMP/err")" = "$(sed 's/^echo-loop://' "$TMP/want")" ] &&
+      pass "$m: a port in use gets echo-loop's words ($(sed 's/^[^:]*: //' "$TMP/want"))" ||
+      fail "$m: a port in use gets echo-loop's words" "rc=$rc got[$(head -c 150 "$TMP/err")] want[$(cat "$TMP/want")]"
+  done
+  stop_server "$hpid"
+elif [ -n "$peers" ]; then plan 1; fail "echo-loop starts (to hold a port)" "$(cat "$TMP/holder.err" 2>/dev/null)"; fi
+
 # A 204 has no body, whatever its Content-Length says (RFC 9110 6.4.1):
 # build/tests/badhttpd's late-body-204 announces 5 bytes and sends them late.
 if [ -n "$peers" ] && start_server badhttpd "$TBIN/badhttpd" --port 0; then

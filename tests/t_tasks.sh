@@ -67,7 +67,7 @@ else fail tasks_bench_runs "exit $?: $(tail -n 3 "$TMP/b.err" | tr '\n' ' ')"; f
 csv=$OUT/tasks.csv
 [ "$(head -n 1 "$csv" 2>/dev/null)" = "$("$R" --header)" ] && pass tasks_csv_header || fail tasks_csv_header "$(head -n 1 "$csv" 2>/dev/null)"
 missing=""
-for k in process thread coroutine stackless floor py-asyncio node go; do
+for k in process thread coroutine stackless floor py-asyncio node go tokio; do
   if grep -q "skipped $k:" "$TMP/b.err"; then plan 1; skip "tasks_kind_$k" "$(grep "skipped $k:" "$TMP/b.err" | head -n 1)"; continue; fi
   for n in 100 1000; do grep -q "^$k,$n,$n," "$csv" || missing="$missing $k/$n"; done
 done
@@ -76,7 +76,7 @@ done
 bad=$(awk -F, 'NR > 1 && !($3 == $2 && $8 == "" && $9 == 0 && $4 >= 1.0 && $5 > 0 && $7 > 0) { print $1 "/" $2 }' "$csv" | tr '\n' ' ')
 [ -z "$bad" ] && pass tasks_rows_sane || fail tasks_rows_sane "bad rows: $bad"
 # the table was printed, one line per row
-[ "$(grep -c -E '^(process|thread|coroutine|stackless|floor|py-asyncio|node|go) ' "$TMP/b.out")" -eq "$(($(wc -l <"$csv") - 1))" ] \
+[ "$(grep -c -E '^(process|thread|coroutine|stackless|floor|py-asyncio|node|go|tokio) ' "$TMP/b.out")" -eq "$(($(wc -l <"$csv") - 1))" ] \
   && pass tasks_table || fail tasks_table "$(head -c 300 "$TMP/b.out")"
 # the one comparison no noisy machine flips: 1000 processes take more memory than 1000 floor records
 pm=$(awk -F, '$1 == "process" && $2 == 1000 { print $7 }' "$csv") fm=$(awk -F, '$1 == "floor" && $2 == 1000 { print $7 }' "$csv")

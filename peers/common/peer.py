@@ -6,6 +6,7 @@ the URL rules, the /bytes/N pattern check, and the fetchers' summary.
 It mirrors models/common/flags.c, server.c and fetch.c; the messages are the
 same words so that the same tests read them."""
 import os
+import re
 import signal
 import sys
 import time
@@ -83,10 +84,11 @@ def parse(prog, usage, about, table, argv, positional=False):
             value = argv[i]
             i += 1
         if f.kind == "int":
-            try:
-                x = int(value, 10)
-            except ValueError:
+            # strtol(v, &end, 10) with nothing after: int() alone would also
+            # take " 80 " and "1_000"
+            if not re.fullmatch(r"[+-]?[0-9]+", value):
                 die(prog, "--%s: '%s' is not a whole number" % (f.name, value))
+            x = int(value, 10)
             if x < f.lo or x > f.hi:
                 die(prog, "--%s: %d is out of range %d..%d" % (f.name, x, f.lo, f.hi))
             vals[f.name] = x
@@ -102,7 +104,10 @@ SERVER_FLAGS = [
     Flag("bind", "b", "str", "127.0.0.1", arg="ADDR", help="IPv4 address to listen on"),
     Flag("backlog", "", "int", 4096, 1, 1 << 20, "N", "listen backlog (the kernel caps it at net.core.somaxconn)"),
     Flag("work", "w", "int", 0, 0, 100000000, "N", "units of CPU work per message (models/common/work.c, in Python)"),
+    Flag("stack-kib", "", "int", 0, 0, 1 << 20, "KIB", "checked as the C models check it (0, or at least 32), then ignored: "
+         "the interpreter sizes its own stacks"),
 ]
+SERVER_STACK_MIN_KIB = 32  # server.c's floor for --stack-kib
 
 M64 = (1 << 64) - 1
 
@@ -127,6 +132,9 @@ def work_do(units, msg):
 
 def server_flags(prog, about, argv):
     vals, _ = parse(prog, "[flags]", about, SERVER_FLAGS, argv)
+    k = vals["stack-kib"]
+    if k != 0 and k < SERVER_STACK_MIN_KIB:
+        die(prog, "--stack-kib: %d is too small for a connection's 2 KiB buffer; at least %d" % (k, SERVER_STACK_MIN_KIB))
     return vals
 
 
@@ -144,11 +152,71 @@ def cannot_listen(prog, opts, err):
 
 
 def too_many_files_warning(prog):
-    """Rate-limited (once a second) line for EMFILE at accept(), like server_complain()."""
+    """Rate-limited (once a second) line for EMFILE at accept(), like
+    server_complain(). Called by the asyncio servers' exception handler
+    (asyncio_accept_errors) and socketserver's get_request (py-threads)."""
     now = int(time.monotonic())
     if getattr(too_many_files_warning, "last", None) != now:
         too_many_files_warning.last = now
         sys.stderr.write("%s: accept: Too many open files; refusing new connections for a moment\n" % prog)
+
+
+def asyncio_accept_errors(prog, loop):
+    """Out of descriptors, asyncio's accept logs "socket.accept() out of
+    system resource" with a traceback through the loop's exception handler,
+    then stops accepting for a second (its own back-off, asyncio's
+    ACCEPT_RETRY_DELAY): the traceback becomes too_many_files_warning's one
+    line; every other error goes to the default handler.
+
+    One more: asyncio's _accept_connection does not leave its loop after
+    EMFILE, so it tries up to `backlog` accepts and schedules as many retries
+    each time; the retries still pending when the server closes fail on the
+    closed socket ("Invalid file descriptor: -1"). After the stop those are
+    dropped too. Returns the function that marks the stop."""
+    import errno as E
+    stopping = []
+
+    def handler(loop, context):
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (E.EMFILE, E.ENFILE, E.ENOBUFS, E.ENOMEM):
+            too_many_files_warning(prog)
+        elif stopping and isinstance(exc, ValueError) and "_start_serving" in str(context.get("handle", "")):
+            pass
+        else:
+            loop.default_exception_handler(context)
+    loop.set_exception_handler(handler)
+    return lambda: stopping.append(True)
+
+
+async def asyncio_serve(prog, opts, create, transports):
+    """Run an asyncio server until SIGINT or SIGTERM: `create(loop)` makes and
+    returns the Server (start_server or create_server), `transports()` gives
+    the open connections' transports. The stop is the one Python 3.12 made
+    necessary: since 3.12, Server.wait_closed() (and so `async with server:`)
+    waits until every connection has finished, which open clients never do.
+    So close() stops accepting, the clients' transports are aborted —
+    Server.abort_clients() from 3.13, transports() before — and only then
+    wait_closed(). The connections go with the server, as in the C servers."""
+    import asyncio
+    loop = asyncio.get_running_loop()
+    stopping = asyncio_accept_errors(prog, loop)
+    stop = asyncio.Event()
+    for s in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(s, stop.set)
+    try:
+        server = await create(loop)
+    except OSError as e:
+        cannot_listen(prog, opts, e)
+    ready(server.sockets[0].getsockname())
+    await stop.wait()
+    stopping()
+    server.close()
+    if hasattr(server, "abort_clients"):
+        server.abort_clients()
+    else:
+        for t in transports():
+            t.abort()
+    await server.wait_closed()
 
 
 # ---- fetchers -------------------------------------------------------------

@@ -10,9 +10,9 @@ const net = require('node:net');
 const peer = require('./peer.js');
 
 const prog = 'echo-node';
-const { vals: opts } = peer.parse(prog, '[flags]',
+const opts = peer.serverFlags(prog,
   'An echo server on Node\'s net module: a socket per connection, piped to itself,\n' +
-  'all on one thread over libuv. SIGINT or SIGTERM stops it.', peer.SERVER_FLAGS, process.argv.slice(2), false);
+  'all on one thread over libuv. SIGINT or SIGTERM stops it.', process.argv.slice(2));
 
 const server = net.createServer((socket) => {
   socket.on('error', () => socket.destroy()); // a reset: drop this one, serve the rest
@@ -31,7 +31,7 @@ const server = net.createServer((socket) => {
 let lastComplaint = 0;
 server.on('error', (err) => {
   if (!server.listening) { // port in use, bad address: one line, exit 1
-    process.stderr.write(`${prog}: cannot listen on ${opts.bind}:${opts.port}: ${err.message.replace(/^\S+ \S+ /, '')}\n`);
+    process.stderr.write(`${prog}: cannot listen on ${opts.bind}:${opts.port}: ${peer.strerror(err)}\n`);
     process.exit(1);
   }
   // accept() failed (EMFILE: out of descriptors); libuv refuses one pending

@@ -1,17 +1,23 @@
-// fetch-node — the fetcher on Node's built-in fetch() (undici), with a bounded
-// number in flight the way Node code usually bounds it: -c async workers, each
-// awaiting one fetch() at a time and taking the next URL from a shared index.
-// All on one thread: an await is where a worker lets the others run.
-// The body is read as a stream (for await over response.body) and checked
-// piece by piece; AbortSignal.timeout() bounds each request, connect to last byte.
+// fetch-node — the fetcher on Node's http module, written as Node's
+// documentation recommends for many requests to one host: one http.Agent
+// whose pool holds -c sockets (maxSockets; keepAlive with --keepalive, so a
+// socket serves the next request), and http.get() per URL, the answer read
+// as the response stream's 'data' events and checked piece by piece. Not the
+// global fetch(): it is undici's WHATWG layer (a Request, a Headers, a
+// ReadableStream and an AbortSignal per request) over the same sockets, about
+// four times the CPU per request in this suite's figures (docs/peers.md).
+// The number in flight is bounded the usual way: -c async workers, each
+// awaiting one request at a time and taking the next URL from a shared
+// index. One setTimeout per request bounds it, connect to last byte.
 'use strict';
 const fs = require('node:fs');
+const http = require('node:http');
 const peer = require('./peer.js');
 
 const prog = 'fetch-node';
 const { vals: opt, args } = peer.parse(prog, '[flags] URL... | -i FILE',
-  "Download many URLs at once with Node's fetch(): -c async workers on one thread,\n" +
-  'each awaiting one request at a time.', peer.FETCH_FLAGS, process.argv.slice(2), true);
+  "Download many URLs at once with Node's http module: one http.Agent (-c sockets),\n" +
+  '-c async workers on one thread, each awaiting one request at a time.', peer.FETCH_FLAGS, process.argv.slice(2), true);
 
 const mode = { on: 1, auto: 2, off: 0 }[opt.verify];
 if (mode === undefined) peer.die(prog, `--verify: '${opt.verify}' is not auto, on or off`);
@@ -35,42 +41,26 @@ if (targets.length * opt.count > 100000000) peer.die(prog, `${targets.length * o
 const jobs = targets.flatMap((t) => Array(opt.count).fill(t));
 const inflight = Math.min(opt.concurrency, jobs.length);
 
+// The pool: at most -c sockets, as many kept free for reuse with --keepalive;
+// without it the Agent sends "Connection: close" and each request has its own
+// connection, like the C fetchers.
+const agent = new http.Agent({ keepAlive: opt.keepalive, maxSockets: inflight, maxFreeSockets: inflight });
+
 // Words for a failure, the same as the C fetchers' (fetch_fail_errno).
-function reasonOf(err, check, announced) {
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `timeout after ${opt.timeout} ms`;
-  const c = err.cause || {};
-  if (c.code === 'ECONNREFUSED') return 'connection refused';
-  if (c.code === 'ECONNRESET') return 'connection reset by peer';
-  if (c.code === 'UND_ERR_SOCKET' && check.off === 0) return 'connection closed before the response';
-  if (c.code === 'HPE_INVALID_CONSTANT' || c.code === 'HPE_INVALID_STATUS') return 'malformed status line';
-  if (c.code === 'HPE_INVALID_CONTENT_LENGTH' || c.code === 'HPE_UNEXPECTED_CONTENT_LENGTH') return 'malformed Content-Length';
-  if (c.code === 'UND_ERR_SOCKET' || c.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || err.message === 'terminated')
-    return check.failed(announced >= 0 ? `truncated body: ${check.off} of ${announced} bytes` : `truncated body after ${check.off} bytes`);
-  return c.message ? `${err.message}: ${c.message}` : err.message;
+function reasonOf(err, check, announced, head) {
+  const c = err.code;
+  if (c === 'ECONNREFUSED') return 'connection refused';
+  if (c === 'HPE_INVALID_CONSTANT' || c === 'HPE_INVALID_STATUS' || c === 'HPE_INVALID_VERSION') return 'malformed status line';
+  if (c === 'HPE_INVALID_CONTENT_LENGTH' || c === 'HPE_UNEXPECTED_CONTENT_LENGTH') return 'malformed Content-Length';
+  if (!head && c === 'ECONNRESET' && err.message === 'socket hang up') return 'connection closed before the response';
+  if (!head && c === 'ECONNRESET') return 'connection reset by peer';
+  if (head) return check.failed(announced >= 0 ? `truncated body: ${check.off} of ${announced} bytes` : `truncated body after ${check.off} bytes`);
+  return err.message;
 }
 
 const results = { ok: 0, failed: 0, bytes: 0, latencies: [], failures: [] };
 
-async function fetchOne(t) {
-  const start = process.hrtime.bigint();
-  const check = new peer.BodyCheck(t);
-  let reason;
-  let announced = -1; // the Content-Length, once the headers are in
-  try {
-    const res = await fetch(t.text, {
-      signal: AbortSignal.timeout(opt.timeout),
-      redirect: 'manual',
-      headers: opt.keepalive ? {} : { connection: 'close' }, // one connection per request, like the C fetchers
-    });
-    check.status = res.status; // an error page is read, not checked (the status first)
-    announced = res.headers.has('content-length') ? Number(res.headers.get('content-length')) : -1;
-    for await (const chunk of res.body || []) {
-      if (!check.feed(chunk)) break;
-    }
-    reason = check.judge(res.status, announced);
-  } catch (err) {
-    reason = reasonOf(err, check, announced);
-  }
+function record(t, check, start, reason) {
   results.bytes += check.fetched();
   if (reason === null) {
     results.ok++;
@@ -79,6 +69,44 @@ async function fetchOne(t) {
     results.failed++;
     if (results.failures.length < 20) results.failures.push(`${t.text}: ${reason}`);
   }
+}
+
+// One request; resolves once its result is recorded.
+function fetchOne(t) {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const check = new peer.BodyCheck(t);
+    let announced = -1; // the Content-Length, once the headers are in
+    let head = false;   // the response's head arrived
+    let done = false;
+    const finish = (reason) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      record(t, check, start, reason);
+      resolve();
+    };
+    const req = http.get(t.text, { agent }, (res) => {
+      head = true;
+      check.status = res.statusCode; // an error page is read, not checked (the status first)
+      const cl = res.headers['content-length'];
+      announced = cl === undefined ? -1 : Number(cl);
+      res.on('data', (chunk) => {
+        if (!done && !check.feed(chunk)) {
+          finish(check.reason);
+          req.destroy(); // the rest of a wrong body is not read; the socket is not reused
+        }
+      });
+      res.on('end', () => finish(check.judge(res.statusCode, announced)));
+      res.on('error', (err) => finish(reasonOf(err, check, announced, true)));
+      res.on('close', () => { if (!res.complete) finish(reasonOf({ code: 'ECONNRESET' }, check, announced, true)); });
+    });
+    req.on('error', (err) => finish(reasonOf(err, check, announced, head)));
+    const timer = setTimeout(() => {
+      finish(`timeout after ${opt.timeout} ms`);
+      req.destroy();
+    }, opt.timeout);
+  });
 }
 
 async function main() {

@@ -53,26 +53,58 @@ const SERVER_FLAGS = {
   port: { short: 'p', type: 'int', default: 0, min: 0, max: 65535, arg: 'PORT', help: 'TCP port; 0 asks the kernel for a free one' },
   bind: { short: 'b', type: 'string', default: '127.0.0.1', arg: 'ADDR', help: 'IPv4 address to listen on' },
   backlog: { type: 'int', default: 4096, min: 1, max: 1 << 20, arg: 'N', help: 'listen backlog (the kernel caps it at net.core.somaxconn)' },
-  work: { short: 'w', type: 'int', default: 0, min: 0, max: 100000000, arg: 'N', help: 'units of CPU work per message (models/common/work.c, with BigInt)' },
+  work: { short: 'w', type: 'int', default: 0, min: 0, max: 100000000, arg: 'N', help: 'units of CPU work per message (models/common/work.c, in 32-bit halves)' },
+  'stack-kib': { type: 'int', default: 0, min: 0, max: 1 << 20, arg: 'KIB', help: 'checked as the C models check it (0, or at least 32), then ignored: a callback has no stack of its own' },
 };
+const SERVER_STACK_MIN_KIB = 32; // server.c's floor for --stack-kib
+
+// The server flags, and --stack-kib checked as server_parse() checks it.
+function serverFlags(prog, about, argv) {
+  const { vals } = parse(prog, '[flags]', about, SERVER_FLAGS, argv, false);
+  const k = vals['stack-kib'];
+  if (k !== 0 && k < SERVER_STACK_MIN_KIB) die(prog, `--stack-kib: ${k} is too small for a connection's 2 KiB buffer; at least ${SERVER_STACK_MIN_KIB}`);
+  return vals;
+}
+
+// "listen EADDRINUSE: address already in use 127.0.0.1:80" in strerror()'s
+// words, as the C servers say it: "Address already in use".
+function strerror(err) {
+  const m = /^\S+ [A-Z]+: (.*?)( [0-9.]+:\d+)?$/.exec(err.message);
+  const s = m ? m[1] : err.message;
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
 
 // models/common/work.c's work_do(), line for line: units times 64 rounds of a
-// splitmix64-style mixer seeded by the message. JavaScript has no 64-bit
-// integer but BigInt, so that is what the same arithmetic costs here.
-const M64 = (1n << 64n) - 1n;
+// splitmix64-style mixer seeded by the message. The 64-bit state is kept as
+// two unsigned 32-bit halves and multiplied with Math.imul (MDN: "C-like
+// 32-bit multiplication") and 16-bit pieces for the high half: plain numbers,
+// nothing allocated per operation, where BigInt — JavaScript's only 64-bit
+// integer — allocates a new value on the heap at every step.
+let mh = 0, ml = 0; // mul64's result: no array allocated per call
+function mul64(ah, al, bh, bl) { // (mh:ml) = the low 64 bits of (ah:al) * (bh:bl)
+  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
+  const t = a0 * b0, m1 = a1 * b0 + (t >>> 16), m2 = a0 * b1 + (m1 & 0xffff);
+  const carry = a1 * b1 + (m1 >>> 16) + (m2 >>> 16); // the high 32 bits of al * bl
+  mh = (carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+  ml = Math.imul(al, bl) >>> 0;
+}
 function workDo(units, msg) {
   if (units <= 0) return 0n;
   const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(0x9e3779b97f4a7c15n ^ BigInt(msg.length));
+  b.writeUInt32LE((0x7f4a7c15 ^ msg.length) >>> 0, 0); // 0x9e3779b97f4a7c15 ^ len (len < 2^31)
+  b.writeUInt32LE(0x9e3779b9, 4);
   msg.copy(b, 0, 0, Math.min(msg.length, 8)); // memcpy(&x, msg, min(len, 8))
-  let x = b.readBigUInt64LE();
+  let lo = b.readUInt32LE(0), hi = b.readUInt32LE(4);
   for (let i = 0; i < units * 64; i++) {
-    x = (x + 0x9e3779b97f4a7c15n) & M64;
-    x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
-    x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M64;
-    x ^= x >> 31n;
+    lo += 0x7f4a7c15; // x += 0x9e3779b97f4a7c15
+    hi = (hi + 0x9e3779b9 + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    lo >>>= 0;
+    mul64((hi ^ (hi >>> 30)) >>> 0, (lo ^ ((lo >>> 30) | (hi << 2))) >>> 0, 0xbf58476d, 0x1ce4e5b9); // (x ^ (x >> 30)) * ...
+    mul64((mh ^ (mh >>> 27)) >>> 0, (ml ^ ((ml >>> 27) | (mh << 5))) >>> 0, 0x94d049bb, 0x133111eb); // (x ^ (x >> 27)) * ...
+    hi = (mh ^ (mh >>> 31)) >>> 0; // x ^= x >> 31
+    lo = (ml ^ ((ml >>> 31) | (mh << 1))) >>> 0;
   }
-  return x;
+  return (BigInt(hi) << 32n) | BigInt(lo); // once, for the caller and the test
 }
 
 const FETCH_FLAGS = {
@@ -173,4 +205,4 @@ function percentile(sorted, p) {
   return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p * sorted.length) / 100) - 1))];
 }
 
-module.exports = { die, parse, SERVER_FLAGS, workDo, FETCH_FLAGS, checkUrl, BodyCheck, percentile };
+module.exports = { die, parse, SERVER_FLAGS, serverFlags, strerror, workDo, FETCH_FLAGS, checkUrl, BodyCheck, percentile };

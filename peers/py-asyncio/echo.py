@@ -7,20 +7,19 @@ co_read/co_write (models/loop/echo.c), in the interpreter.
 The same file serves echo-py-uvloop: main() takes the event loop's factory."""
 import asyncio
 import os
-import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import peer  # noqa: E402
 
-BUF = 16384  # read at most this much at a time, like the C models (SERVER_BUF)
-
-
+BUF = 2048  # read at most this much at a time, like the C models (SERVER_BUF, models/common/server.h)
 WORK = 0  # --work: units of CPU work per message
+WRITERS = set()  # the open connections' writers, for the stop (on Python < 3.13)
 
 
 async def handle(reader, writer):
     """One connection's whole life: echo until the peer closes or fails."""
+    WRITERS.add(writer)
     try:
         while True:
             data = await reader.read(BUF)
@@ -32,23 +31,15 @@ async def handle(reader, writer):
     except OSError:  # reset by the peer
         pass
     finally:
+        WRITERS.discard(writer)
         writer.close()
 
 
 async def serve(prog, opts):
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for s in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(s, stop.set)
-    try:
-        server = await asyncio.start_server(handle, opts["bind"], opts["port"],
-                                            backlog=opts["backlog"], reuse_address=True)
-    except OSError as e:
-        peer.cannot_listen(prog, opts, e)
-    peer.ready(server.sockets[0].getsockname())
-    async with server:  # closes the listening socket on the way out
-        await stop.wait()
-    # asyncio.Runner cancels the connections' tasks when serve() returns.
+    """Serve until SIGINT or SIGTERM; the stop is peer.asyncio_serve's (3.12+)."""
+    await peer.asyncio_serve(prog, opts, lambda loop: asyncio.start_server(
+        handle, opts["bind"], opts["port"], backlog=opts["backlog"], reuse_address=True),
+        lambda: [w.transport for w in list(WRITERS)])
 
 
 def main(prog="echo-py-asyncio", loop_factory=None, what="asyncio"):

@@ -6,15 +6,17 @@ runs Python code at a time; a thread releases it while it waits in recv/send.
 
 The same file serves echo-py-processes (--processes: ForkingTCPServer, a
 process forked per connection, like models/fork/echo.c)."""
+import errno
 import os
 import signal
+import time
 import socketserver
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import peer  # noqa: E402
 
-BUF = 16384  # read at most this much at a time, like the C models (SERVER_BUF)
+BUF = 2048  # read at most this much at a time, like the C models (SERVER_BUF, models/common/server.h)
 WORK = 0  # --work: units of CPU work per message
 
 
@@ -51,13 +53,42 @@ def on_signal(signum, frame):
     raise Stop()
 
 
-def make_server(base, opts):
+def make_server(prog, base, opts):
+    spare = [os.open(os.devnull, os.O_RDONLY)]  # one descriptor kept in reserve, as server.c keeps one
+
     class Server(base):
         allow_reuse_address = True
         request_queue_size = opts["backlog"]  # socketserver's default backlog is 5
         daemon_threads = True  # a stop does not wait for open connections
         block_on_close = False
         max_children = 1 << 20  # ForkingMixIn waits at 40 children by default
+
+        def get_request(self):
+            """Out of descriptors, socketserver's accept fails, serve_forever
+            returns to select(), which finds the listening socket readable
+            again at once: a loop spinning on EMFILE. So do what the C servers
+            do (server.c's spare descriptor): close the spare, accept the
+            pending connection and close it (the client is refused, not left
+            waiting), take the spare back, and say so once a second."""
+            try:
+                return self.socket.accept()
+            except OSError as e:
+                if e.errno not in (errno.EMFILE, errno.ENFILE):
+                    raise
+                peer.too_many_files_warning(prog)
+                if not spare:  # no spare to give back: back off instead of spinning
+                    time.sleep(0.01)
+                    raise
+                os.close(spare.pop())
+                try:
+                    self.socket.accept()[0].close()
+                except OSError:
+                    pass
+                try:
+                    spare.append(os.open(os.devnull, os.O_RDONLY))
+                except OSError:  # another thread took it meanwhile: the next EMFILE backs off
+                    pass
+                raise
 
         def finish_request(self, request, client_address):
             if hasattr(os, "fork") and issubclass(base, socketserver.ForkingMixIn):
@@ -77,7 +108,7 @@ def main(prog="echo-py-threads", base=socketserver.ThreadingTCPServer,
                              "SIGINT or SIGTERM stops it." % what, sys.argv[1:])
     WORK = opts["work"]
     try:
-        server = make_server(base, opts)
+        server = make_server(prog, base, opts)
     except OSError as e:
         peer.cannot_listen(prog, opts, e)
     peer.stop_signals(on_signal)

@@ -1,6 +1,13 @@
 // echo-go — the echo server in Go, written as the net package's own example
-// is: net.Listen, then Accept in a loop and one goroutine per connection
-// running io.Copy(conn, conn). The goroutine's code is blocking code, like
+// is: net.Listen, then Accept in a loop and one goroutine per connection.
+// The goroutine reads into a buffer of its own and writes back what it read;
+// the package example's io.Copy(conn, conn) is not used: on Linux,
+// TCPConn.ReadFrom (which io.Copy calls) moves the bytes with splice(2)
+// through a pipe per connection — two or more splices per small message and
+// a pipe's two descriptors and buffer held by every idle connection
+// (docs/peers.md has the figures). The net package's Conn documentation
+// offers Read and Write as the plain path; that is what the C models do too,
+// and the program is the same with and without --work. The goroutine's code is blocking code, like
 // the C threads model; Go's runtime multiplexes the goroutines (M:N) over a
 // few threads, parking a goroutine on its netpoller (epoll) when a read would
 // block — the C loop model's idea, with preemption and every core.
@@ -9,7 +16,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -24,14 +30,11 @@ const prog = "echo-go"
 
 var work int // --work: units of CPU work per message
 
-// serve is one connection's whole life: echo until the peer closes or fails.
+// serve is one connection's whole life: echo until the peer closes (all it
+// sent was echoed) or fails.
 func serve(c net.Conn) {
 	defer c.Close()
-	if work == 0 {
-		io.Copy(c, c) // returns at the peer's EOF (all it sent was echoed) or on an error
-		return
-	}
-	buf := make([]byte, 16384) // SERVER_BUF, like the C models
+	buf := make([]byte, 2048) // SERVER_BUF, like the C models (models/common/server.h)
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
@@ -77,21 +80,20 @@ func acceptLoop(ln net.Listener) {
 
 func main() {
 	f := peer.NewFlags(prog, "[flags]",
-		"An echo server in Go: a goroutine per connection, io.Copy(conn, conn).\nSIGINT or SIGTERM stops it.")
+		"An echo server in Go: a goroutine per connection, Read and Write in a loop.\nSIGINT or SIGTERM stops it.")
 	port := f.Int("port", "p", 0, 0, 65535, "TCP port; 0 asks the kernel for a free one")
 	bind := f.String("bind", "b", "127.0.0.1", "IPv4 address to listen on")
-	w := f.Int("work", "w", 0, 0, 100000000, "units of CPU work per message (models/common/work.c, in Go; a read/write loop instead of io.Copy)")
+	w := f.Int("work", "w", 0, 0, 100000000, "units of CPU work per message (models/common/work.c, in Go)")
+	stack := f.Int("stack-kib", "", 0, 0, 1<<20, "checked as the C models check it (0, or at least 32), then ignored: a goroutine's stack grows by itself")
 	f.Parse(os.Args[1:], false)
+	if *stack != 0 && *stack < peer.ServerStackMinKiB {
+		peer.Die(prog, "--stack-kib: %d is too small for a connection's 2 KiB buffer; at least %d", *stack, peer.ServerStackMinKiB)
+	}
 	work = *w
 
 	ln, err := net.Listen("tcp4", net.JoinHostPort(*bind, strconv.Itoa(*port)))
 	if err != nil {
-		var errno syscall.Errno
-		why := err.Error()
-		if errors.As(err, &errno) {
-			why = errno.Error()
-		}
-		fmt.Fprintf(os.Stderr, "%s: cannot listen on %s:%d: %s\n", prog, *bind, *port, why)
+		fmt.Fprintf(os.Stderr, "%s: cannot listen on %s:%d: %s\n", prog, *bind, *port, peer.Strerror(err))
 		os.Exit(1)
 	}
 	stop := make(chan os.Signal, 1)

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Die prints "prog: message (try --help)" and exits 2, like flags_die().
@@ -38,11 +39,27 @@ func NewFlags(prog, usage, about string) *Flags {
 	return &Flags{Prog: prog, Usage: usage, About: about, Set: fs, short: map[string]string{}}
 }
 
+// decimal is an int flag read in base 10 only, as strtol(v, &end, 10) reads
+// it in flags.c: the flag package's own Int takes "0x50", "0o17" and "1_000".
+type decimal int
+
+func (d *decimal) String() string { return strconv.Itoa(int(*d)) }
+func (d *decimal) Set(s string) error {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v != int64(int(v)) {
+		return fmt.Errorf("'%s' is not a whole number", s)
+	}
+	*d = decimal(v)
+	return nil
+}
+
 // Int defines --name (and -short, if not empty) with a range check.
 func (f *Flags) Int(name, short string, def, min, max int, help string) *int {
-	p := f.Set.Int(name, def, help)
+	p := new(int)
+	*p = def
+	f.Set.Var((*decimal)(p), name, help)
 	if short != "" {
-		f.Set.IntVar(p, short, def, "same as --"+name)
+		f.Set.Var((*decimal)(p), short, "same as --"+name)
 		f.short[name] = short
 	}
 	f.ranges = append(f.ranges, func() {
@@ -80,7 +97,7 @@ func (f *Flags) Parse(args []string, positional bool) []string {
 				f.help()
 				os.Exit(0)
 			}
-			Die(f.Prog, "%s", err.Error())
+			Die(f.Prog, "%s", flagError(err))
 		}
 		args = f.Set.Args()
 		if len(args) == 0 {
@@ -96,6 +113,43 @@ func (f *Flags) Parse(args []string, positional bool) []string {
 		check()
 	}
 	return pos
+}
+
+// flagError words the flag package's errors as flags.c does: "--port: '0x50'
+// is not a whole number", "unknown flag '--x'", "--port needs a value (VALUE)".
+func flagError(err error) string {
+	s := err.Error()
+	if m := badValue.FindStringSubmatch(s); m != nil {
+		return "--" + m[2] + ": " + m[3]
+	}
+	if m := unknownFlag.FindStringSubmatch(s); m != nil { // the package drops the dashes
+		if name := strings.TrimLeft(m[1], "-"); len(name) > 1 {
+			return "unknown flag '--" + name + "'"
+		}
+		return "unknown flag '" + m[1] + "'"
+	}
+	if m := needsValue.FindStringSubmatch(s); m != nil {
+		return "--" + m[1] + " needs a value (VALUE)"
+	}
+	return s
+}
+
+var badValue = regexp.MustCompile(`^invalid value "(.*)" for flag -{1,2}([^:]+): (.*)$`)
+var unknownFlag = regexp.MustCompile(`^flag provided but not defined: (.*)$`)
+var needsValue = regexp.MustCompile(`^flag needs an argument: -{1,2}(.*)$`)
+
+// ServerStackMinKiB is server.c's floor for --stack-kib (SERVER_STACK_MIN_KIB).
+const ServerStackMinKiB = 32
+
+// Strerror is the C library's strerror() wording of a system call's error
+// ("Address already in use"): Go's error table has the same words in lower case.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	s := errno.Error()
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (f *Flags) help() {
