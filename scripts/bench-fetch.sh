@@ -199,13 +199,16 @@ charts() {
   command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
   local foot m="$OUT/meta.txt" models
   foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
-  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; nothing pinned"
+  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; nothing pinned; curl: at most 300 in flight; ideal: ceil(count/C) waves x the delay"
   models=$(csv_models "$OUT/summary.csv")
-  # shellcheck disable=SC2086
-  gnuplot -e "$(gp_png_term 960 600)" -e "$(gp_palette $models)" \
-    -e "summary=$(gp_str "$OUT/summary.csv"); outdir=$(gp_str "$OUT"); foot=$(gp_str "$foot"); models=$(gp_str "$models")" \
-    scripts/fetch.gp || die "gnuplot failed on scripts/fetch.gp"
-  echo "charts: $OUT/fetch-wall.png $OUT/fetch-memory.png $OUT/fetch-cpu.png"
+  local t
+  for t in png svg; do
+    # shellcheck disable=SC2086
+    gnuplot -e "$(gp_term "$t" $models)" -e "$(gp_palette $models)" -e "$(gp_panels $models)" \
+      -e "summary=$(gp_str "$OUT/summary.csv"); outdir=$(gp_str "$OUT"); ext=\"$t\"; foot=$(gp_str "$foot"); models=$(gp_str "$models")" \
+      scripts/fetch.gp 2> >(grep -v "no valid points" >&2) || die "gnuplot failed on scripts/fetch.gp"
+  done
+  echo "charts: $OUT/fetch-wall.png $OUT/fetch-memory.png $OUT/fetch-cpu.png (and .svg)"
 }
 
 # check: the judged comparisons, as medians and ratios.
