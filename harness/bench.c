@@ -389,7 +389,7 @@ int main(int argc, char **argv)
 {
     char models[512], listed[512], about[1536];
     struct bench_opts o = {
-        .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 3, .reps = 3,
+        .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 2, .reps = 6,
         .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "none",
         .lg_threads = 1, .stack_kib = 0, .summarize = NULL, .disturbed_cores = 0.25,
         .metrics = "msgs_per_s",

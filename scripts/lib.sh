@@ -144,22 +144,22 @@ gp_png_term() {
     echo "set terminal png size $1,$2 font \"DejaVuSans,$pt\" $mode"
   fi
 }
-# gp_svg_term W H [enhanced|noenhanced [mouse]] — the SVG terminal command (mouse: clicking
-# a name in the key hides or shows its line; its script inside the file, standalone)
-gp_svg_term() { echo "set terminal svg size $1,$2 dynamic font \"DejaVu Sans,12\" ${3:-noenhanced} ${4:+$4 standalone} background \"#ffffff\""; }
+# gp_svg_term W H [enhanced|noenhanced] — the SVG terminal command: clicking a
+# name in the key hides or shows its line (gnuplot's `mouse`, its script inside
+# the file: `standalone`; scripts/html.sh puts the charts in one page)
+gp_svg_term() { echo "set terminal svg size $1,$2 dynamic font \"DejaVu Sans,12\" ${3:-noenhanced} mouse standalone background \"#ffffff\""; }
 # gp_palette NAME... — the gnuplot definitions of every model's colour and
 # marker (scripts/palette.sh), covering NAMEs too; pass it with gnuplot -e
 gp_palette() { "$C10K_ROOT/scripts/palette.sh" --gnuplot "$@"; }
 # gp_term png|svg NAME... — the terminal for a chart of NAMEs: wider when
 # they are drawn as panels side by side (gp_panels), with large type (a
-# chart is read on a projector too); the SVG with gnuplot's own script, so
-# clicking a name in the key hides or shows its line (scripts/html.sh)
+# chart is read on a projector too)
 gp_term() {
   local t=$1 np w; shift
   np=$("$C10K_ROOT/scripts/palette.sh" --panels "$@" | wc -l)
   w=$((np >= 3 ? 1600 : np == 2 ? 1350 : 1100))
   if [ "$t" = png ]; then gp_png_term "$w" 680 noenhanced 13
-  else gp_svg_term "$w" 680 noenhanced mouse; fi
+  else gp_svg_term "$w" 680 noenhanced; fi
 }
 # chart_flags CSV SUMMARY — the footnote's warning, " | N of M runs
 # disturbed (...), K points spread > 50% (ringed)", or nothing when every

@@ -43,7 +43,7 @@ panels_open(t) = sprintf("set multiplot layout 1,%d title \"%s\" font \",16\" ma
 panel_frame(p) = sprintf("set title \"%s\" font \",14\" offset 0, %g; ", panel_title(p), panel_key_rows * 1.05 + 0.1) . \
     sprintf("set key at graph %g, graph 1.02 %s bottom vertical maxrows %d Left reverse noenhanced samplen 2.5 width 1 font \",12\"; ", \
             np > 1 ? 0.0 : 0.5, np > 1 ? "left" : "center", panel_key_rows) . \
-    (p == 1 ? sprintf("set label 99 foot at screen 0.01, screen %g left font \",9\" tc rgb \"#555555\" noenhanced; ", foot_y) : "unset label 99; unset label 98; ") . \
+    (p == 1 ? sprintf("set label 99 foot at screen 0.025, screen %g left font \",9\" tc rgb \"#555555\" noenhanced; ", foot_y) : "unset label 99; unset label 98; ") . \
     (p == 1 ? "" : "set ylabel \"\"; ")
 
 is(m) = strcol("model") eq m

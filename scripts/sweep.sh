@@ -58,6 +58,25 @@ sweep_median() {
     $c["model"] == m && $c[vc] + 0 == v + 0 { print $c[col]; exit }' "$1"
 }
 
+# sweep_ratio CSV MODEL BASE COLUMN VALUE GOAL — MODEL / BASE in COLUMN at
+# VALUE, with its interval from the rounds (bin/bench --compare), judged
+# against GOAL: "2.68x [2.63, 3.06] (75%): goal >= 3x not reached" — reached
+# when the whole interval is at or above it, not reached when it is below,
+# else "within noise of the goal"
+sweep_ratio() {
+  "$BIN/bench" --compare "$1" --base "$3" --metrics "$4" | awk -F, -v m="$2" -v v="$5" -v g="$6" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["model"] == m && $c["value"] + 0 == v + 0 {
+      conf = $c["confidence_pct"] + 0
+      if ($c["rounds"] < 2) { printf "%.2fx (one round: no interval): goal >= %sx %s", $c["ratio"], g,
+                                     ($c["ratio"] >= g ? "reached" : "not reached"); found = 1; exit }
+      printf "%.2fx [%.2f, %.2f]%s: goal >= %sx %s", $c["ratio"], $c["lo"], $c["hi"],
+             conf < 95 ? sprintf(" (%.0f%% interval: %d rounds)", conf, $c["rounds"]) : "", g,
+             ($c["lo"] >= g ? "reached" : ($c["hi"] < g ? "not reached" : "within noise of the goal"))
+      found = 1; exit }
+    END { if (!found) printf "no rows to compare" }'
+}
+
 # sweep_draw GP OUT SUMMARY CHARTS... — draw GP into OUT as png and svg and
 # check that every CHART.png/.svg is there
 sweep_draw() {

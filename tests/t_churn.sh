@@ -39,7 +39,7 @@ if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
   else fail churn_meta "$(tr '\n' '|' <"$out/meta.txt")"; fi
   if png_ok "$out/churn.png" && png_ok "$out/churn-cpu.png" && grep -q '</svg>' "$out/churn.svg"; then pass churn_charts_drawn
   else fail churn_charts_drawn "$(ls "$out")"; fi
-  if grep -Eq '^pool/fork at K=1: [0-9.]+x connections per second \(goal >= 3x: (not )?reached\)$' "$TMP/churn.out" &&
+  if grep -Eq '^pool/fork at K=1, connections per second: [0-9.]+x \(one round: no interval\): goal >= 3x (not )?reached$' "$TMP/churn.out" &&
      grep -Eq '^fork +[0-9]+ +[0-9]+ +[0-9.]+$' "$TMP/churn.out" && [ "$(grep -c '^\[' "$TMP/churn.err")" -eq 4 ]; then
     pass churn_summary_and_progress
   else fail churn_summary_and_progress "$(tr '\n' '|' <"$TMP/churn.out")"; fi
@@ -67,7 +67,7 @@ if [ -x "$BIN/echo-loop" ] && [ -x "$BIN/echo-loops" ]; then
   else fail work_meta_states_calibration "$(tr '\n' '|' <"$out/meta.txt")"; fi
   if png_ok "$out/work.png" && png_ok "$out/work-cores.png" && grep -q '</svg>' "$out/work-cores.svg"; then pass work_charts_drawn
   else fail work_charts_drawn "$(ls "$out")"; fi
-  if grep -Eq '^loops/loop at 100 us of work per message: [0-9.]+x messages per second \(goal >= 1.6x: (not )?reached\)$' "$TMP/work.out"; then
+  if grep -Eq '^loops/loop at 100 us of work per message, messages per second: [0-9.]+x \(one round: no interval\): goal >= 1.6x (not )?reached$' "$TMP/work.out"; then
     pass work_summary
   else fail work_summary "$(tr '\n' '|' <"$TMP/work.out")"; fi
 else
