@@ -52,10 +52,14 @@ describe() {
 # without repetitions, or without bin/bench to compute them
 compare() {
   [ -f "$1" ] && [ -x "$BIN/bench" ] && head -n 1 "$1" | tr ',' '\n' | grep -qx rep || return 0
-  local base=$2
+  local base=$2 m metrics=""
+  for m in ${3//,/ }; do   # the metrics this CSV has
+    head -n 1 "$1" | tr ',' '\n' | grep -qx "$m" && metrics="$metrics${metrics:+,}$m"
+  done
+  [ -n "$metrics" ] || return 0
   [ -z "$base" ] || awk -F, -v b="$base" 'NR > 1 && $1 == b { f = 1; exit } END { exit !f }' "$1" || base=""
   echo; echo "Comparisons: each ratio with its interval from the interleaved repetitions; \"within noise\" when it holds 1 ([methodology.md](../../docs/methodology.md#comparisons-a-ratio-and-its-interval)):"; echo
-  "$C10K_ROOT/scripts/compare.sh" --md "$1" "$base" "$3" 2>/dev/null || echo "(no comparison: $(basename "$1") has no rows to pair)"
+  "$C10K_ROOT/scripts/compare.sh" --md "$1" "$base" "$metrics" 2>/dev/null || echo "(no comparison: $(basename "$1") has no rows to pair)"
 }
 # disturbed CSV — the runs that other processes disturbed (the disturbed column), if any
 disturbed() {

@@ -81,7 +81,7 @@ if [ ${#models[@]} -eq 0 ]; then
   exit 0
 fi
 list=$(IFS=,; echo "${models[*]}")
-plan 15 # the matrix, its meta, the summary, --per-conn, --calibrate-work
+plan 18 # the matrix, its meta, the summary, --compare, a disturbed run, --per-conn, --calibrate-work
 out="$TMP/run"
 timeout 120 "$BIN/bench" --bin "$BIN" --models "$list" --conns 2 --secs 1 --reps 1 --out "$out" \
   >"$TMP/run.out" 2>"$TMP/run.err"

@@ -3,7 +3,7 @@
 # never typed: check the generator against fixture files whose figures are
 # easy to recognise.
 source "$(dirname "$0")/lib.sh"
-plan 19 # the last one a skip where results/reference or docs/table.md is missing
+plan 24 # the last one a skip where results/reference or docs/table.md is missing
 out="$TMP/table.md"
 if scripts/table.sh tests/data/table >"$out" 2>"$TMP/err"; then pass "table: generated from a results folder"
 else fail "table: generated from a results folder" "$(cat "$TMP/err")"; fi
