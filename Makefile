@@ -45,7 +45,7 @@ CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
 LIBHARNESS := $(OBJ)/libharness.a
 HARNESS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
 
-.PHONY: all test test-sanitize bench charts report reference table clean help deps models
+.PHONY: all test test-deps test-sanitize bench charts report reference table clean help deps models
 .DEFAULT_GOAL := all
 .SECONDARY:  # keep objects between builds
 
@@ -120,8 +120,13 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 deps:
 	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(MODELS),$(MODEL_PACKAGES_$(m))))
 
-test: all deps peers
+test: all deps peers test-deps
 	@tests/run.sh
+
+# tests/t_report.sh renders REPORT.html in headless Chromium (its browser
+# checks are skipped, one line each, where it cannot be installed).
+test-deps:
+	@scripts/deps.sh chromium:chromium || echo "make: no chromium: tests/t_report.sh skips its browser checks"
 
 # AddressSanitizer + UndefinedBehaviorSanitizer for every model, then
 # ThreadSanitizer for the threads model (TSan cannot follow the loop's own
@@ -152,7 +157,7 @@ reference: all deps
 	@scripts/reference.sh
 
 # The processes / threads / coroutines table in docs/, from the reference run.
-table:
+table: $(BIN)/bench
 	scripts/table.sh results/reference > docs/table.md
 
 clean:

@@ -58,15 +58,19 @@ unset multiplot
 
 # --- p99 latency ----------------------------------------------------------
 set output sprintf("%s/p99.%s", outdir, ext)
-set ylabel "p99 latency, µs (log scale)"
+set ylabel "p99 round trip (log scale)"
 set logscale y
 set yrange [low_p99 / 1.5 : top_p99 * 1.5]
-set format y "%g"
+set ytics ("1 µs" 1, "10 µs" 10, "100 µs" 100, "1 ms" 1e3, "10 ms" 1e4, "100 ms" 1e5, "1 s" 1e6, "10 s" 1e7)
+set mytics 10
 col = "p99_us"
 eval panels_open("Echo latency: 99th percentile round trip (lower is better)")
 do for [p = 1:np] { eval panel_frame(p); @line }
 unset multiplot
 unset logscale y
+set ytics autofreq
+set mytics default
+set format y "%g"
 
 # --- fairness: Jain's index of the messages per connection -----------------
 # 1: every connection got the same share; k/n: k of the n connections shared
