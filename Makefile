@@ -3,7 +3,7 @@
 #   make            build every program into bin/
 #   make test       build, then run every test (unit + end to end, real sockets)
 #   make bench      the default echo comparison: results/latest/ + charts + summary
-#   make report     results/latest/REPORT.md: every chart and a summary table (RUN=dir for another run)
+#   make report     results/latest/REPORT.md and REPORT.html: every chart, the summaries, the comparisons (RUN=dir for another run)
 #   make table      regenerate docs/table.md from results/reference
 #   make reference  redo the committed reference run in results/reference (~35 min; ~50 with PEERS=1)
 #   make models     list the models of the registry (models/*/about.txt) and their programs
@@ -147,7 +147,8 @@ bench: all deps
 charts: deps
 	@scripts/charts.sh results/latest
 
-# REPORT.md beside a run's results: every chart, a summary table, the metadata.
+# REPORT.md and REPORT.html beside a run's results: every chart, the summary tables,
+# the comparisons with their intervals, the metadata.
 RUN ?= results/latest
 report:
 	@scripts/report.sh $(RUN)
