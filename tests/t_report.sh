@@ -28,7 +28,7 @@ scripts/report.sh "$TMP/none" >/dev/null 2>"$TMP/err"; rc=$?
 
 # --- REPORT.html: one page, nothing from the network, every chart an SVG that
 # draws and hides a line when its key is clicked (real gnuplot, real Chromium)
-plan 5
+plan 4
 h="$TMP/run/REPORT.html"
 [ -s "$h" ] && grep -q '</html>' "$h" && pass "html: REPORT.html beside REPORT.md" || fail "html: REPORT.html beside REPORT.md" "$(ls "$TMP/run")"
 ext=$(grep -Eio '(src|href|url)[=(]"?(https?:)?//[^" )]*' "$h" | head -n 3)
@@ -46,22 +46,21 @@ if BIN=$BIN scripts/charts.sh "$out" >"$TMP/charts.out" 2>&1 && scripts/report.s
   pass "html: the five echo charts drawn by gnuplot, each an SVG with gnuplot's own key script, in the page"
 else fail "html: the five echo charts in the page" "$(tail -n 3 "$TMP/charts.out" "$TMP/err" | tr '\n' ' ') $(grep -c '<iframe' "$out/REPORT.html" 2>/dev/null)"; fi
 # Chromium: the page's own check (charts drawn, a click on a key hides its line), and a screenshot
-browser=$(command -v chromium || command -v chromium-browser || true)
+browser=${CHROMIUM-$(command -v chromium || command -v chromium-browser || true)}   # CHROMIUM= : as if it were missing
 if [ -z "$browser" ]; then
-  skip "html: Chromium renders the page, every chart drew and hides a line on a click" "chromium is not installed (apt-get install chromium)"
-  skip "html: Chromium's screenshot of the page" "chromium is not installed"
+  skip "html: Chromium renders the page (every chart drew, a click on a key hides its line) and a screenshot" "chromium is not installed (apt-get install chromium)"
 else
   cr() { timeout 90 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
            --disable-background-networking --disable-component-update --disable-sync \
            --user-data-dir="$(mktemp -d "$TMP/chromium.XXXXXX")" --virtual-time-budget=5000 "$@" 2>>"$TMP/chromium.err"; }
   got=$(cr --dump-dom "file://$out/REPORT.html" | grep -o '<p id="selfcheck">[^<]*' | sed 's/.*>//')
   want="self-check: 5 SVG charts, 5 drawn, 5 hide and show a line on a click; 0 PNG charts, 0 shown"
-  [ "$got" = "$want" ] && pass "html: Chromium renders the page, every chart drew and hides a line on a click" ||
-    fail "html: Chromium renders the page, every chart drew and hides a line on a click" "got '${got:-nothing}' want '$want' $(tail -c 200 "$TMP/chromium.err" | tr '\n' ' ')"
   cr --hide-scrollbars --window-size=1300,3600 --screenshot="$TMP/report.png" "file://$out/REPORT.html" >/dev/null
-  [ "$(head -c 4 "$TMP/report.png" 2>/dev/null | tail -c 3)" = PNG ] && [ "$(stat -c %s "$TMP/report.png")" -gt 50000 ] &&
-    pass "html: Chromium's screenshot of the page ($(stat -c %s "$TMP/report.png") bytes)" ||
-    fail "html: Chromium's screenshot of the page" "$(ls -la "$TMP/report.png" 2>&1)"
+  shot=$(stat -c %s "$TMP/report.png" 2>/dev/null || echo 0)
+  if [ "$got" = "$want" ] && [ "$(head -c 4 "$TMP/report.png" 2>/dev/null | tail -c 3)" = PNG ] && [ "$shot" -gt 50000 ]; then
+    pass "html: Chromium renders the page (every chart drew, a click on a key hides its line) and a screenshot ($shot bytes)"
+  else fail "html: Chromium renders the page (every chart drew, a click on a key hides its line) and a screenshot" \
+    "got '${got:-nothing}' want '$want'; screenshot $shot bytes; $(tail -c 200 "$TMP/chromium.err" | tr '\n' ' ')"; fi
   [ -z "${KEEP_SCREENSHOT:-}" ] || cp "$TMP/report.png" "$KEEP_SCREENSHOT"
 fi
 finish
