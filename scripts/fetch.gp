@@ -19,6 +19,7 @@ if (!exists("ext")) ext = "png"
 if (!exists("palette_loaded")) load "< scripts/palette.sh --gnuplot"
 if (!exists("models")) models = registry_models . " curl"
 key_extra = 1   # the ideal line
+key_font = 12   # "fetch-py-processes": long names
 load "scripts/style.gp"
 load "scripts/panels.gp"
 # curl keeps to at most 300 in flight (its limit: the footnote says so)

@@ -18,6 +18,7 @@
 
 models = medmodels
 foot_y = 0.045
+key_font = 12   # "epoll (baseline)" in every key
 load "scripts/style.gp"
 load "scripts/panels.gp"
 
@@ -37,7 +38,7 @@ lat_x(p) = p < 1 ? 1.0 / (1.0 - p) : NaN
 
 set xlabel "percentile, % (log scale of 1/(1-p))"
 set ylabel "round trip from the due time (log scale)"
-set label 98 foot2 at screen 0.025, screen 0.018 left font ",9" tc rgb "#555555" noenhanced
+set label 98 foot2 at screen 0.025, screen 0.018 left font ",10" tc rgb "#555555" noenhanced
 
 # the axes every panel shares: just past the rarest percentile measured,
 # and the lowest and highest latency of any file

@@ -185,8 +185,8 @@ gp_term() {
   local t=$1 np w; shift
   np=$("$C10K_ROOT/scripts/palette.sh" --panels "$@" | wc -l)
   w=$((np >= 3 ? 1600 : np == 2 ? 1350 : 1100))
-  if [ "$t" = png ]; then gp_png_term "$w" 680 noenhanced 13
-  else gp_svg_term "$w" 680 noenhanced; fi
+  if [ "$t" = png ]; then gp_png_term "$w" 720 noenhanced 15
+  else gp_svg_term "$w" 720 noenhanced; fi
 }
 # chart_flags CSV SUMMARY — the footnote's warning, " | N of M runs
 # disturbed (...), K points spread > 50% (ringed)", or nothing when every

@@ -28,6 +28,7 @@ in_panel(m, p) = strstrt(" " . panel_names(p) . " ", " " . m . " ") > 0
 panel_most = 0
 do for [p = 1:np] { if (words(panel_names(p)) > panel_most) { panel_most = words(panel_names(p)) } }
 if (!exists("key_extra")) key_extra = 0   # entries a chart adds to every key (fetch: the ideal)
+if (!exists("key_font")) key_font = 14    # the keys' type size (a chart with long names: smaller)
 panel_key_rows = np > 1 ? ceil((panel_most + key_extra) / 2.0) : ceil((panel_most + key_extra) / 4.0)
 faint = "#e2e2e2"   # the other panels' names, behind
 if (!exists("foot_y")) foot_y = 0.025   # the footnote's height (a chart with two lines: label 98 under it)
@@ -35,15 +36,15 @@ if (!exists("foot_y")) foot_y = 0.025   # the footnote's height (a chart with tw
 # the plot areas: room above for the title, the panel titles and the keys;
 # below for the x label and the footnote
 panels_top = 0.90 - (np > 1 ? 0.045 : 0) - 0.034 * panel_key_rows
-panels_open(t) = sprintf("set multiplot layout 1,%d title \"%s\" font \",16\" margins screen 0.075, 0.985, 0.17, %g spacing screen 0.04, 0", \
+panels_open(t) = sprintf("set multiplot layout 1,%d title \"%s\" font \",18\" margins screen 0.075, 0.985, 0.17, %g spacing screen 0.04, 0", \
                          np, t, panels_top)
 
 # panel_frame(p): the title and key of panel p, the footnote on the first
 # one only, the y label on the first one only (the panels share the axis)
-panel_frame(p) = sprintf("set title \"%s\" font \",14\" offset 0, %g; ", panel_title(p), panel_key_rows * 1.05 + 0.1) . \
-    sprintf("set key at graph %g, graph 1.02 %s bottom vertical maxrows %d Left reverse noenhanced samplen 2.5 width 1 font \",12\"; ", \
-            np > 1 ? 0.0 : 0.5, np > 1 ? "left" : "center", panel_key_rows) . \
-    (p == 1 ? sprintf("set label 99 foot at screen 0.025, screen %g left font \",9\" tc rgb \"#555555\" noenhanced; ", foot_y) : "unset label 99; unset label 98; ") . \
+panel_frame(p) = sprintf("set title \"%s\" font \",16\" offset 0, %g; ", panel_title(p), panel_key_rows * 1.05 + 0.1) . \
+    sprintf("set key at graph %g, graph 1.02 %s bottom vertical maxrows %d Left reverse noenhanced samplen 2.5 width 1 font \",%d\"; ", \
+            np > 1 ? 0.0 : 0.5, np > 1 ? "left" : "center", panel_key_rows, key_font) . \
+    (p == 1 ? sprintf("set label 99 foot at screen 0.025, screen %g left font \",10\" tc rgb \"#555555\" noenhanced; ", foot_y) : "unset label 99; unset label 98; ") . \
     (p == 1 ? "" : "set ylabel \"\"; ")
 
 is(m) = strcol("model") eq m
