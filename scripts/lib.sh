@@ -188,8 +188,8 @@ gp_term() {
   if [ "$t" = png ]; then gp_png_term "$w" 720 noenhanced 15
   else gp_svg_term "$w" 720 noenhanced; fi
 }
-# chart_flags CSV SUMMARY — the footnote's warning, " | N of M runs
-# disturbed (...), K points spread > 50% (ringed)", or nothing when every
+# chart_flags CSV SUMMARY — the warning under a chart, "WARNING: N of M
+# runs disturbed (...), K points spread > 50% (ringed ...)", or nothing when every
 # run was quiet and every point tight
 chart_flags() {
   awk -F, -v sum="$2" '
@@ -199,7 +199,7 @@ chart_flags() {
     END { s = ""
       if (dist) s = sprintf("%d of %d runs disturbed (other processes took > 0.25 cores)", dist, runs)
       if (wide) s = s (s ? ", " : "") sprintf("%d points spread > 50%%", wide)
-      if (s) printf " | WARNING: %s: ringed", s }' "$1" "$2"
+      if (s) printf "WARNING: %s (ringed in the line charts)", s }' "$1" "$2"
 }
 # gp_panels NAME... — the small multiples of a chart of NAMEs, as gnuplot
 # assignments for scripts/panels.gp: np panels, pm1.. their names, pt1.. their

@@ -9,6 +9,8 @@
 #   pt1..ptN    the title of each panel ("" with one panel)
 # and, set by the chart script before each chart:
 #   foot        the footnote, drawn once, at the bottom left
+#   warn        (optional) a warning drawn in red above it: disturbed runs,
+#               wide spreads (scripts/lib.sh chart_flags)
 #
 #   eval panels_open(title)    starts the multiplot: np panels side by side
 #   do for [p = 1:np] { eval panel_frame(p); plot ... }
@@ -31,7 +33,8 @@ if (!exists("key_extra")) key_extra = 0   # entries a chart adds to every key (f
 if (!exists("key_font")) key_font = 14    # the keys' type size (a chart with long names: smaller)
 panel_key_rows = np > 1 ? ceil((panel_most + key_extra) / 2.0) : ceil((panel_most + key_extra) / 4.0)
 faint = "#e2e2e2"   # the other panels' names, behind
-if (!exists("foot_y")) foot_y = 0.025   # the footnote's height (a chart with two lines: label 98 under it)
+if (!exists("warn")) warn = ""
+if (!exists("foot_y")) foot_y = 0.022   # the footnote's height (a chart with two lines: label 98 under it)
 
 # the plot areas: room above for the title, the panel titles and the keys;
 # below for the x label and the footnote
@@ -44,7 +47,8 @@ panels_open(t) = sprintf("set multiplot layout 1,%d title \"%s\" font \",18\" ma
 panel_frame(p) = sprintf("set title \"%s\" font \",16\" offset 0, %g; ", panel_title(p), panel_key_rows * 1.05 + 0.1) . \
     sprintf("set key at graph %g, graph 1.02 %s bottom vertical maxrows %d Left reverse noenhanced samplen 2.5 width 1 font \",%d\"; ", \
             np > 1 ? 0.0 : 0.5, np > 1 ? "left" : "center", panel_key_rows, key_font) . \
-    (p == 1 ? sprintf("set label 99 foot at screen 0.025, screen %g left font \",10\" tc rgb \"#555555\" noenhanced; ", foot_y) : "unset label 99; unset label 98; ") . \
+    (p == 1 ? sprintf("set label 99 foot at screen 0.025, screen %g left font \",10\" tc rgb \"#555555\" noenhanced; ", foot_y) : "unset label 99; unset label 98; unset label 97; ") . \
+    (p == 1 && strlen(warn) > 0 ? sprintf("set label 97 warn at screen 0.025, screen %g left font \",10\" tc rgb \"#b00000\" noenhanced; ", foot_y + 0.026) : "") . \
     (p == 1 ? "" : "set ylabel \"\"; ")
 
 is(m) = strcol("model") eq m

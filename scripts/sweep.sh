@@ -84,7 +84,8 @@ sweep_draw() {
   command -v gnuplot >/dev/null || { echo "sweep: gnuplot is missing (apt-get install gnuplot-nox)" >&2; return 1; }
   local m="$out/meta.txt" raw=${summary%-summary.csv}.csv
   foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | $(meta_get "$m" reps) reps x $(meta_get "$m" secs) s, $(meta_get "$m" conns) connections | median, bars = min..max"
-  [ ! -f "$raw" ] || foot="$foot$(chart_flags "$raw" "$summary")"
+  local warn=""
+  [ ! -f "$raw" ] || warn=$(chart_flags "$raw" "$summary")
   local models; models=$(csv_models "$summary")
   local has_dist=0 has_spread=0
   head -n 1 "$summary" | tr ',' '\n' | grep -qx disturbed_runs && has_dist=1
@@ -95,7 +96,7 @@ sweep_draw() {
     # shellcheck disable=SC2086
     gnuplot -e "$term" -e "$(gp_palette $models)" -e "$(gp_panels $models)" \
             -e "summary=$(gp_str "$summary"); outdir=$(gp_str "$out"); ext=\"$t\"" \
-            -e "models=$(gp_str "$models"); foot=$(gp_str "$foot"); has_dist=$has_dist; has_spread=$has_spread" \
+            -e "models=$(gp_str "$models"); foot=$(gp_str "$foot"); warn=$(gp_str "$warn"); has_dist=$has_dist; has_spread=$has_spread" \
             "$gp" 2>&1 | { grep -v 'no valid points' || true; } >&2
   done
   for c in "$@"; do
