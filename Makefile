@@ -3,7 +3,7 @@
 #   make            build every program into bin/
 #   make test       build, then run every test (unit + end to end, real sockets)
 #   make bench      the default echo comparison: results/latest/ + charts + summary
-#   make report     results/latest/REPORT.md: every chart and a summary table (RUN=dir for another run)
+#   make report     results/latest/REPORT.md and REPORT.html: every chart, the summaries, the comparisons (RUN=dir for another run)
 #   make table      regenerate docs/table.md from results/reference
 #   make reference  redo the committed reference run in results/reference (~35 min; ~50 with PEERS=1)
 #   make models     list the models of the registry (models/*/about.txt) and their programs
@@ -45,7 +45,7 @@ CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
 LIBHARNESS := $(OBJ)/libharness.a
 HARNESS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
 
-.PHONY: all test test-sanitize bench charts report reference table clean help deps models
+.PHONY: all test test-deps test-sanitize bench charts report reference table clean help deps models
 .DEFAULT_GOAL := all
 .SECONDARY:  # keep objects between builds
 
@@ -120,8 +120,13 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 deps:
 	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(MODELS),$(MODEL_PACKAGES_$(m))))
 
-test: all deps peers
+test: all deps peers test-deps
 	@tests/run.sh
+
+# tests/t_report.sh renders REPORT.html in headless Chromium (its browser
+# checks are skipped, one line each, where it cannot be installed).
+test-deps:
+	@scripts/deps.sh chromium:chromium || echo "make: no chromium: tests/t_report.sh skips its browser checks"
 
 # AddressSanitizer + UndefinedBehaviorSanitizer for every model, then
 # ThreadSanitizer for the threads model (TSan cannot follow the loop's own
@@ -142,7 +147,8 @@ bench: all deps
 charts: deps
 	@scripts/charts.sh results/latest
 
-# REPORT.md beside a run's results: every chart, a summary table, the metadata.
+# REPORT.md and REPORT.html beside a run's results: every chart, the summary tables,
+# the comparisons with their intervals, the metadata.
 RUN ?= results/latest
 report:
 	@scripts/report.sh $(RUN)
@@ -152,7 +158,7 @@ reference: all deps
 	@scripts/reference.sh
 
 # The processes / threads / coroutines table in docs/, from the reference run.
-table:
+table: $(BIN)/bench
 	scripts/table.sh results/reference > docs/table.md
 
 clean:

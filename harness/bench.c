@@ -19,7 +19,11 @@
  * metadata writer: machine, commit, compiler, then the matrix), DIR/commands.txt
  * (every command it ran) and, at the end, DIR/echo-summary.csv (medians per
  * model x connections, harness/lib/bench_summary.c). `--summarize CSV` prints
- * the summary of an existing CSV and exits. The models are those of the
+ * the summary of an existing CSV and exits; `--compare CSV --base MODEL`
+ * prints every model's ratio to MODEL with its interval from the rounds
+ * (harness/lib/bench_stats.c) and exits. Each row also says how much CPU the
+ * rest of the machine took during the run (other_cpu_s, harness/lib/sysload.c)
+ * and whether that was more than --disturbed cores (disturbed). The models are those of the
  * registry (models/NAME/about.txt, harness/lib/registry.c).
  *
  * Every wait has a deadline. The runner only signals processes it started: the
@@ -27,6 +31,7 @@
  * own descendants) and loadgen.
  */
 #include "bench_run.h"
+#include "bench_stats.h"
 #include "bench_summary.h"
 #include "flags.h"
 #include "meta.h"
@@ -191,7 +196,7 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         setenv("C10K_FLAGS", env_flags, 1);
     else if (!getenv("C10K_FLAGS"))
         setenv("C10K_FLAGS", BENCH_BUILD_FLAGS, 1);
-    char file[4096], why[512], set[12][256];
+    char file[4096], why[512], set[13][256];
     snprintf(file, sizeof file, "%s/meta.txt", o->out);
     snprintf(set[0], sizeof set[0], "pinning=%s", m->cpu_server < 0
              ? "none (server, loadgen and bench share all cores)"
@@ -207,8 +212,9 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
     snprintf(set[9], sizeof set[9], "stack_kib=%ld", o->stack_kib);
     snprintf(set[10], sizeof set[10], "per_conn=%ld", o->per_conn);
     snprintf(set[11], sizeof set[11], "pool_size=%ld", o->pool_size);
+    snprintf(set[12], sizeof set[12], "disturbed_cores=%g", o->disturbed_cores);
     char *sets[] = {set[0], set[1], set[2], set[3], set[4], set[5], set[6], set[7], set[8], set[9],
-                    set[10], set[11], NULL};
+                    set[10], set[11], set[12], NULL};
     char *commands[] = {(char *)cmdline, NULL};
     if (meta_write(file, sets, commands, why, sizeof why) == 0)
         return 0;
@@ -355,6 +361,20 @@ static int bench_calibrate_work(void)
     return 0;
 }
 
+/* --compare CSV --base MODEL: the ratios and their intervals on stdout. */
+static int bench_compare(const struct bench_opts *o)
+{
+    char why[512];
+    if (!o->base) {
+        fprintf(stderr, "%s: --compare needs --base MODEL\n", PROG);
+        return 2;
+    }
+    if (stats_compare_write(o->compare, o->base, o->metrics, stdout, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, "%s: %s\n", PROG, why);
+    return 1;
+}
+
 /* --summarize CSV: the summary on stdout. */
 static int bench_summarize(const char *csv)
 {
@@ -369,9 +389,10 @@ int main(int argc, char **argv)
 {
     char models[512], listed[512], about[1536];
     struct bench_opts o = {
-        .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 3, .reps = 3,
+        .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 2, .reps = 6,
         .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "none",
-        .lg_threads = 1, .stack_kib = 0, .summarize = NULL,
+        .lg_threads = 1, .stack_kib = 0, .summarize = NULL, .disturbed_cores = 0.25,
+        .metrics = "msgs_per_s",
     };
     const struct flag flags[] = {
         {"models", 'm', FLAG_STR, &o.models, 0, 0, "LIST", "models to compare; MODEL runs BIN/echo-MODEL"},
@@ -388,6 +409,10 @@ int main(int argc, char **argv)
         {"summarize", 0, FLAG_STR, &o.summarize, 0, 0, "CSV", "print the summary of an existing echo.csv and exit"},
         {"per-conn", 0, FLAG_INT, &o.per_conn, 0, 1000000000L, "K", "loadgen --per-conn K: a new connection every K messages; 0 = keep them open"},
         {"pool-size", 0, FLAG_INT, &o.pool_size, 0, 100000, "N", "a model with a fixed pool (about.txt pool_flag) gets N workers; 0 = its default"},
+        {"compare", 0, FLAG_STR, &o.compare, 0, 0, "CSV", "print each model's ratio to --base with its interval from the rounds of an existing CSV and exit"},
+        {"base", 0, FLAG_STR, &o.base, 0, 0, "MODEL", "the model --compare divides by"},
+        {"metrics", 0, FLAG_STR, &o.metrics, 0, 0, "LIST", "the columns --compare compares"},
+        {"disturbed", 0, FLAG_DOUBLE, &o.disturbed_cores, 0, 1000, "CORES", "mark a run disturbed when other processes used more than this many cores during it"},
         {"calibrate-work", 0, FLAG_BOOL, &o.calibrate_work, 0, 0, NULL, "print the CPU time of one --work unit on this machine (work_unit_ns) and exit"},
         {0},
     };
@@ -408,6 +433,8 @@ int main(int argc, char **argv)
         return flags_exit(fr);
     if (o.summarize)
         return bench_summarize(o.summarize);
+    if (o.compare)
+        return bench_compare(&o);
     if (o.calibrate_work)
         return bench_calibrate_work();
 

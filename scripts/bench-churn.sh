@@ -71,9 +71,7 @@ fork=$(sweep_median "$S" fork conns_per_s value "$k1")
 for m in prefork pool; do
   x=$(sweep_median "$S" "$m" conns_per_s value "$k1")
   [ -n "$x" ] && [ -n "$fork" ] || continue
-  awk -v m="$m" -v x="$x" -v f="$fork" -v k="$k1" 'BEGIN {
-    r = f > 0 ? x / f : 0
-    printf "%s/fork at K=%s: %.2fx connections per second (goal >= 3x: %s)\n", m, k, r, (r >= 3 ? "reached" : "not reached") }'
+  echo "$m/fork at K=$k1, connections per second: $(sweep_ratio "$OUT/churn.csv" "$m" fork conns_per_s "$k1" 3)"
 done
 echo "medians of $REPS repetitions, $SECS s each, $CONNS client connections; $((SECONDS - start)) s"
 echo "results: $OUT/churn.csv, $OUT/churn-summary.csv, $OUT/meta.txt; charts: $OUT/churn.png $OUT/churn-cpu.png (docs/churn-work.md)"

@@ -2,10 +2,12 @@
 # bench-echo.sh — `make bench`: the default echo comparison, start to finish.
 #
 # Runs bin/bench with its defaults (every model of the registry; 10, 100 and 1000
-# connections; 3 repetitions of 3 s each, interleaved: about 2 minutes on a
-# 2-core machine), writes results/latest/ (echo.csv, echo-summary.csv,
-# meta.txt, commands.txt), draws the charts (scripts/charts.sh) and prints a
-# summary table. The previous results/latest/ is kept as results/previous/.
+# connections; 6 repetitions of 2 s each, interleaved — enough for a 95%
+# interval on every comparison: about 5 to 6 minutes on a 2-core machine),
+# writes results/latest/ (echo.csv, echo-summary.csv, meta.txt, commands.txt),
+# draws the charts (scripts/charts.sh) and prints a summary table, then each
+# model against the loop with its interval (scripts/compare.sh). The previous
+# results/latest/ is kept as results/previous/.
 #
 # Environment:
 #   BENCH_ARGS  more flags for bin/bench, after the defaults (a later flag wins),
@@ -20,7 +22,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 OUT=${BENCH_OUT:-results/latest}
-case "${1:-}" in -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-echo.sh: takes no arguments; use BENCH_ARGS (try --help)" >&2; exit 2; }
 
 if [ "$OUT" = results/latest ] && [ -f "$OUT/echo.csv" ]; then
@@ -47,12 +49,15 @@ awk -F, '
                    fair ? "     conns  index" : ""
             next }
   { flag = $c["bad_runs"] > 0 ? "  (" $c["bad_runs"] " run(s) with errors or unclean exit)" : ""
+    if ("disturbed_runs" in c && $c["disturbed_runs"] > 0) flag = flag "  (" $c["disturbed_runs"] " disturbed)"
+    if ("spread_pct" in c && $c["spread_pct"] > 50) flag = flag "  (spread " $c["spread_pct"] "%)"
     fcols = fair ? sprintf("  %8.0f  %5.3f", $c["no_reply"], $c["jain"]) : ""
     printf "%-8s %6d %10.0f %9.1f %10.1f %9.1f %10.2f %6.2f%s%s\n", $c["model"], $c["conns"],
            $c["msgs_per_s"], $c["p50_us"], $c["p99_us"], $c["pss_per_conn_kib"],
            $c["cpu_us_per_msg"], $c["cores_busy"], fcols, flag }
 ' "$OUT/echo-summary.csv"
 echo
+scripts/compare.sh "$OUT/echo.csv" "" msgs_per_s,cpu_us_per_msg || true
 reps=$(meta_get "$OUT/meta.txt" reps)   # meta.sh's format; older runs: in the matrix line
 [ -n "$reps" ] || reps=$(sed -n 's/.*reps=\([0-9]*\).*/\1/p' "$OUT/meta.txt")
 echo "medians of ${reps:-?} repetitions; pinning: $(meta_get "$OUT/meta.txt" pinning)"

@@ -199,13 +199,27 @@ charts() {
   command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
   local foot m="$OUT/meta.txt" models
   foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
-  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; nothing pinned"
+  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; nothing pinned; curl: at most 300 in flight; ideal: ceil(count/C) waves x the delay"
   models=$(csv_models "$OUT/summary.csv")
-  # shellcheck disable=SC2086
-  gnuplot -e "$(gp_png_term 960 600)" -e "$(gp_palette $models)" \
-    -e "summary=$(gp_str "$OUT/summary.csv"); outdir=$(gp_str "$OUT"); foot=$(gp_str "$foot"); models=$(gp_str "$models")" \
-    scripts/fetch.gp || die "gnuplot failed on scripts/fetch.gp"
-  echo "charts: $OUT/fetch-wall.png $OUT/fetch-memory.png $OUT/fetch-cpu.png"
+  local t
+  for t in png svg; do
+    # shellcheck disable=SC2086
+    gnuplot -e "$(gp_term "$t" $models)" -e "$(gp_palette $models)" -e "$(gp_panels $models)" \
+      -e "summary=$(gp_str "$OUT/summary.csv"); outdir=$(gp_str "$OUT"); ext=\"$t\"; foot=$(gp_str "$foot"); models=$(gp_str "$models")" \
+      scripts/fetch.gp 2> >(grep -v "no valid points" >&2) || die "gnuplot failed on scripts/fetch.gp"
+  done
+  echo "charts: $OUT/fetch-wall.png $OUT/fetch-memory.png $OUT/fetch-cpu.png (and .svg)"
+}
+
+# check_ci BASE MODEL CONC COLUMN — MODEL / BASE in COLUMN from check-pairs.csv
+# with its interval: "0.61x [0.55, 0.66] (93.8%)", "within noise" when it holds 1
+check_ci() {
+  "$BIN/bench" --compare "$OUT/check-pairs.csv" --base "$1" --metrics "$4" 2>/dev/null | awk -F, -v m="$2" -v n="$3" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["model"] == m && $c["conns"] + 0 == n + 0 { f = 1
+      printf "%.2fx [%.2f, %.2f]%s%s", $c["ratio"], $c["lo"], $c["hi"],
+             ($c["confidence_pct"] < 95 ? sprintf(" (%.1f%%)", $c["confidence_pct"]) : ""), ($c["verdict"] == "within noise" ? " within noise" : "") }
+    END { if (!f) printf "(no interval)" }'
 }
 
 # check: the judged comparisons, as medians and ratios.
@@ -252,6 +266,16 @@ check() {
       printf "   %s / curl: wall %.2fx, cpu %.2fx, memory %.2fx\n", model, lw / cw, (cc ? lc / cc : 0), (cm ? lm / cm : 0)
       if (f1 + f2 + f3 + fe) printf "   (%d runs had failed fetches: see %s)\n", f1 + f2 + f3 + fe, FILENAME
     }' "$OUT/check-summary.csv" | tee "$OUT/check.txt"
+  # the ratios with their intervals (bin/bench --compare): runs paired by their
+  # number after the warm-up — hyperfine runs one command's runs, then the
+  # other's, so the pairs are not interleaved rounds (docs/methodology.md)
+  awk -F, 'NR == 1 { print "model,conns,rep,wall_s,cpu_s,peak_pss_kib"; next }
+    { split($1, mc, "@"); if (++n[$1] > 1) print mc[1] "," mc[2] "," n[$1] - 1 "," $3 "," $4 + $5 "," $7 }' "$raw" >"$OUT/check-pairs.csv"
+  {
+    echo "   with intervals, runs paired by number (not interleaved):"
+    echo "   fetch-$cm / fetch-epoll at c=1000, wall: $(check_ci epoll "$cm" 1000 wall_s)"
+    echo "   $cm / curl at c=300: wall $(check_ci curl "$cm" 300 wall_s), cpu $(check_ci curl "$cm" 300 cpu_s), memory $(check_ci curl "$cm" 300 peak_pss_kib)"
+  } | tee -a "$OUT/check.txt"
   rm -f "$OUT/check-curl.cfg"
   scripts/meta.sh --finish "$OUT/check-meta.txt"
 }

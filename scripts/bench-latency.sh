@@ -186,13 +186,14 @@ foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_
 foot2="open loop, $RATE msgs/s over $CONNS connections, $MSG_BYTES-byte messages, $SECS s per run after ${WARMUP} s warm-up"
 foot2="$foot2 | bold: the median of $REPS reps (by p99.9), faint: every rep | pinning: ${pinning%%:*}"
 for t in png svg; do
-  if [ "$t" = png ]; then term=$(gp_png_term 1100 700); else term=$(gp_svg_term 1100 700); fi
   # shellcheck disable=SC2086
-  gnuplot -e "$term" -e "$(gp_palette $models)" -e "set output $(gp_str "$OUT/latency.$t")" \
+  term=$(gp_term "$t" $models)
+  # shellcheck disable=SC2086
+  gnuplot -e "$term" -e "$(gp_palette $models)" -e "$(gp_panels $medmodels)" -e "set output $(gp_str "$OUT/latency.$t")" \
           -e "files=$(gp_str "${files# }"); fmodels=$(gp_str "${fmodels# }")" \
           -e "medfiles=$(gp_str "${medfiles# }"); medmodels=$(gp_str "${medmodels# }")" \
           -e "foot=$(gp_str "$foot"); foot2=$(gp_str "$foot2"); rate=$(gp_str "$RATE"); conns=$(gp_str "$CONNS")" \
-          scripts/latency.gp || { echo "bench-latency.sh: gnuplot failed" >&2; return 1; }
+          scripts/latency.gp 2> >(grep -v "no valid points" >&2) || { echo "bench-latency.sh: gnuplot failed" >&2; return 1; }
 done
 }
 

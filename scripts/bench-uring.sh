@@ -133,4 +133,15 @@ awk -F, 'function put(k, v) { n[k]++; x[k, n[k]] = v }
           printf "%-12s %15.3f %10.2fx %13.3f %13.4f %14.4f %12.4f\n", s[i], c, c / base, med(s[i] SUBSEP "sys"),
                  med(s[i] SUBSEP "vcsw"), med(s[i] SUBSEP "ivcsw"), med(s[i] SUBSEP "ipi") } }' "$CSV" |
   tee "$OUT/summary.txt"
+# The same ratios with their intervals from the interleaved repetitions
+# (bin/bench --compare: docs/methodology.md), and uring against the loop.
+awk -F, 'NR == 1 { print "model,conns,rep,cpu_us_per_msg"; next } $3 == "timed" { print $2 "," $4 "," $1 "," $10 }' "$CSV" >"$TMP/pairs.csv"
+for base in echo-epoll echo-loop; do
+  "$BIN/bench" --compare "$TMP/pairs.csv" --base "$base" --metrics cpu_us_per_msg 2>/dev/null | awk -F, -v b="$base" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    b == "echo-epoll" || $c["model"] == "echo-uring" {
+      printf "%s / %s, CPU per message: %.2fx [%.2f, %.2f]%s%s\n", $c["model"], b, $c["ratio"], $c["lo"], $c["hi"],
+             ($c["confidence_pct"] < 95 ? sprintf(" (%.1f%%, %d rounds)", $c["confidence_pct"], $c["rounds"]) : ""),
+             ($c["verdict"] == "within noise" ? " within noise" : "") }'
+done | tee -a "$OUT/summary.txt"
 scripts/meta.sh --finish "$OUT/meta.txt" >/dev/null

@@ -81,9 +81,7 @@ for m in $(csv_models "$S"); do
 done
 a=$(sweep_median "$S" loops msgs_per_s value "$last") b=$(sweep_median "$S" loop msgs_per_s value "$last")
 if [ -n "$a" ] && [ -n "$b" ]; then
-  awk -v a="$a" -v b="$b" -v w="$last" 'BEGIN { r = b > 0 ? a / b : 0
-    printf "loops/loop at %s us of work per message: %.2fx messages per second (goal >= 1.6x: %s)\n", w, r,
-           (r >= 1.6 ? "reached" : "not reached") }'
+  echo "loops/loop at $last us of work per message, messages per second: $(sweep_ratio "$OUT/work.csv" loops loop msgs_per_s "$last" 1.6)"
 fi
 echo "medians of $REPS repetitions, $SECS s each, $CONNS client connections; $((SECONDS - start)) s"
 echo "results: $OUT/work.csv, $OUT/work-summary.csv, $OUT/meta.txt; charts: $OUT/work.png $OUT/work-cores.png (docs/churn-work.md)"

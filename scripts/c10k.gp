@@ -13,7 +13,7 @@
 
 load "scripts/style.gp"
 set output out
-set label 99 foot at screen 0.01, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
+set label 99 foot at screen 0.025, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
 
 if (!exists("models")) models = registry_models
 nm = words(models)

@@ -42,16 +42,22 @@ setting() { # KEY — from its own line, else from the matrix line
 pin=$(meta_get "$m" pinning | cut -d' ' -f1)
 foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | pinning ${pin:-?}"
 foot="$foot | $(setting reps) reps x $(setting secs) s, $(setting msg_bytes)-byte messages, work $(setting work) | median, bars = min..max"
+warn=$(chart_flags "$dir/echo.csv" "$summary")
 
 # loadgen's fairness columns (older results do not have them): the fairness chart
 fair=0 charts="throughput p99 memory cpu"
 head -n 1 "$summary" | grep -q ',jain,' && fair=1 charts="$charts fairness"
+# shellcheck disable=SC2086
+panels=$(gp_panels $models)
+has() { head -n 1 "$summary" | tr ',' '\n' | grep -qx "$1" && echo 1 || echo 0; }
 for t in png svg; do
-  if [ "$t" = png ]; then term=$(gp_png_term 1100 650); else term=$(gp_svg_term 1100 650); fi
   # shellcheck disable=SC2086
-  gnuplot -e "$term" -e "$(gp_palette $models)" \
+  term=$(gp_term "$t" $models)
+  # shellcheck disable=SC2086
+  gnuplot -e "$term" -e "$(gp_palette $models)" -e "$panels" \
           -e "summary=$(gp_str "$summary"); outdir=$(gp_str "$dir"); ext=\"$t\"" \
           -e "models=$(gp_str "$models"); conns=$(gp_str "$conns"); foot=$(gp_str "$foot"); fair=$fair" \
+          -e "has_dist=$(has disturbed_runs); has_spread=$(has spread_pct); warn=$(gp_str "$warn")" \
           scripts/echo.gp 2>&1 | { grep -v 'no valid points' || true; } >&2
 done
 for c in $charts; do

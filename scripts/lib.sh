@@ -9,7 +9,8 @@
 #                     children_of PID            the PIDs whose parent is PID
 #   checks (tests)    plan N, pass NAME, fail NAME WHY, skip NAME WHY, check NAME CMD...,
 #                     finish, nested_suite NAME CMD...   (the protocol of tests/run.sh)
-#   charts            gp_str, gp_png_term, gp_svg_term, gp_palette (strings, terminals, colours)
+#   charts            gp_str, gp_png_term, gp_svg_term, gp_term, gp_palette, gp_panels,
+#                     chart_flags (strings, terminals, colours, panels, footnote warnings)
 #   metadata          meta_get FILE KEY...   one field of a meta.txt (scripts/meta.sh)
 #
 # Processes are started on port 0 and stopped by the PID we started, never
@@ -160,21 +161,57 @@ children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
 # --- gnuplot ------------------------------------------------------------------
 # gp_str TEXT — TEXT as a gnuplot string literal
 gp_str() { printf '"%s"' "$(sed 's/[\\"]/\\&/g' <<<"$1")"; }
-# gp_png_term W H [enhanced|noenhanced] — the PNG terminal command: pngcairo
+# gp_png_term W H [enhanced|noenhanced [POINTS]] — the PNG terminal command: pngcairo
 # (anti-aliased) where this gnuplot has it, else the libgd png terminal
 gp_png_term() {
-  local mode=${3:-noenhanced}
+  local mode=${3:-noenhanced} pt=${4:-11}
   if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
-    echo "set terminal pngcairo size $1,$2 font \"DejaVu Sans,11\" $mode"
+    echo "set terminal pngcairo size $1,$2 font \"DejaVu Sans,$pt\" $mode"
   else
-    echo "set terminal png size $1,$2 font \"DejaVuSans,11\" $mode"
+    echo "set terminal png size $1,$2 font \"DejaVuSans,$pt\" $mode"
   fi
 }
-# gp_svg_term W H [enhanced|noenhanced] — the SVG terminal command
-gp_svg_term() { echo "set terminal svg size $1,$2 dynamic font \"DejaVu Sans,12\" ${3:-noenhanced} background \"#ffffff\""; }
+# gp_svg_term W H [enhanced|noenhanced] — the SVG terminal command: clicking a
+# name in the key hides or shows its line (gnuplot's `mouse`, its script inside
+# the file: `standalone`; scripts/html.sh puts the charts in one page)
+gp_svg_term() { echo "set terminal svg size $1,$2 dynamic font \"DejaVu Sans,12\" ${3:-noenhanced} mouse standalone background \"#ffffff\""; }
 # gp_palette NAME... — the gnuplot definitions of every model's colour and
 # marker (scripts/palette.sh), covering NAMEs too; pass it with gnuplot -e
 gp_palette() { "$C10K_ROOT/scripts/palette.sh" --gnuplot "$@"; }
+# gp_term png|svg NAME... — the terminal for a chart of NAMEs: wider when
+# they are drawn as panels side by side (gp_panels), with large type (a
+# chart is read on a projector too)
+gp_term() {
+  local t=$1 np w; shift
+  np=$("$C10K_ROOT/scripts/palette.sh" --panels "$@" | wc -l)
+  w=$((np >= 3 ? 1600 : np == 2 ? 1350 : 1100))
+  if [ "$t" = png ]; then gp_png_term "$w" 720 noenhanced 15
+  else gp_svg_term "$w" 720 noenhanced; fi
+}
+# chart_flags CSV SUMMARY — the warning under a chart, "WARNING: N of M
+# runs disturbed (...), K points spread > 50% (ringed ...)", or nothing when every
+# run was quiet and every point tight
+chart_flags() {
+  awk -F, -v sum="$2" '
+    FNR == 1 { delete c; for (i = 1; i <= NF; i++) c[$i] = i; next }
+    FILENAME != sum { runs++; if ("disturbed" in c && $c["disturbed"] > 0) dist++; next }
+    "spread_pct" in c && $c["spread_pct"] > 50 { wide++ }
+    END { s = ""
+      if (dist) s = sprintf("%d of %d runs disturbed (other processes took > 0.25 cores)", dist, runs)
+      if (wide) s = s (s ? ", " : "") sprintf("%d points spread > 50%%", wide)
+      if (s) printf "WARNING: %s (ringed in the line charts)", s }' "$1" "$2"
+}
+# gp_panels NAME... — the small multiples of a chart of NAMEs, as gnuplot
+# assignments for scripts/panels.gp: np panels, pm1.. their names, pt1.. their
+# titles (scripts/palette.sh --panels: six names or fewer stay in one panel).
+gp_panels() {
+  local k=0 title names
+  while IFS=$'\t' read -r _ title names; do
+    k=$((k + 1)); [ "$title" != - ] || title=""
+    printf 'pm%d=%s; pt%d=%s; ' "$k" "$(gp_str "$names")" "$k" "$(gp_str "$title")"
+  done < <("$C10K_ROOT/scripts/palette.sh" --panels "$@")
+  echo "np=$k"
+}
 
 # --- metadata -------------------------------------------------------------------
 # meta_get FILE KEY... — the value of the first KEY that FILE holds (meta.txt

@@ -5,6 +5,9 @@
 #   scripts/palette.sh NAME...               "NAME COLOUR POINT DASH TITLE" per name
 #   scripts/palette.sh --gnuplot [NAME...]   gnuplot definitions for the registry's
 #                                            models, the baselines and each NAME
+#   scripts/palette.sh --panels NAME...      "PANEL<TAB>TITLE<TAB>NAMES" per panel that
+#                                            holds some of the NAMEs (small multiples;
+#                                            six names or fewer: one panel, "all")
 #
 # The table below is keyed by name. A name not in it (a model added later)
 # gets a colour and a marker derived from a hash of its name alone, so adding
@@ -20,27 +23,31 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-# name      colour   point dash title ("-": the name itself)
+# name      colour   point dash title ("-": the name itself)  panel
+# The panel is where the name is drawn when a chart has too many names for
+# one frame (small multiples, scripts/panels.gp): classic (the three classic
+# answers), servers (the designs real servers use; a name not in the table
+# too), peers (peers/NAME/ always), all (a baseline: in every panel).
 # Okabe–Ito colours (readable with the common colour-vision deficiencies),
 # filled markers; the shapes tell the models apart in black and white too.
 PALETTE='
-fork        #D55E00  7   1  -
-threads     #0072B2  5   1  -
-loop        #009E73  9   1  -
-prefork     #E69F00  6   1  -
-pool        #56B4E9  4   1  -
-loops       #CC79A7  8   1  -
-uring       #882255  10  1  -
-proto       #117733  12  1  -
-py-asyncio  #332288  1   2  -
-py-uvloop   #44AA99  2   2  -
-py-threads  #AA4499  3   2  -
-py-processes #661100 14  2  -
-node        #999933  15  2  -
-go          #CC6677  1   2  -
-libuv       #997700  2   2  -
-epoll       #555555  13  2  epoll_(baseline)
-curl        #888888  11  4  curl_--parallel_(baseline)
+fork         #D55E00  7   1  -                           classic
+threads      #0072B2  5   1  -                           classic
+loop         #009E73  9   1  -                           classic
+prefork      #E69F00  6   1  -                           servers
+pool         #56B4E9  4   1  -                           servers
+loops        #CC79A7  8   1  -                           servers
+uring        #882255  10  1  -                           servers
+proto        #117733  12  1  -                           servers
+py-asyncio   #332288  1   2  -                           peers
+py-uvloop    #44AA99  2   2  -                           peers
+py-threads   #AA4499  3   2  -                           peers
+py-processes #661100  14  2  -                           peers
+node         #999933  15  2  -                           peers
+go           #CC6677  1   2  -                           peers
+libuv        #997700  2   2  -                           peers
+epoll        #555555  13  2  epoll_(baseline)            all
+curl         #888888  11  4  curl_--parallel_(baseline)  all
 '
 # For names not in the table: colours not used above, open markers.
 HASH_COLOURS=('#6699CC' '#DDAA33' '#BB5566' '#004488' '#EE7733' '#332288' '#44AA99' '#999933' '#CC6677' '#AA4499' '#661100' '#997700')
@@ -64,6 +71,36 @@ entry() {
   n=${#HASH_COLOURS[@]}
   if [ "$peer" = 1 ]; then echo "$1 ${HASH_COLOURS[h % n]} ${HASH_POINTS[(h / n) % ${#HASH_POINTS[@]}]} 2 $1 (peer)"
   else echo "$1 ${HASH_COLOURS[h % n]} ${HASH_POINTS[(h / n) % ${#HASH_POINTS[@]}]} 1 $1"; fi
+}
+
+# panel_of NAME — the panel a name is drawn in: peers, or the table's, else servers
+panel_of() {
+  [ -f "peers/$1/about.txt" ] && { echo peers; return; }
+  local p; p=$(awk -v n="$1" '$1 == n { print $6; exit }' <<<"$PALETTE")
+  echo "${p:-servers}"
+}
+
+# panels NAME... — the panels that hold some of the names, in order; a
+# baseline (panel all) goes into each of them
+panels() {
+  local n p all="" out count=0
+  declare -A in=()
+  for n in "$@"; do
+    valid "$n"; p=$(panel_of "$n")
+    if [ "$p" = all ]; then all="$all $n"; else in[$p]="${in[$p]:-} $n" count=$((count + 1)); fi
+  done
+  if [ "$count" -le 6 ] || [ ${#in[@]} -le 1 ]; then   # one frame is still readable
+    printf 'all\t-\t%s\n' "$*"; return
+  fi
+  for p in classic servers peers; do
+    [ -n "${in[$p]:-}" ] || continue
+    out="${in[$p]# }$all"
+    case $p in
+      classic) printf 'classic\tthe classic three\t%s\n' "$out" ;;
+      servers) printf 'servers\tthe designs real servers use\t%s\n' "$out" ;;
+      peers)   printf 'peers\tthe peers: other runtimes\t%s\n' "$out" ;;
+    esac
+  done
 }
 
 valid() { [[ $1 =~ ^[A-Za-z0-9_.+-]+$ ]] || die "'$1' is not a model name"; }
@@ -96,8 +133,9 @@ gnuplot_defs() {
 }
 
 case "${1:-}" in
-  -h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0" ;;
+  -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0" ;;
   --gnuplot) shift; gnuplot_defs "$@" ;;
+  --panels) shift; panels "$@" ;;
   "") echo "usage: scripts/palette.sh NAME... | --gnuplot [NAME...] (try --help)" >&2; exit 2 ;;
   -*) die "unknown flag '$1' (try --help)" ;;
   *) for n in "$@"; do valid "$n"; entry "$n"; done ;;

@@ -16,6 +16,9 @@
 #   tasks/     make bench-tasks      (N sleeping tasks per kind: peak memory; ~6 min:
 #                                     N up to 1M, but processes to 10k, threads and
 #                                     Python asyncio to 100k)
+#   intervals/ make bench at 100 and 1000 connections only (6 repetitions: the
+#              intervals of the comparisons, bin/bench --compare; ~4 min, ~8 with
+#              the peers; not in the default PARTS)
 # Environment: PARTS="echo units" to redo only some parts.
 # PEERS=1 (`make reference PEERS=1`): the peers (peers/, docs/peers.md) too, in
 # echo (10, 100, 1000 connections), latency, c10k (1 ... 1000 connections,
@@ -50,6 +53,7 @@ for p in $parts; do
     churn)    CHURN_OUT=$ref/churn scripts/bench-churn.sh ;;
     work)     WORK_OUT=$ref/work scripts/bench-work.sh ;;
     uring)    OUT=$ref/uring scripts/bench-uring.sh ;;
+    intervals) BENCH_OUT=$ref/intervals BENCH_ARGS="--conns 100,1000" scripts/bench-echo.sh ;;
     tasks)    OUT=$ref/tasks TASKS_CAP="process=10000 thread=100000 py-asyncio=100000" scripts/bench-tasks.sh ;;
     *) echo "reference.sh: unknown part '$p'" >&2; exit 2 ;;
   esac

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # report.sh [RUN_DIR] — write RUN_DIR/REPORT.md: for the run (or for each
 # benchmark's folder inside it, as in results/reference/), its metadata, every
-# chart, a summary table read from its CSV, and the list of raw files beside
-# it. Nothing is measured or typed here: the report only gathers what the
-# benchmarks wrote. `make report` runs it on results/latest; `make report
-# RUN=results/reference` on the reference run.
+# chart, a summary table read from its CSV, the comparisons with their
+# intervals and the disturbed runs (scripts/compare.sh), and the list of raw
+# files beside it; then RUN_DIR/REPORT.html, the same as one page to explore
+# (scripts/html.sh). Nothing is measured or typed here: the report only
+# gathers what the benchmarks wrote. `make report` runs it on results/latest;
+# `make report RUN=results/reference` on the reference run.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 source "$(dirname "$0")/lib.sh"
 run=${1:-results/latest}
 [ -d "$run" ] || { echo "report.sh: no run folder $run (run a benchmark first, e.g. make bench)" >&2; exit 1; }
@@ -45,11 +47,34 @@ describe() {
     *)        echo "$1" ;;
   esac
 }
+# compare CSV BASE METRICS — each model against BASE, with the intervals
+# (scripts/compare.sh; BASE "" for its default); nothing for a CSV of a run
+# without repetitions, or without bin/bench to compute them
+compare() {
+  [ -f "$1" ] && [ -x "$BIN/bench" ] && head -n 1 "$1" | tr ',' '\n' | grep -qx rep || return 0
+  local base=$2 m metrics=""
+  for m in ${3//,/ }; do   # the metrics this CSV has
+    head -n 1 "$1" | tr ',' '\n' | grep -qx "$m" && metrics="$metrics${metrics:+,}$m"
+  done
+  [ -n "$metrics" ] || return 0
+  [ -z "$base" ] || awk -F, -v b="$base" 'NR > 1 && $1 == b { f = 1; exit } END { exit !f }' "$1" || base=""
+  echo; echo "Comparisons: each ratio with its interval from the interleaved repetitions; \"within noise\" when it holds 1 ([methodology.md](../../docs/methodology.md#comparisons-a-ratio-and-its-interval)):"; echo
+  "$C10K_ROOT/scripts/compare.sh" --md "$1" "$base" "$metrics" 2>/dev/null || echo "(no comparison: $(basename "$1") has no rows to pair)"
+}
+# disturbed CSV — the runs that other processes disturbed (the disturbed column), if any
+disturbed() {
+  [ -f "$1" ] || return 0
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    ("disturbed" in c) { n++; if ($c["disturbed"] > 0) { d++; o = o sprintf(" %s at %s (rep %s, %.2f s of CPU)", $c["model"], $c["conns"], $c["rep"], $c["other_cpu_s"]) } }
+    END { if (d) printf "\n**Disturbed:** %d of %d runs had other processes take more than a quarter of a core meanwhile:%s.\n", d, n, o }' "$1"
+}
 summary() { # DIR — print the summary table of a benchmark folder
   local d=$1
   if [ -f "$d/echo-summary.csv" ]; then
     echo "Medians over repetitions (min–max spread in the charts and in echo-summary.csv):"; echo
-    csv_table "$d/echo-summary.csv" model conns msgs_per_s p50_us p99_us p999_us cpu_us_per_msg cores_busy pss_per_conn_kib threads_peak procs_peak reps
+    csv_table "$d/echo-summary.csv" model conns msgs_per_s p50_us p99_us p999_us cpu_us_per_msg cores_busy pss_per_conn_kib threads_peak procs_peak reps bad_runs disturbed_runs spread_pct
+    disturbed "$d/echo.csv"
+    compare "$d/echo.csv" "" msgs_per_s,cpu_us_per_msg,p99_us,pss_per_conn_kib
   elif [ -f "$d/units.csv" ]; then csv_table "$d/units.csv"
   elif [ -f "$d/c10k-median.csv" ]; then
     echo "Medians over repetitions, KiB per connection:"; echo
@@ -65,11 +90,15 @@ summary() { # DIR — print the summary table of a benchmark folder
   elif [ -f "$d/overhead.csv" ]; then csv_table "$d/overhead.csv"
   elif [ -f "$d/churn-summary.csv" ]; then
     echo "Medians over repetitions; value = K, messages per connection:"; echo
-    csv_table "$d/churn-summary.csv" model value msgs_per_s conns_per_s cpu_us_per_conn no_reply jain reps
+    csv_table "$d/churn-summary.csv" model value msgs_per_s conns_per_s cpu_us_per_conn no_reply jain reps disturbed_runs
+    disturbed "$d/churn.csv"
+    compare "$d/churn.csv" fork conns_per_s,cpu_us_per_conn
     [ -f "$d/summary.txt" ] && { echo; echo "What the benchmark printed (summary.txt):"; echo; sed 's/^/    /' "$d/summary.txt"; }
   elif [ -f "$d/work-summary.csv" ]; then
     echo "Medians over repetitions; value = µs of CPU work per message:"; echo
-    csv_table "$d/work-summary.csv" model value msgs_per_s cpu_us_per_msg cores_busy jain reps
+    csv_table "$d/work-summary.csv" model value msgs_per_s cpu_us_per_msg cores_busy jain reps disturbed_runs
+    disturbed "$d/work.csv"
+    compare "$d/work.csv" loop msgs_per_s
     [ -f "$d/summary.txt" ] && { echo; echo "What the benchmark printed (summary.txt):"; echo; sed 's/^/    /' "$d/summary.txt"; }
   elif [ -f "$d/tasks.csv" ]; then csv_table "$d/tasks.csv"
   elif [ -f "$d/summary.txt" ]; then sed 's/^/    /' "$d/summary.txt"
@@ -90,8 +119,13 @@ section() { # DIR NAME — one benchmark's part of the report, paths relative to
     echo "<details><summary>How this run was made (${rel}meta.txt)</summary>"; echo
     sed 's/^/    /' "$meta"; echo; echo "</details>"; echo
   fi
-  for png in "$d"/*.png; do
-    [ -f "$png" ] && { echo "![$(basename "$png" .png)](${rel}$(basename "$png"))"; echo; }
+  local png c
+  # the echo charts in reading order, then every other chart by name
+  for png in "$d"/throughput.png "$d"/p99.png "$d"/memory.png "$d"/cpu.png "$d"/fairness.png "$d"/*.png; do
+    c=$(basename "$png" .png)
+    [ -f "$png" ] && [[ " ${shown:-} " != *" $d/$c "* ]] || continue
+    shown="${shown:-} $d/$c"
+    echo "![$c](${rel}$c.png)"; echo
   done
   summary "$d"; echo
   echo "Raw files: $(cd "$d" && ls -- *.csv *.json *.hgrm *.txt 2>/dev/null | sed "s|^|\`${rel}|; s|$|\`|" | paste -sd ' ' | sed 's/ /, /g')"
@@ -119,3 +153,4 @@ section() { # DIR NAME — one benchmark's part of the report, paths relative to
 } >"$run/REPORT.md.tmp"
 mv "$run/REPORT.md.tmp" "$run/REPORT.md"
 echo "report: wrote $run/REPORT.md"
+"$C10K_ROOT/scripts/html.sh" "$run"

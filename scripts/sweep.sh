@@ -58,20 +58,45 @@ sweep_median() {
     $c["model"] == m && $c[vc] + 0 == v + 0 { print $c[col]; exit }' "$1"
 }
 
+# sweep_ratio CSV MODEL BASE COLUMN VALUE GOAL — MODEL / BASE in COLUMN at
+# VALUE, with its interval from the rounds (bin/bench --compare), judged
+# against GOAL: "2.68x [2.63, 3.06] (75%): goal >= 3x not reached" — reached
+# when the whole interval is at or above it, not reached when it is below,
+# else "within noise of the goal"
+sweep_ratio() {
+  "$BIN/bench" --compare "$1" --base "$3" --metrics "$4" | awk -F, -v m="$2" -v v="$5" -v g="$6" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["model"] == m && $c["value"] + 0 == v + 0 {
+      conf = $c["confidence_pct"] + 0
+      if ($c["rounds"] < 2) { printf "%.2fx (one round: no interval): goal >= %sx %s", $c["ratio"], g,
+                                     ($c["ratio"] >= g ? "reached" : "not reached"); found = 1; exit }
+      printf "%.2fx [%.2f, %.2f]%s: goal >= %sx %s", $c["ratio"], $c["lo"], $c["hi"],
+             conf < 95 ? sprintf(" (%.0f%% interval: %d rounds)", conf, $c["rounds"]) : "", g,
+             ($c["lo"] >= g ? "reached" : ($c["hi"] < g ? "not reached" : "within noise of the goal"))
+      found = 1; exit }
+    END { if (!found) printf "no rows to compare" }'
+}
+
 # sweep_draw GP OUT SUMMARY CHARTS... — draw GP into OUT as png and svg and
 # check that every CHART.png/.svg is there
 sweep_draw() {
   local gp=$1 out=$2 summary=$3 t term c foot; shift 3
   command -v gnuplot >/dev/null || { echo "sweep: gnuplot is missing (apt-get install gnuplot-nox)" >&2; return 1; }
-  local m="$out/meta.txt"
+  local m="$out/meta.txt" raw=${summary%-summary.csv}.csv
   foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | $(meta_get "$m" reps) reps x $(meta_get "$m" secs) s, $(meta_get "$m" conns) connections | median, bars = min..max"
+  local warn=""
+  [ ! -f "$raw" ] || warn=$(chart_flags "$raw" "$summary")
   local models; models=$(csv_models "$summary")
+  local has_dist=0 has_spread=0
+  head -n 1 "$summary" | tr ',' '\n' | grep -qx disturbed_runs && has_dist=1
+  head -n 1 "$summary" | tr ',' '\n' | grep -qx spread_pct && has_spread=1
   for t in png svg; do
-    if [ "$t" = png ]; then term=$(gp_png_term 1100 650); else term=$(gp_svg_term 1100 650); fi
     # shellcheck disable=SC2086
-    gnuplot -e "$term" -e "$(gp_palette $models)" \
+    term=$(gp_term "$t" $models)
+    # shellcheck disable=SC2086
+    gnuplot -e "$term" -e "$(gp_palette $models)" -e "$(gp_panels $models)" \
             -e "summary=$(gp_str "$summary"); outdir=$(gp_str "$out"); ext=\"$t\"" \
-            -e "models=$(gp_str "$models"); foot=$(gp_str "$foot")" \
+            -e "models=$(gp_str "$models"); foot=$(gp_str "$foot"); warn=$(gp_str "$warn"); has_dist=$has_dist; has_spread=$has_spread" \
             "$gp" 2>&1 | { grep -v 'no valid points' || true; } >&2
   done
   for c in "$@"; do

@@ -82,6 +82,36 @@ int_fmt() {
 
 # the models: those in the results (registry order), else the registry's
 source "$(dirname "$0")/lib.sh"
+
+# --- comparisons with their intervals (bin/bench --compare over echo/echo.csv) ---
+# cmp MODEL BASE METRIC N — "RATIO LO HI CONFIDENCE ROUNDS VERDICT" at N
+# connections; nothing when the run has no per-repetition rows or bench is not built
+cmp() {
+  local f="$dir/echo/echo.csv"
+  [ -f "$f" ] && [ -x "$BIN/bench" ] || return 0
+  "$BIN/bench" --compare "$f" --base "$2" --metrics "$3" 2>/dev/null | awk -F, -v m="$1" -v n="$4" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["model"] == m && $c["conns"] + 0 == n + 0 { print $c["ratio"], $c["lo"], $c["hi"], $c["confidence_pct"], $c["rounds"], $c["verdict"]; exit }'
+}
+# ci MODEL BASE METRIC N — "2.5x [2.4, 2.6]", its confidence when under 95%,
+# "within noise" when the interval holds 1; "–" when there is no interval
+ci() {
+  local r; r=$(cmp "$@")
+  [ -n "$r" ] || { echo "–"; return; }
+  awk -v r="$r" 'BEGIN { split(r, f, " "); v = r; for (i = 1; i <= 5; i++) sub(/^[^ ]+ /, "", v)
+    if (v == "one round") { printf "%.2fx (one round)", f[1]; exit }
+    printf "%.2fx [%.2f, %.2f]%s%s", f[1], f[2], f[3], (f[4] < 95 ? sprintf(" (%.0f%%)", f[4]) : ""), (v == "within noise" ? " within noise" : "") }'
+}
+# noise MODEL BASE METRIC N — true when the run cannot tell MODEL from BASE
+noise() { [[ $(cmp "$@") == *"within noise" ]]; }
+# ratio_say MODEL BASE METRIC N RATIO — a sentence's ratio: "2.5x [2.4, 2.6]",
+# or "about the same (1.05x [0.95, 1.20], within noise)"; RATIO when no interval
+ratio_say() {
+  local c; c=$(ci "$1" "$2" "$3" "$4")
+  if [ "$c" = "–" ]; then echo "${5}x"
+  elif noise "$1" "$2" "$3" "$4"; then echo "about the same (${c% within noise}, within noise)"
+  else echo "$c"; fi
+}
 data_models=""
 for f in "$dir/echo/echo-summary.csv" "$dir/c10k/c10k.csv"; do
   [ -f "$f" ] && data_models="$data_models $(awk -F, 'NR > 1 { print $1 }' "$f" | sort -u | paste -sd ' ' -)"
@@ -167,6 +197,35 @@ smaller than the noise of the measurement. The "best for" row is our summary of
 the figures above and of the lessons in [models/](models/), not a measurement.
 EOF2
 
+# --- how sure: every model against the C loop, with intervals -------------------------
+base=loop
+if [ -n "$(cmp threads "$base" msgs_per_s "$(echo_conns)")" ]; then
+  n=$(echo_conns)
+  reps=$(cmp threads "$base" msgs_per_s "$n" | awk '{ print $5 }')
+  cat <<EOF2
+
+## How sure: each model against the C loop
+
+Ratios of the medians at $n connections, each with its interval from the
+${reps:-?} interleaved repetitions of the run (the per-round ratios; \`bin/bench
+--compare\`, [methodology.md](methodology.md#comparisons-a-ratio-and-its-interval)).
+"within noise": the interval holds 1 — this run cannot tell the two apart.
+A percentage after an interval is its confidence when the run had too few
+repetitions for 95% (6 are needed).
+
+EOF2
+  row "model / \`$base\`" "messages/s" "CPU per message" "p99 latency"
+  row "---" "---" "---" "---"
+  # shellcheck disable=SC2086
+  for m in $(models_ordered $data_c $data_peers); do
+    [ "$m" = "$base" ] && continue
+    row "\`$m\` / \`$base\`" "$(ci "$m" "$base" msgs_per_s "$n")" "$(ci "$m" "$base" cpu_us_per_msg "$n")" "$(ci "$m" "$base" p99_us "$n")"
+  done
+  first=$(awk '{ print $1 }' <<<"$models") second=$(awk '{ print $2 }' <<<"$models")
+  [ -z "$second" ] || [ "$second" = "$base" ] || [ "$first" = "$base" ] ||
+    row "\`$first\` / \`$second\`" "$(ci "$first" "$second" msgs_per_s "$n")" "$(ci "$first" "$second" cpu_us_per_msg "$n")" "$(ci "$first" "$second" p99_us "$n")"
+fi
+
 # --- the peers: the classic table in Python (and Node, Go, libuv) beside C -------------
 [ -n "$data_peers" ] || exit 0
 peer_about() { "$C10K_ROOT/peers/list.sh" --about "$1" "$2" 2>/dev/null; }
@@ -238,8 +297,8 @@ if num "$bt"; then
   else s1="kept $(f2 "$bt") CPUs busy: one core at a time, as the GIL lets one thread run Python"; fi
   say "- Python threads (\`py-threads\`) at $pn connections $s1."
   if num "$bc"; then
-    if gt "$bc" "$bt" 1.2; then say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, $(ratio "$bc" "$bt")x as many: no lock, every thread runs at once."
-    else say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, no more than Python's here (the load generator shares the same cores, and a C thread needs far less CPU per message)."; fi
+    if gt "$bc" "$bt" 1.2 && ! noise threads py-threads cores_busy "$pn"; then say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, $(ratio_say threads py-threads cores_busy "$pn" "$(ratio "$bc" "$bt")") as many: no lock, every thread runs at once."
+    else say "  C threads (\`threads\`) kept $(f2 "$bc") of the ${cores:-?} cores busy, no more than Python's here ($(ratio_say threads py-threads cores_busy "$pn" "$(ratio "$bc" "$bt")") as many; the load generator shares the same cores, and a C thread needs far less CPU per message)."; fi
   fi
 fi
 if num "$bp"; then
@@ -247,8 +306,12 @@ if num "$bp"; then
 fi
 ca=$(pe py-asyncio cpu_us_per_msg) cl=$(pe loop cpu_us_per_msg) ra=$(pe py-asyncio msgs_per_s) rl=$(pe loop msgs_per_s)
 if num "$ca" && num "$cl"; then
-  say "- asyncio (\`py-asyncio\`) spent $(fmt "$ca" 1) µs of CPU per message, the C loop $(fmt "$cl" 1) µs: $(ratio "$ca" "$cl")x;"
-  say "  both on one thread, the C loop carried $(ratio "$rl" "$ra")x the messages per second ([peers.md](peers.md)"
+  say "- asyncio (\`py-asyncio\`) spent $(fmt "$ca" 1) µs of CPU per message, the C loop $(fmt "$cl" 1) µs: $(ratio_say py-asyncio loop cpu_us_per_msg "$pn" "$(ratio "$ca" "$cl")");"
+  if noise loop py-asyncio msgs_per_s "$pn"; then
+    say "  both on one thread, they carried $(ratio_say loop py-asyncio msgs_per_s "$pn" "$(ratio "$rl" "$ra")") messages per second ([peers.md](peers.md)"
+  else
+    say "  both on one thread, the C loop carried $(ratio_say loop py-asyncio msgs_per_s "$pn" "$(ratio "$rl" "$ra")") the messages per second ([peers.md](peers.md)"
+  fi
   say "  counts the system calls and the interpreter's work behind each message)."
 fi
 cat <<EOF2

@@ -37,7 +37,7 @@ is_kind(k) = strcol("kind") eq k && column("started") > 0
 stop_x(k) = is_kind(k) && strcol("stopped") ne "" ? column("started") : NaN
 
 set title sprintf("Peak memory of N tasks that each sleep %s s (log–log; lower is cheaper)", sleep_s) font ",14"
-set label 99 foot at screen 0.01, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
+set label 99 foot at screen 0.025, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
 set xlabel "tasks alive at once (started)"
 set ylabel "peak memory, MiB (the run's memory cgroup: user + kernel)"
 set logscale xy

@@ -35,7 +35,7 @@ switch_group(dummy) = strcol("what") eq "switch-chan" ? 3 : strcol("what") ne "s
                  strcol("kind") eq "process" ? 0 : strcol("kind") eq "thread" ? 1 : 2
 
 set multiplot layout 1, 2 title "What one unit of concurrency costs (log scale, lower is better)" font ",14"
-set label 99 foot at screen 0.01, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
+set label 99 foot at screen 0.025, screen 0.02 left font ",8" tc rgb "#555555" noenhanced
 set boxwidth bw absolute
 set logscale y
 set format y "10^{%T}"

@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn"
+COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn,other_cpu_s,disturbed"
 
 # --- flags ------------------------------------------------------------------
 plan 12
@@ -81,7 +81,7 @@ if [ ${#models[@]} -eq 0 ]; then
   exit 0
 fi
 list=$(IFS=,; echo "${models[*]}")
-plan 15 # the matrix, its meta, the summary, --per-conn, --calibrate-work
+plan 18 # the matrix, its meta, the summary, --compare, a disturbed run, --per-conn, --calibrate-work
 out="$TMP/run"
 timeout 120 "$BIN/bench" --bin "$BIN" --models "$list" --conns 2 --secs 1 --reps 1 --out "$out" \
   >"$TMP/run.out" 2>"$TMP/run.err"
@@ -124,7 +124,7 @@ done
 
 # meta.txt: scripts/meta.sh's keys in its order, then bench's own, the command, the end
 keys=$(sed -n 's/^\([a-z_0-9]*\): .*/\1/p' "$out/meta.txt" 2>/dev/null | paste -sd ' ' -)
-want="commit dirty date kernel cpu cores memory_kib compiler flags pinning load_start workload models conns reps secs msg_bytes work loadgen_threads stack_kib per_conn pool_size command load_end duration_s runs"
+want="commit dirty date kernel cpu cores memory_kib compiler flags pinning load_start workload models conns reps secs msg_bytes work loadgen_threads stack_kib per_conn pool_size disturbed_cores command load_end duration_s runs"
 if [ "$keys" = "$want" ]; then pass "meta.txt has every key, in meta.sh's order"
 else fail "meta.txt has every key, in meta.sh's order" "got: $keys"; fi
 if grep -q "^models: $list\$" "$out/meta.txt" && grep -q "^command: .*bench --bin" "$out/meta.txt" &&
@@ -140,7 +140,7 @@ else fail "one progress line per run" "$(head -n 3 "$TMP/run.err" | tr '\n' ' ')
 # --- summary ----------------------------------------------------------------------
 "$BIN/bench" --summarize "$csv" >"$TMP/sum.csv" 2>"$TMP/sum.err"
 if [ $? -eq 0 ] && [ "$(wc -l <"$TMP/sum.csv")" -eq $((${#models[@]} + 1)) ] &&
-   head -n 1 "$TMP/sum.csv" | grep -q '^model,conns,.*msgs_per_s_min,msgs_per_s_max,.*,reps,bad_runs$' &&
+   head -n 1 "$TMP/sum.csv" | grep -q '^model,conns,.*msgs_per_s_min,msgs_per_s_max,.*,reps,bad_runs,disturbed_runs,spread_pct$' &&
    cmp -s "$TMP/sum.csv" "$out/echo-summary.csv"; then
   pass "--summarize: one row per model, same as echo-summary.csv"
 else
@@ -167,6 +167,40 @@ else fail "--summarize: medians, min/max, reps, bad runs" "got '$got' want '$wan
 rc=$?
 if [ "$rc" -eq 1 ] && [ "$(wc -l <"$TMP/noent.err")" -eq 1 ]; then pass "--summarize on a missing file: one line, exit 1"
 else fail "--summarize on a missing file: one line, exit 1" "exit $rc"; fi
+
+# --- comparisons: a ratio with its interval from the rounds (bench --compare) -------
+# b against base a, per round: 6 rounds -> min..max (96.9%); 9 rounds -> 2nd..8th (96.1%)
+{
+  echo "model,conns,rep,msgs_per_s,cpu_us_per_msg"
+  for r in 1 2 3 4 5 6; do echo "a,10,$r,100,10"; done
+  i=0; for v in 120 130 110 125 140 115; do i=$((i + 1)); echo "b,10,$i,$v,$((8 + i % 3))"; done
+  for r in 1 2 3 4 5 6 7 8 9; do echo "a,20,$r,100,1"; echo "b,20,$r,$((95 + r)),1"; done
+  for r in 1 2 3; do echo "a,30,$r,100,1"; echo "b,30,$r,$((90 + 10 * r)),1"; done
+} >"$TMP/cmp.csv"
+"$BIN/bench" --compare "$TMP/cmp.csv" --base a --metrics msgs_per_s,cpu_us_per_msg >"$TMP/cmp.out" 2>&1
+got=$(awk -F, 'NR > 1 { printf "%s@%s=%s[%s,%s]%s%%,%s;", $1, $4, $8, $9, $10, $12, $13 }' "$TMP/cmp.out")
+want="msgs_per_s@10=1.225[1.1,1.4]96.9%,higher;msgs_per_s@20=1[0.97,1.03]96.1%,within noise;msgs_per_s@30=1.1[1,1.2]75.0%,within noise;"
+want="${want}cpu_us_per_msg@10=0.9[0.8,1]96.9%,within noise;cpu_us_per_msg@20=1[1,1]96.1%,within noise;cpu_us_per_msg@30=1[1,1]75.0%,within noise;"
+if [ "$got" = "$want" ]; then pass "--compare: ratio of medians, order-statistic interval of the per-round ratios, its coverage, the verdict"
+else fail "--compare: ratio of medians, order-statistic interval of the per-round ratios, its coverage, the verdict" "got '$got' want '$want'"; fi
+"$BIN/bench" --compare "$TMP/cmp.csv" >/dev/null 2>"$TMP/cmp.err"; rc=$?
+"$BIN/bench" --compare "$TMP/cmp.csv" --base nosuch >/dev/null 2>>"$TMP/cmp.err"; rc2=$?
+if [ "$rc" -eq 2 ] && [ "$rc2" -eq 1 ] && grep -q 'needs --base' "$TMP/cmp.err" && grep -q "no rows of the base model 'nosuch'" "$TMP/cmp.err"; then
+  pass "--compare without --base, or with a base not in the CSV: one line each"
+else fail "--compare without --base, or with a base not in the CSV: one line each" "rc $rc $rc2: $(cat "$TMP/cmp.err")"; fi
+
+# --- a disturbed run says so: CPU burnt outside the benchmark is counted -------------
+m=${models[0]}
+( exec timeout 8 sh -c 'while :; do :; done' ) & burner=$!
+timeout 60 "$BIN/bench" --bin "$BIN" --models "$m" --conns 2 --secs 1.5 --reps 1 --out "$TMP/dist" >/dev/null 2>"$TMP/dist.err"
+timeout 60 "$BIN/bench" --bin "$BIN" --models "$m" --conns 2 --secs 1 --reps 1 --disturbed 100 --out "$TMP/calm" >/dev/null 2>&1
+kill "$burner" 2>/dev/null; wait "$burner" 2>/dev/null
+got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print ($c["other_cpu_s"] >= 0.7), $c["disturbed"] }' "$TMP/dist/echo.csv")
+calm=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["disturbed"] }' "$TMP/calm/echo.csv")
+dr=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["disturbed_runs"] }' "$TMP/dist/echo-summary.csv")
+if [ "$got" = "1 1" ] && [ "$calm" = 0 ] && [ "$dr" = 1 ] && grep -q '(disturbed)' "$TMP/dist.err"; then
+  pass "a busy loop beside the run: other_cpu_s counted, the row and the summary marked disturbed (not above --disturbed 100)"
+else fail "a busy loop beside the run: other_cpu_s counted, the row and the summary marked disturbed" "got '$got' calm '$calm' summary '$dr'"; fi
 
 # --- fairness, churn, pool size, work calibration ------------------------------------
 # every row: Jain's index in (0, 1], no connection without a reply (2 connections)

@@ -26,7 +26,7 @@ if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
   rc=$?
   [ "$rc" -eq 0 ] && pass churn_exit_0 || fail churn_exit_0 "exit $rc: $(tail -n 3 "$TMP/churn.err" | tr '\n' ' ')"
   hdr=$(head -n 1 "$out/churn.csv" 2>/dev/null)
-  if [[ $hdr == model,conns,msg_bytes,work,rep,*,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn,value ]] &&
+  if [[ $hdr == model,conns,msg_bytes,work,rep,*,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn,other_cpu_s,disturbed,value ]] &&
      [ "$(($(wc -l <"$out/churn.csv") - 1))" -eq 4 ]; then pass churn_csv_columns_and_rows
   else fail churn_csv_columns_and_rows "header '$hdr', $(wc -l <"$out/churn.csv" 2>/dev/null) lines"; fi
   if col_check "$out/churn.csv" '$c["per_conn"] == $c["value"] && $c["conns_per_s"] > 0 && $c["cpu_us_per_conn"] > 0 && $c["errors"] == 0 && $c["connects"] > $c["conns"] && $c["server_exit"] == "0"'; then
@@ -40,7 +40,7 @@ if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
   else fail churn_meta "$(tr '\n' '|' <"$out/meta.txt")"; fi
   if png_ok "$out/churn.png" && png_ok "$out/churn-cpu.png" && grep -q '</svg>' "$out/churn.svg"; then pass churn_charts_drawn
   else fail churn_charts_drawn "$(ls "$out")"; fi
-  if grep -Eq '^pool/fork at K=1: [0-9.]+x connections per second \(goal >= 3x: (not )?reached\)$' "$TMP/churn.out" &&
+  if grep -Eq '^pool/fork at K=1, connections per second: [0-9.]+x \(one round: no interval\): goal >= 3x (not )?reached$' "$TMP/churn.out" &&
      grep -Eq '^fork +[0-9]+ +[0-9]+ +[0-9.]+$' "$TMP/churn.out" && [ "$(grep -c '^\[' "$TMP/churn.err")" -eq 4 ]; then
     pass churn_summary_and_progress
   else fail churn_summary_and_progress "$(tr '\n' '|' <"$TMP/churn.out")"; fi
@@ -70,7 +70,7 @@ if [ -x "$BIN/echo-loop" ] && [ -x "$BIN/echo-loops" ]; then
   else fail work_meta_states_calibration "$(tr '\n' '|' <"$out/meta.txt")"; fi
   if png_ok "$out/work.png" && png_ok "$out/work-cores.png" && grep -q '</svg>' "$out/work-cores.svg"; then pass work_charts_drawn
   else fail work_charts_drawn "$(ls "$out")"; fi
-  if grep -Eq '^loops/loop at 100 us of work per message: [0-9.]+x messages per second \(goal >= 1.6x: (not )?reached\)$' "$TMP/work.out"; then
+  if grep -Eq '^loops/loop at 100 us of work per message, messages per second: [0-9.]+x \(one round: no interval\): goal >= 1.6x (not )?reached$' "$TMP/work.out"; then
     pass work_summary
   else fail work_summary "$(tr '\n' '|' <"$TMP/work.out")"; fi
 else

@@ -3,7 +3,7 @@
 # never typed: check the generator against fixture files whose figures are
 # easy to recognise.
 source "$(dirname "$0")/lib.sh"
-plan 19 # the last one a skip where results/reference or docs/table.md is missing
+plan 24 # the last one a skip where results/reference or docs/table.md is missing
 out="$TMP/table.md"
 if scripts/table.sh tests/data/table >"$out" 2>"$TMP/err"; then pass "table: generated from a results folder"
 else fail "table: generated from a results folder" "$(cat "$TMP/err")"; fi
@@ -24,7 +24,23 @@ grep -A3 -F '| C `loop` (coroutines)' "$out" | grep -qF '`node` (peer, like `loo
   fail "table: node's row under loop's" "$(grep -F 'loop' "$out" | tail -n 3)"
 has "the memory sentence from the figures" "in Python the order high, medium, low holds: processes 1570.0 KiB, threads 86.0 KiB, asyncio 10.5 KiB"
 has "the GIL sentence from the figures" "kept 1.05 CPUs busy: one core at a time, as the GIL lets one thread run Python"
-has "the asyncio sentence from the figures" "the C loop 5.2 µs: 4.0x"
+has "the asyncio sentence from the figures, with the interval from the repetitions" "the C loop 5.2 µs: 4.00x [3.85, 4.17];"
+has "a ratio that is not 1: no 'about the same'" "the C loop carried 5.28x [5.07, 5.49] the messages per second"
+has "the comparisons against the loop, with intervals" "| \`py-asyncio\` / \`loop\` | 0.19x [0.18, 0.20] | 4.00x [3.85, 4.17] | 3.57x [3.43, 3.72] |"
+has "the number of repetitions behind the intervals" "6 interleaved repetitions of the run"
+# the data cannot tell two models apart: the sentence says so
+mkdir -p "$TMP/same" && cp -r tests/data/table/. "$TMP/same/"
+awk -F, -v OFS=, '$1 == "py-asyncio" { l[$3] = $0 } { print }' tests/data/table/echo/echo.csv |
+  awk -F, -v OFS=, 'NR == FNR { if ($1 == "loop") v[$3] = $4; next } FNR > 1 && $1 == "py-asyncio" { $4 = v[$3] * (1 + ($3 % 2 ? 0.03 : -0.03)) } { print }' tests/data/table/echo/echo.csv - >"$TMP/same/echo/echo.csv"
+scripts/table.sh "$TMP/same" >"$TMP/same.md" 2>&1
+grep -qF "both on one thread, they carried about the same (1.00x [0.97, 1.03], within noise) messages per second" "$TMP/same.md" &&
+  grep -qF "| \`py-asyncio\` / \`loop\` | 1.00x [0.97, 1.03] within noise |" "$TMP/same.md" &&
+  pass "table: about the same, within noise, when the interval holds 1" ||
+  fail "table: about the same, within noise, when the interval holds 1" "$(grep -F 'both on one thread' "$TMP/same.md"; grep -F 'py-asyncio` / ' "$TMP/same.md")"
+# without bin/bench the ratios stand alone, and say no interval
+BIN=/nonexistent scripts/table.sh tests/data/table >"$TMP/nobench.md" 2>&1
+grep -qF "the C loop 5.2 µs: 4.0x;" "$TMP/nobench.md" && ! grep -qF "## How sure" "$TMP/nobench.md" &&
+  pass "table: without bin/bench, the plain ratio and no interval table" || fail "table: without bin/bench, the plain ratio and no interval table" "$(grep -F 'the C loop' "$TMP/nobench.md")"
 # without peers in the data: no peer table, no stray file from awk
 mkdir -p "$TMP/nopeers" && cp -r tests/data/table/. "$TMP/nopeers/"
 for f in echo/echo-summary.csv c10k/c10k.csv; do grep -Ev '^(py-|node,)' "tests/data/table/$f" >"$TMP/nopeers/$f"; done

@@ -7,6 +7,7 @@
 #include "proc.h"
 #include "procstat.h"
 #include "registry.h"
+#include "sysload.h"
 
 #include <errno.h>
 #include <math.h>
@@ -33,7 +34,7 @@ const char *const bench_columns =
     "max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,"
     "pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit,"
     "no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,"
-    "cpu_us_per_conn";
+    "cpu_us_per_conn,other_cpu_s,disturbed";
 
 /* The loadgen columns copied into each row, as loadgen printed them: the
  * first BENCH_LG_MID after `rep`, the others (fairness, churn) at the end. */
@@ -57,6 +58,7 @@ struct bench_run {
     char exit_note[32];      /* server_exit column: "0", "exit:N", "signal:N", "timeout", "orphans" */
     char lg_out[BENCH_OUT_MAX]; /* loadgen's stdout */
     size_t lg_len;           /* bytes in lg_out */
+    struct sysload_mark m0, m1; /* the machine before the server starts, after it is reaped */
 };
 
 /* Processes to kill if the runner itself is interrupted. */
@@ -199,7 +201,11 @@ static void bench_write_row(FILE *csv, const struct bench_opts *o, const struct 
     double connects = atof(lg[BENCH_LG_CONNECTS]); /* the server accepted each: its cost per connection */
     fputc(',', csv);
     csv_put_num(csv, connects > 0 ? (user + sys) * 1e6 / connects : 0);
-    fputc('\n', csv);
+    /* what the rest of the machine took meanwhile; over the threshold: disturbed */
+    double other = sysload_other_s(&r->m0, &r->m1), window = r->m1.wall_s - r->m0.wall_s;
+    fputc(',', csv);
+    csv_put_num(csv, other < 0 ? NAN : round(other * 100) / 100);
+    fprintf(csv, ",%d\n", other > o->disturbed_cores * window);
     fflush(csv);
 }
 
@@ -253,6 +259,7 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     snprintf(r->exit_note, sizeof r->exit_note, "0");
 
     bench_join(srv_argv, line, sizeof line);
+    sysload_mark(&r->m0);
     fprintf(cmds, "run %d: rep %ld, %s, conns=%ld\n  server:  %s\n", index, r->rep, r->model,
             r->conns, line);
     if (bench_start_server(m, r, srv_argv, res) < 0)
@@ -277,6 +284,7 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     int lg_status = 0;
     int driven = bench_drive(r, lg_argv, o->secs, m->cpu_loadgen, &lg_status);
     bench_stop_server(r);
+    sysload_mark(&r->m1);
     if (driven < 0) {
         snprintf(res->brief, sizeof res->brief, "FAILED: loadgen timed out");
         return;
@@ -303,9 +311,11 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     if (atof(lg[8]) > 0)
         fprintf(stderr, "%s: warning: loadgen saw %s errors against echo-%s at %ld conns\n",
                 PROG, lg[8], r->model, r->conns);
-    snprintf(res->brief, sizeof res->brief, "%8.0f msgs/s  p99 %s us  PSS/conn %.1f KiB  Jain %.2f%s",
+    double other = sysload_other_s(&r->m0, &r->m1);
+    snprintf(res->brief, sizeof res->brief, "%8.0f msgs/s  p99 %s us  PSS/conn %.1f KiB  Jain %.2f%s%s",
              atof(lg[2]), lg[5], (double)(r->peak.pss_kib - r->idle.pss_kib) / r->conns,
-             atof(lg[14]), res->clean ? "" : "  (marked)");
+             atof(lg[14]), res->clean ? "" : "  (marked)",
+             other > o->disturbed_cores * (r->m1.wall_s - r->m0.wall_s) ? "  (disturbed)" : "");
 }
 
 void bench_one(const struct bench_opts *o, const struct bench_matrix *m, const char *model, long conns,

@@ -30,8 +30,12 @@ struct bench_opts {
     long stack_kib;         /* per-connection stack for the server, 0 = its default (--stack-kib) */
     long per_conn;          /* loadgen --per-conn K: a new connection every K messages; 0 = never */
     long pool_size;         /* a pool model (about.txt pool_flag) gets this many workers; 0 = its default */
+    double disturbed_cores; /* a run whose outside CPU exceeds this many cores is marked disturbed */
     int calibrate_work;     /* print what one --work unit costs on this machine and exit */
     const char *summarize;  /* print the summary of this CSV and exit (--summarize) */
+    const char *compare;    /* print the comparisons of this CSV and exit (--compare) */
+    const char *base;       /* the model --compare divides by (--base) */
+    const char *metrics;    /* the columns --compare compares (--metrics) */
 };
 
 /* The matrix, parsed from the options. */

@@ -172,6 +172,7 @@ static void summary_row(FILE *out, const struct csv *c, const int *idx, int n,
     double *v = malloc((size_t)n * sizeof *v);
     int jm = csv_find(c, "model"), jc = csv_find(c, "conns");
     int je = csv_find(c, "errors"), jx = csv_find(c, "server_exit");
+    int jd = csv_find(c, "disturbed"), jt = csv_find(c, "msgs_per_s");
     fprintf(out, "%s,%s", c->row[idx[0]][jm], c->row[idx[0]][jc]);
     for (int j = 0; j < c->ncols; j++) {
         if (!numeric[j] || j == jc)
@@ -193,15 +194,26 @@ static void summary_row(FILE *out, const struct csv *c, const int *idx, int n,
         fputc(',', out);
         csv_put_num(out, v[n - 1]);
     }
-    int bad = 0;
+    int bad = 0, disturbed = 0;
     for (int i = 0; i < n; i++) {
         double e = 0;
         if (je >= 0 && csv_is_num(c->row[idx[i]][je], &e) && e > 0)
             bad++;
         else if (jx >= 0 && strcmp(c->row[idx[i]][jx], "0") != 0)
             bad++;
+        disturbed += jd >= 0 && csv_is_num(c->row[idx[i]][jd], &e) && e > 0;
     }
-    fprintf(out, ",%d,%d\n", n, bad);
+    fprintf(out, ",%d,%d", n, bad);
+    if (jd >= 0)
+        fprintf(out, ",%d", disturbed);
+    if (jt >= 0 && numeric[jt]) { /* (max - min) / median of the throughput, % */
+        for (int i = 0; i < n; i++)
+            csv_is_num(c->row[idx[i]][jt], &v[i]);
+        double med = summary_median(v, n);
+        fputc(',', out);
+        csv_put_num(out, med > 0 ? round(1000 * (v[n - 1] - v[0]) / med) / 10 : 0);
+    }
+    fputc('\n', out);
     free(v);
 }
 
@@ -225,7 +237,7 @@ static int summary_cmp_group(const void *a, const void *b)
 }
 
 /* Row i's group keys: conns, per_conn, work (a sweep's runs are apart). */
-static void summary_keys(const struct csv *c, int i, double key[3])
+void csv_group_keys(const struct csv *c, int i, double key[3])
 {
     const char *names[3] = {"conns", "per_conn", "work"};
     for (int k = 0; k < 3; k++) {
@@ -247,10 +259,10 @@ int summary_write(const char *path, FILE *out, char *why, size_t cap)
         return -1;
     int numeric[CSV_MAX_COLS] = {0};
     int jm = csv_find(&c, "model"), jc = csv_find(&c, "conns"), jr = csv_find(&c, "rep");
-    int jx = csv_find(&c, "server_exit");
+    int jx = csv_find(&c, "server_exit"), jd = csv_find(&c, "disturbed");
     for (int j = 0; j < c.ncols; j++) {
         double v;
-        numeric[j] = j != jm && j != jr && j != jx && c.nrows > 0;
+        numeric[j] = j != jm && j != jr && j != jx && j != jd && c.nrows > 0;
         for (int i = 0; i < c.nrows && numeric[j]; i++)
             numeric[j] = csv_is_num(c.row[i][j], &v);
     }
@@ -269,7 +281,8 @@ int summary_write(const char *path, FILE *out, char *why, size_t cap)
         if (j >= 0 && numeric[j])
             fprintf(out, ",%s_min,%s_max", c.col[j], c.col[j]);
     }
-    fprintf(out, ",reps,bad_runs\n");
+    fprintf(out, ",reps,bad_runs%s%s\n", jd >= 0 ? ",disturbed_runs" : "",
+            csv_find(&c, "msgs_per_s") >= 0 && numeric[csv_find(&c, "msgs_per_s")] ? ",spread_pct" : "");
 
     /* group rows by (model, conns) */
     struct summary_group *g = calloc((size_t)c.nrows + 1, sizeof *g);
@@ -277,7 +290,7 @@ int summary_write(const char *path, FILE *out, char *why, size_t cap)
     int ng = 0;
     for (int i = 0; i < c.nrows; i++) {
         double key[3];
-        summary_keys(&c, i, key);
+        csv_group_keys(&c, i, key);
         int rank = i;
         for (int k = 0; k < i; k++)
             if (strcmp(c.row[k][jm], c.row[i][jm]) == 0) {
@@ -295,7 +308,7 @@ int summary_write(const char *path, FILE *out, char *why, size_t cap)
         int n = 0;
         for (int i = 0; i < c.nrows; i++) {
             double key[3];
-            summary_keys(&c, i, key);
+            csv_group_keys(&c, i, key);
             if (memcmp(key, g[k].key, sizeof key) == 0 &&
                 strcmp(c.row[i][jm], c.row[g[k].first][jm]) == 0)
                 idx[n++] = i;

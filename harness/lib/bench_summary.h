@@ -26,6 +26,10 @@ void csv_free(struct csv *c);
 /* The index of column `name`, or -1. */
 int csv_find(const struct csv *c, const char *name);
 
+/* Row i's group keys: conns, per_conn, work (0 where the column is absent):
+ * the summary's groups, and the comparisons' (bench_stats.h). */
+void csv_group_keys(const struct csv *c, int i, double key[3]);
+
 /* Split s in place at commas into field[]; returns the number of fields (at
  * most cap). */
 int csv_split(char *s, char **field, int cap);
