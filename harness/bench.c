@@ -193,8 +193,9 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         setenv("C10K_FLAGS", BENCH_BUILD_FLAGS, 1);
     char file[4096], why[512], set[12][256];
     snprintf(file, sizeof file, "%s/meta.txt", o->out);
-    snprintf(set[0], sizeof set[0], "pinning=%s", m->cpu_server < 0
-             ? "none (server, loadgen and bench share all cores)"
+    snprintf(set[0], sizeof set[0], "pinning=%s", o->server_cmd
+             ? "hosts (the server on the server host, loadgen on the load hosts: host_* keys)"
+             : m->cpu_server < 0 ? "none (server, loadgen and bench share all cores)"
              : "split (server on CPU 0; loadgen and bench on CPU 1)");
     snprintf(set[1], sizeof set[1], "workload=echo");
     snprintf(set[2], sizeof set[2], "models=%s", o->models);
@@ -278,6 +279,11 @@ static int bench_run_matrix(const struct bench_opts *o, const struct bench_matri
                 done++;
                 failed += !res.ok;
                 marked += res.ok && !res.clean;
+                if (res.fatal) { /* a host lost: the other runs would fail the same way */
+                    fprintf(stderr, "%s: stopped after run %d of %d: %s\n", PROG, done, total, res.brief);
+                    bench_finish_meta(o->out, done, failed, marked);
+                    goto out;
+                }
                 double elapsed = bench_now() - start;
                 char left[32];
                 fprintf(stderr, "[%*d/%d] rep %ld/%ld  %-8s conns=%-6ld %s  about %s left\n",
@@ -371,7 +377,7 @@ int main(int argc, char **argv)
     struct bench_opts o = {
         .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 3, .reps = 3,
         .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "none",
-        .lg_threads = 1, .stack_kib = 0, .summarize = NULL,
+        .lg_threads = 1, .stack_kib = 0, .summarize = NULL, .bind = "127.0.0.1", .port = 0,
     };
     const struct flag flags[] = {
         {"models", 'm', FLAG_STR, &o.models, 0, 0, "LIST", "models to compare; MODEL runs BIN/echo-MODEL"},
@@ -388,6 +394,11 @@ int main(int argc, char **argv)
         {"summarize", 0, FLAG_STR, &o.summarize, 0, 0, "CSV", "print the summary of an existing echo.csv and exit"},
         {"per-conn", 0, FLAG_INT, &o.per_conn, 0, 1000000000L, "K", "loadgen --per-conn K: a new connection every K messages; 0 = keep them open"},
         {"pool-size", 0, FLAG_INT, &o.pool_size, 0, 100000, "N", "a model with a fixed pool (about.txt pool_flag) gets N workers; 0 = its default"},
+        {"bind", 0, FLAG_STR, &o.bind, 0, 0, "ADDR", "the server's address (default 127.0.0.1); loadgen connects to it"},
+        {"port", 0, FLAG_INT, &o.port, 0, 65535, "PORT", "the server's port; 0: a free one"},
+        {"serve", 0, FLAG_STR, &o.serve, 0, 0, "MODEL", "server half only, on a server host: start echo-MODEL, pass on its ready line, sample it until stdin ends, print a 'served' line"},
+        {"server-cmd", 0, FLAG_STR, &o.server_cmd, 0, 0, "CMD", "run 'bin/bench --serve' through CMD (scripts/hosts.sh run HOST): the server on another host"},
+        {"load-cmd", 0, FLAG_STR, &o.load_cmd, 0, 0, "CMD", "run CMD with loadgen's flags instead of loadgen (scripts/hosts.sh load: the load hosts); with --server-cmd"},
         {"calibrate-work", 0, FLAG_BOOL, &o.calibrate_work, 0, 0, NULL, "print the CPU time of one --work unit on this machine (work_unit_ns) and exit"},
         {0},
     };
@@ -410,6 +421,22 @@ int main(int argc, char **argv)
         return bench_summarize(o.summarize);
     if (o.calibrate_work)
         return bench_calibrate_work();
+    signal(SIGPIPE, SIG_IGN);
+    if (o.serve) {
+        if (!registry_known(o.serve))
+            return flags_exit(flags_error(&spec, "--serve: '%s' is not a model", o.serve));
+        struct rlimit rl; /* room for every connection the runner may bring */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        signal(SIGINT, bench_on_signal);
+        signal(SIGTERM, bench_on_signal);
+        signal(SIGHUP, bench_on_signal);
+        return bench_serve(&o);
+    }
+    if (!o.server_cmd != !o.load_cmd)
+        return flags_exit(flags_error(&spec, "--server-cmd and --load-cmd go together"));
 
     struct bench_matrix m;
     if (bench_matrix_parse(&spec, &o, &m) < 0)
@@ -418,7 +445,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: --pin split needs 2 online CPUs\n", PROG);
         return 1;
     }
-    if (bench_check_programs(&o, &m) < 0 || bench_check_nofile(&m) < 0)
+    if ((!o.server_cmd && bench_check_programs(&o, &m) < 0) || bench_check_nofile(&m) < 0)
         return 1;
     if (m.cpu_loadgen >= 0) {
         cpu_set_t set;

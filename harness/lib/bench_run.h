@@ -32,6 +32,11 @@ struct bench_opts {
     long pool_size;         /* a pool model (about.txt pool_flag) gets this many workers; 0 = its default */
     int calibrate_work;     /* print what one --work unit costs on this machine and exit */
     const char *summarize;  /* print the summary of this CSV and exit (--summarize) */
+    const char *bind;       /* the server's address (--bind); loadgen connects to it */
+    long port;              /* the server's port (--port); 0: a free one */
+    const char *serve;      /* --serve MODEL: the server half only (on a server host) */
+    const char *server_cmd; /* --server-cmd CMD: run `bin/bench --serve` through it (ssh) */
+    const char *load_cmd;   /* --load-cmd CMD: run it instead of loadgen (load hosts) */
 };
 
 /* The matrix, parsed from the options. */
@@ -45,6 +50,7 @@ struct bench_matrix {
 
 /* Result of one run for the progress line. */
 struct bench_result {
+    int fatal;         /* a host was lost, or the server host refused: the matrix stops */
     int ok;            /* a row was written */
     int clean;         /* ... and the server exited 0 and loadgen saw no errors */
     char brief[128];   /* "41234 msgs/s  p99 812 us  PSS/conn 9.1 KiB" */
@@ -55,6 +61,13 @@ struct bench_result {
  * Says on stderr what went wrong; res says how it went. */
 void bench_one(const struct bench_opts *o, const struct bench_matrix *m, const char *model, long conns,
                long rep, FILE *csv, FILE *cmds, int index, struct bench_result *res);
+
+/* --serve MODEL: start the model's echo server on --bind/--port, pass its
+ * ready line on, sample its process tree until stdin ends (or says "stop"),
+ * stop it, print one line "served KEY=VALUE..." (CPU, memory peaks, exit).
+ * The runner on another machine reads both lines through ssh. Returns the
+ * exit status: 0, or 1 after one line on stderr. */
+int bench_serve(const struct bench_opts *o);
 
 /* Kill the server and loadgen of the run under way, if any, with SIGKILL:
  * for a signal handler (async-signal-safe). */
