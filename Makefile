@@ -120,7 +120,7 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 deps:
 	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(MODELS),$(MODEL_PACKAGES_$(m))))
 
-test: all deps peers
+test: all deps deps-hosts peers
 	@tests/run.sh
 
 # AddressSanitizer + UndefinedBehaviorSanitizer for every model, then
