@@ -16,6 +16,8 @@
 #   nsh_exec NAME CMD  CMD inside the host's namespace
 #   nsh_pids NAME      the PIDs in the host's namespace, its sshd listener left out
 #   nsh_kill_sshd NAME stop the host's sshd and its sessions (the host "dies")
+#                      Each host reuses TIME_WAIT ports for its own connects
+#                      (net.ipv4.tcp_tw_reuse=1, its namespace's own setting).
 #   nsh_down           remove everything nsh_up made: sshd processes by PID,
 #                      namespaces (their veths go with them), keys
 #
@@ -64,6 +66,11 @@ nsh_up() {
     ip -n "$sw" link set "${v}b" master br0 up &&
       ip -n "$ns" addr add "$a/24" dev "${v}a" && ip -n "$ns" link set "${v}a" up &&
       ip -n "$ns" link set lo up || return 1
+    # a namespace's TCP settings are its own: as the loopback has them here
+    # (TIME_WAIT ports reused for new connections out, tcp_tw_reuse=2 does
+    # it on loopback only), so that churn at one message per connection does
+    # not run out of ports in 60 s; docs/hosts.md says what a real network needs
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 || return 1
     _nsh_addr[$n]=$a
     cat >"$NSH_DIR/sshd-$n.conf" <<EOF
 ListenAddress $a
