@@ -95,11 +95,19 @@ static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_
     if (m->nconns < 0)
         return flags_error(spec, "--conns: '%s' is not a list of counts like 10,100,1000", o->conns);
     m->cpu_server = m->cpu_loadgen = -1;
+    m->ncpu_server = m->ncpu_loadgen = 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int halves = strcmp(o->pin, "halves") == 0 || (strcmp(o->pin, "auto") == 0 && cores >= 4 && !o->server_cmd);
     if (strcmp(o->pin, "split") == 0) {
         m->cpu_server = 0;
         m->cpu_loadgen = 1;
-    } else if (strcmp(o->pin, "none") != 0) {
-        return flags_error(spec, "--pin: '%s' is not none or split", o->pin);
+    } else if (halves) { /* disjoint CPU sets: the server's half, the load's half */
+        m->cpu_server = 0;
+        m->ncpu_server = (int)(cores / 2);
+        m->cpu_loadgen = (int)(cores / 2);
+        m->ncpu_loadgen = (int)(cores - cores / 2);
+    } else if (strcmp(o->pin, "none") != 0 && strcmp(o->pin, "auto") != 0) {
+        return flags_error(spec, "--pin: '%s' is not auto, none, split or halves", o->pin);
     }
     return 0;
 }
@@ -193,10 +201,16 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         setenv("C10K_FLAGS", BENCH_BUILD_FLAGS, 1);
     char file[4096], why[512], set[12][256];
     snprintf(file, sizeof file, "%s/meta.txt", o->out);
-    snprintf(set[0], sizeof set[0], "pinning=%s", o->server_cmd
-             ? "hosts (the server on the server host, loadgen on the load hosts: host_* keys)"
-             : m->cpu_server < 0 ? "none (server, loadgen and bench share all cores)"
-             : "split (server on CPU 0; loadgen and bench on CPU 1)");
+    if (o->server_cmd)
+        snprintf(set[0], sizeof set[0], "pinning=hosts (the server on the server host, loadgen on the load hosts: host_* keys)");
+    else if (m->cpu_server < 0)
+        snprintf(set[0], sizeof set[0], "pinning=none (server, loadgen and bench share all cores)");
+    else if (m->ncpu_server == 1 && m->ncpu_loadgen == 1)
+        snprintf(set[0], sizeof set[0], "pinning=split (server on CPU 0; loadgen and bench on CPU 1)");
+    else
+        snprintf(set[0], sizeof set[0], "pinning=halves (server on CPUs %d-%d; loadgen and bench on CPUs %d-%d)",
+                 m->cpu_server, m->cpu_server + m->ncpu_server - 1, m->cpu_loadgen,
+                 m->cpu_loadgen + m->ncpu_loadgen - 1);
     snprintf(set[1], sizeof set[1], "workload=echo");
     snprintf(set[2], sizeof set[2], "models=%s", o->models);
     snprintf(set[3], sizeof set[3], "conns=%s", o->conns);
@@ -376,7 +390,7 @@ int main(int argc, char **argv)
     char models[512], listed[512], about[1536];
     struct bench_opts o = {
         .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 3, .reps = 3,
-        .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "none",
+        .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "auto",
         .lg_threads = 1, .stack_kib = 0, .summarize = NULL, .bind = "127.0.0.1", .port = 0,
     };
     const struct flag flags[] = {
@@ -388,7 +402,7 @@ int main(int argc, char **argv)
         {"work", 'w', FLAG_INT, &o.work, 0, 100000000, "N", "CPU work units per message in the server"},
         {"out", 'o', FLAG_STR, &o.out, 0, 0, "DIR", "results folder (echo.csv, meta.txt, ...)"},
         {"bin", 0, FLAG_STR, &o.bin, 0, 0, "DIR", "folder of the programs"},
-        {"pin", 0, FLAG_STR, &o.pin, 0, 0, "MODE", "none, or split: server on CPU 0, loadgen on CPU 1"},
+        {"pin", 0, FLAG_STR, &o.pin, 0, 0, "MODE", "auto (halves on 4+ cores, else none), none, split (server on CPU 0, loadgen on CPU 1), halves (server on the first half of the CPUs, loadgen on the rest)"},
         {"loadgen-threads", 0, FLAG_INT, &o.lg_threads, 1, 256, "T", "threads in loadgen"},
         {"stack-kib", 0, FLAG_INT, &o.stack_kib, 0, 1 << 20, "KIB", "per-connection stack for the server; 0 = its default"},
         {"summarize", 0, FLAG_STR, &o.summarize, 0, 0, "CSV", "print the summary of an existing echo.csv and exit"},
@@ -450,7 +464,8 @@ int main(int argc, char **argv)
     if (m.cpu_loadgen >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(m.cpu_loadgen, &set);
+        for (int c = m.cpu_loadgen; c < m.cpu_loadgen + m.ncpu_loadgen; c++)
+            CPU_SET(c, &set);
         sched_setaffinity(0, sizeof set, &set); /* the sampler stays off the server's CPU */
     }
     signal(SIGPIPE, SIG_IGN);

@@ -130,11 +130,11 @@ static void bench_join(char *const argv[], char *buf, size_t n)
 
 /* Run loadgen while sampling the server tree. Returns 0 if loadgen finished
  * (any exit status: the caller judges its output), -1 on a timeout. */
-static int bench_drive(struct bench_run *r, char *const lg_argv[], double secs, int cpu,
+static int bench_drive(struct bench_run *r, char *const lg_argv[], double secs, int cpu, int ncpus,
                        int *lg_status)
 {
     struct proc lg;
-    struct proc_opts lo = {.pipe_stdout = 1, .pin = cpu >= 0, .cpu = cpu};
+    struct proc_opts lo = {.pipe_stdout = 1, .pin = cpu >= 0, .cpu = cpu, .ncpus = ncpus};
     if (proc_spawn(&lg, lg_argv, &lo) < 0) {
         fprintf(stderr, "%s: cannot start %s: %s\n", PROG, lg_argv[0], strerror(errno));
         return -1;
@@ -299,7 +299,7 @@ static int bench_start_server(const struct bench_opts *o, const struct bench_mat
 {
     int fds[2] = {-1, -1};
     struct proc_opts so = {.pipe_stdout = 1, .own_group = 1, .pin = m->cpu_server >= 0,
-                           .cpu = m->cpu_server};
+                           .cpu = m->cpu_server, .ncpus = m->ncpu_server};
     if (r->remote) {
         if (pipe2(fds, O_CLOEXEC) < 0) {
             fprintf(stderr, "%s: pipe: %s\n", PROG, strerror(errno));
@@ -426,7 +426,7 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     fflush(cmds);
 
     int lg_status = 0;
-    int driven = bench_drive(r, lg_argv, o->secs, m->cpu_loadgen, &lg_status);
+    int driven = bench_drive(r, lg_argv, o->secs, m->cpu_loadgen, m->ncpu_loadgen, &lg_status);
     if (r->remote) {
         if (bench_stop_remote(o, r) < 0) {
             res->fatal = 1;

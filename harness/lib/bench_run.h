@@ -25,7 +25,7 @@ struct bench_opts {
     long work;              /* CPU work units per message, passed to the server (--work) */
     const char *out;        /* results folder (--out) */
     const char *bin;        /* folder holding echo-MODEL and loadgen (--bin) */
-    const char *pin;        /* "none" or "split" (--pin) */
+    const char *pin;        /* "auto", "none", "split" or "halves" (--pin) */
     long lg_threads;        /* loadgen threads (--loadgen-threads) */
     long stack_kib;         /* per-connection stack for the server, 0 = its default (--stack-kib) */
     long per_conn;          /* loadgen --per-conn K: a new connection every K messages; 0 = never */
@@ -45,7 +45,8 @@ struct bench_matrix {
     int nmodels;                   /* how many */
     long conns[BENCH_MAX_CONNS];   /* connection counts, in the order given */
     int nconns;                    /* how many */
-    int cpu_server, cpu_loadgen;   /* CPU to pin each to, -1 for no pinning */
+    int cpu_server, cpu_loadgen;   /* first CPU to pin each to, -1 for no pinning */
+    int ncpu_server, ncpu_loadgen; /* how many CPUs from there (1: that one) */
 };
 
 /* Result of one run for the progress line. */
