@@ -412,14 +412,17 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     if (!r->remote)
         lg_argv[k++] = lpath;
     char *rest[] = {"--port", port, "-c", conns, "--msg-bytes", bytes, "--secs", secs,
-                    "--threads", thr, "--csv", "--per-conn", per_conn, "--host", (char *)o->bind, NULL};
-    int nrest = r->remote ? 15 : 11; /* local: loadgen's default host, as before */
-    if (o->per_conn == 0) { /* no --per-conn */
-        rest[11] = rest[13], rest[12] = rest[14];
-        nrest -= 2;
-    }
-    for (int i = 0; i < nrest; i++)
+                    "--threads", thr, "--csv", NULL};
+    for (int i = 0; rest[i]; i++)
         lg_argv[k++] = rest[i];
+    if (o->per_conn) {
+        lg_argv[k++] = "--per-conn";
+        lg_argv[k++] = per_conn;
+    }
+    if (r->remote) { /* local: loadgen's default host, as before */
+        lg_argv[k++] = "--host";
+        lg_argv[k++] = (char *)o->bind;
+    }
     lg_argv[k] = NULL;
     bench_join(lg_argv, line, sizeof line);
     fprintf(cmds, "  loadgen: %s\n", line);
