@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 source scripts/sweep.sh
 source scripts/hosts-lib.sh
-case "${1:-}" in -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-churn.sh: takes no arguments; see --help" >&2; exit 2; }
 
 OUT=${CHURN_OUT:-results/churn}

@@ -24,7 +24,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 OUT=${BENCH_OUT:-results/latest}
-case "${1:-}" in -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-echo.sh: takes no arguments; use BENCH_ARGS (try --help)" >&2; exit 2; }
 
 if [ "$OUT" = results/latest ] && [ -f "$OUT/echo.csv" ]; then

@@ -217,6 +217,7 @@ cmd_down() {
   return 0
 }
 
+case ${1:-} in -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ -n "${HOSTS_CTL:-}" ] && [ -d "$HOSTS_CTL" ] || { echo "hosts: HOSTS_CTL is not a folder (the runners make it)" >&2; exit 2; }
 SERVER_ADDR=${SERVER_ADDR:-${SERVER_HOST#*@}}
 sub=${1:-}; shift || true
