@@ -120,7 +120,7 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 deps:
 	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(MODELS),$(MODEL_PACKAGES_$(m))))
 
-test: all deps peers test-deps
+test: all deps deps-hosts peers test-deps
 	@tests/run.sh
 
 # tests/t_report.sh renders REPORT.html in headless Chromium (its browser

@@ -100,11 +100,19 @@ static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_
     if (m->nconns < 0)
         return flags_error(spec, "--conns: '%s' is not a list of counts like 10,100,1000", o->conns);
     m->cpu_server = m->cpu_loadgen = -1;
+    m->ncpu_server = m->ncpu_loadgen = 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int halves = strcmp(o->pin, "halves") == 0 || (strcmp(o->pin, "auto") == 0 && cores >= 4 && !o->server_cmd);
     if (strcmp(o->pin, "split") == 0) {
         m->cpu_server = 0;
         m->cpu_loadgen = 1;
-    } else if (strcmp(o->pin, "none") != 0) {
-        return flags_error(spec, "--pin: '%s' is not none or split", o->pin);
+    } else if (halves) { /* disjoint CPU sets: the server's half, the load's half */
+        m->cpu_server = 0;
+        m->ncpu_server = (int)(cores / 2);
+        m->cpu_loadgen = (int)(cores / 2);
+        m->ncpu_loadgen = (int)(cores - cores / 2);
+    } else if (strcmp(o->pin, "none") != 0 && strcmp(o->pin, "auto") != 0) {
+        return flags_error(spec, "--pin: '%s' is not auto, none, split or halves", o->pin);
     }
     return 0;
 }
@@ -198,9 +206,16 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         setenv("C10K_FLAGS", BENCH_BUILD_FLAGS, 1);
     char file[4096], why[512], set[13][256];
     snprintf(file, sizeof file, "%s/meta.txt", o->out);
-    snprintf(set[0], sizeof set[0], "pinning=%s", m->cpu_server < 0
-             ? "none (server, loadgen and bench share all cores)"
-             : "split (server on CPU 0; loadgen and bench on CPU 1)");
+    if (o->server_cmd)
+        snprintf(set[0], sizeof set[0], "pinning=hosts (the server on the server host, loadgen on the load hosts: host_* keys)");
+    else if (m->cpu_server < 0)
+        snprintf(set[0], sizeof set[0], "pinning=none (server, loadgen and bench share all cores)");
+    else if (m->ncpu_server == 1 && m->ncpu_loadgen == 1)
+        snprintf(set[0], sizeof set[0], "pinning=split (server on CPU 0; loadgen and bench on CPU 1)");
+    else
+        snprintf(set[0], sizeof set[0], "pinning=halves (server on CPUs %d-%d; loadgen and bench on CPUs %d-%d)",
+                 m->cpu_server, m->cpu_server + m->ncpu_server - 1, m->cpu_loadgen,
+                 m->cpu_loadgen + m->ncpu_loadgen - 1);
     snprintf(set[1], sizeof set[1], "workload=echo");
     snprintf(set[2], sizeof set[2], "models=%s", o->models);
     snprintf(set[3], sizeof set[3], "conns=%s", o->conns);
@@ -284,6 +299,11 @@ static int bench_run_matrix(const struct bench_opts *o, const struct bench_matri
                 done++;
                 failed += !res.ok;
                 marked += res.ok && !res.clean;
+                if (res.fatal) { /* a host lost: the other runs would fail the same way */
+                    fprintf(stderr, "%s: stopped after run %d of %d: %s\n", PROG, done, total, res.brief);
+                    bench_finish_meta(o->out, done, failed, marked);
+                    goto out;
+                }
                 double elapsed = bench_now() - start;
                 char left[32];
                 fprintf(stderr, "[%*d/%d] rep %ld/%ld  %-8s conns=%-6ld %s  about %s left\n",
@@ -390,9 +410,9 @@ int main(int argc, char **argv)
     char models[512], listed[512], about[1536];
     struct bench_opts o = {
         .models = registry_join(",", models, sizeof models), .conns = "10,100,1000", .secs = 2, .reps = 6,
-        .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "none",
+        .msg_bytes = 64, .work = 0, .out = "results/latest", .bin = "bin", .pin = "auto",
         .lg_threads = 1, .stack_kib = 0, .summarize = NULL, .disturbed_cores = 0.25,
-        .metrics = "msgs_per_s",
+        .metrics = "msgs_per_s", .bind = "127.0.0.1", .port = 0,
     };
     const struct flag flags[] = {
         {"models", 'm', FLAG_STR, &o.models, 0, 0, "LIST", "models to compare; MODEL runs BIN/echo-MODEL"},
@@ -403,7 +423,7 @@ int main(int argc, char **argv)
         {"work", 'w', FLAG_INT, &o.work, 0, 100000000, "N", "CPU work units per message in the server"},
         {"out", 'o', FLAG_STR, &o.out, 0, 0, "DIR", "results folder (echo.csv, meta.txt, ...)"},
         {"bin", 0, FLAG_STR, &o.bin, 0, 0, "DIR", "folder of the programs"},
-        {"pin", 0, FLAG_STR, &o.pin, 0, 0, "MODE", "none, or split: server on CPU 0, loadgen on CPU 1"},
+        {"pin", 0, FLAG_STR, &o.pin, 0, 0, "MODE", "auto (halves on 4+ cores, else none), none, split (server on CPU 0, loadgen on CPU 1), halves (server on the first half of the CPUs, loadgen on the rest)"},
         {"loadgen-threads", 0, FLAG_INT, &o.lg_threads, 1, 256, "T", "threads in loadgen"},
         {"stack-kib", 0, FLAG_INT, &o.stack_kib, 0, 1 << 20, "KIB", "per-connection stack for the server; 0 = its default"},
         {"summarize", 0, FLAG_STR, &o.summarize, 0, 0, "CSV", "print the summary of an existing echo.csv and exit"},
@@ -413,6 +433,11 @@ int main(int argc, char **argv)
         {"base", 0, FLAG_STR, &o.base, 0, 0, "MODEL", "the model --compare divides by"},
         {"metrics", 0, FLAG_STR, &o.metrics, 0, 0, "LIST", "the columns --compare compares"},
         {"disturbed", 0, FLAG_DOUBLE, &o.disturbed_cores, 0, 1000, "CORES", "mark a run disturbed when other processes used more than this many cores during it"},
+        {"bind", 0, FLAG_STR, &o.bind, 0, 0, "ADDR", "the server's address (default 127.0.0.1); loadgen connects to it"},
+        {"port", 0, FLAG_INT, &o.port, 0, 65535, "PORT", "the server's port; 0: a free one"},
+        {"serve", 0, FLAG_STR, &o.serve, 0, 0, "MODEL", "server half only, on a server host: start echo-MODEL, pass on its ready line, sample it until stdin ends, print a 'served' line"},
+        {"server-cmd", 0, FLAG_STR, &o.server_cmd, 0, 0, "CMD", "run 'bin/bench --serve' through CMD (scripts/hosts.sh run HOST): the server on another host"},
+        {"load-cmd", 0, FLAG_STR, &o.load_cmd, 0, 0, "CMD", "run CMD with loadgen's flags instead of loadgen (scripts/hosts.sh load: the load hosts); with --server-cmd"},
         {"calibrate-work", 0, FLAG_BOOL, &o.calibrate_work, 0, 0, NULL, "print the CPU time of one --work unit on this machine (work_unit_ns) and exit"},
         {0},
     };
@@ -437,6 +462,22 @@ int main(int argc, char **argv)
         return bench_compare(&o);
     if (o.calibrate_work)
         return bench_calibrate_work();
+    signal(SIGPIPE, SIG_IGN);
+    if (o.serve) {
+        if (!registry_known(o.serve))
+            return flags_exit(flags_error(&spec, "--serve: '%s' is not a model", o.serve));
+        struct rlimit rl; /* room for every connection the runner may bring */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        signal(SIGINT, bench_on_signal);
+        signal(SIGTERM, bench_on_signal);
+        signal(SIGHUP, bench_on_signal);
+        return bench_serve(&o);
+    }
+    if (!o.server_cmd != !o.load_cmd)
+        return flags_exit(flags_error(&spec, "--server-cmd and --load-cmd go together"));
 
     struct bench_matrix m;
     if (bench_matrix_parse(&spec, &o, &m) < 0)
@@ -445,12 +486,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: --pin split needs 2 online CPUs\n", PROG);
         return 1;
     }
-    if (bench_check_programs(&o, &m) < 0 || bench_check_nofile(&m) < 0)
+    if ((!o.server_cmd && bench_check_programs(&o, &m) < 0) || bench_check_nofile(&m) < 0)
         return 1;
     if (m.cpu_loadgen >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(m.cpu_loadgen, &set);
+        for (int c = m.cpu_loadgen; c < m.cpu_loadgen + m.ncpu_loadgen; c++)
+            CPU_SET(c, &set);
         sched_setaffinity(0, sizeof set, &set); /* the sampler stays off the server's CPU */
     }
     signal(SIGPIPE, SIG_IGN);

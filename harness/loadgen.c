@@ -73,6 +73,8 @@ struct lg_opts {
     int json;                /* print JSON (--json) */
     int progress;            /* a line per second on stderr (--progress) */
     const char *percentiles; /* file for the percentile text (--percentiles) */
+    long start_at;           /* traffic starts at this CLOCK_REALTIME, ns (--start-at); 0: at once */
+    const char *dump;        /* file for the counters, to be merged with other hosts' (--dump) */
 };
 
 /* --- connections and threads ---------------------------------------------------- */
@@ -123,6 +125,7 @@ struct lg_thread {
     long conns_done;           /* --per-conn: connections that ended after K messages, measured */
     int first_err;             /* errno of the first failed reconnect, 0 if none */
     long long end_ns;          /* when this thread stopped */
+    long long began_real_ns;   /* CLOCK_REALTIME when its traffic began (--dump says it) */
     struct hist *lat;          /* round trips (open loop: from the due time) */
     struct hist *unc;          /* open loop: from the actual send */
     struct heap timers;        /* open loop: idle connections, earliest due first (heap.h) */
@@ -378,6 +381,9 @@ static void *lg_thread_main(void *arg)
         lg_wait(t, evs, now, r->start_ns);
         now = net_now_ns();
     }
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    t->began_real_ns = real.tv_sec * 1000000000LL + real.tv_nsec;
     for (long i = 0; i < t->nconns; i++) {
         struct lg_conn *c = &t->conns[i];
         if (c->state == LG_CLOSED)
@@ -519,6 +525,8 @@ static int lg_parse(struct lg_opts *o, int argc, char **argv)
         {"json", 0, FLAG_BOOL, &o->json, 0, 0, NULL, "print one JSON object"},
         {"progress", 0, FLAG_BOOL, &o->progress, 0, 0, NULL, "a progress line per second on stderr"},
         {"percentiles", 0, FLAG_STR, &o->percentiles, 0, 0, "FILE", "write the latency percentile spectrum (us, HdrHistogram layout)"},
+        {"start-at", 0, FLAG_INT, &o->start_at, 0, 4000000000000000000L, "NS", "traffic starts at this wall-clock time (ns since 1970, CLOCK_REALTIME), connections opened before: load hosts start together"},
+        {"dump", 0, FLAG_STR, &o->dump, 0, 0, "FILE", "also write the histogram's counters and each connection's messages, for bin/loadmerge"},
         {0},
     };
     const struct flags_spec spec = {PROG, "--port PORT [flags]",
@@ -600,6 +608,28 @@ static int lg_fairness(const struct lg_conn *cs, long n, struct lgr_fair *f)
             x[k++] = cs[i].msgs;
     lgr_fairness(x, k, f);
     free(x);
+    return 0;
+}
+
+/* --dump FILE: what bin/loadmerge needs to merge this run with other hosts'
+ * (harness/loadmerge.c reads it): the CSV loadgen prints, when the traffic
+ * began by this host's clock, the messages of every connection that opened,
+ * and both histograms' counters. 0, or -1 with errno. */
+static int lg_dump(const char *path, const struct lgr_result *res, const struct lg_conn *cs, long n,
+                   long long began_real_ns)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "loadgen-dump 1\nbegan_realtime_ns %lld\nconns_done %ld\n", began_real_ns,
+            res->conns_done);
+    lgr_print_csv(f, res);
+    for (long i = 0; i < n; i++)
+        if (cs[i].opened)
+            fprintf(f, "c %ld\n", cs[i].msgs);
+    int rc = hist_write_counts(res->lat, f) | hist_write_counts(res->unc, f);
+    if (fclose(f) != 0 || rc < 0)
+        return -1;
     return 0;
 }
 
@@ -686,6 +716,21 @@ int main(int argc, char **argv)
         ts[i].quota = o.count / o.threads + (i < o.count % o.threads);
     }
     r.start_ns = net_now_ns() + 10000000LL; /* 10 ms from now, so every thread is ready */
+    if (o.start_at) { /* --start-at: the wall-clock time every load host was given */
+        struct timespec real;
+        clock_gettime(CLOCK_REALTIME, &real);
+        long long wait = o.start_at - (real.tv_sec * 1000000000LL + real.tv_nsec);
+        if (wait > 60000000000LL) {
+            fprintf(stderr, "%s: --start-at is %.0f s away (more than 60 s): clocks apart?\n", PROG,
+                    (double)wait / 1e9);
+            goto out;
+        }
+        if (wait > 10000000LL)
+            r.start_ns = net_now_ns() + wait;
+        else
+            fprintf(stderr, "%s: --start-at passed %.1f ms before the connections were open: "
+                    "starting now\n", PROG, (double)-wait / 1e6);
+    }
     r.measure_ns = r.start_ns + (long long)(o.warmup * 1e9);
     r.stop_ns = r.measure_ns + (long long)(o.secs * 1e9);
     long started = 0;
@@ -696,7 +741,7 @@ int main(int argc, char **argv)
         }
     if (started == o.threads)
         lg_watch(ts, o.threads, &r);
-    long long end = r.measure_ns;
+    long long end = r.measure_ns, began = 0;
     for (long i = 0; i < started; i++) {
         pthread_join(ts[i].tid, NULL);
         hist_merge(res.lat, ts[i].lat);
@@ -709,6 +754,8 @@ int main(int argc, char **argv)
             reconnect_err = ts[i].first_err;
         if (ts[i].end_ns > end)
             end = ts[i].end_ns;
+        if (!began || ts[i].began_real_ns < began)
+            began = ts[i].began_real_ns;
     }
     if (started < o.threads)
         goto out;
@@ -729,6 +776,10 @@ int main(int argc, char **argv)
     else
         lgr_print_human(stdout, &res);
     fflush(stdout);
+    if (o.dump && lg_dump(o.dump, &res, cs, o.conns, began) < 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.dump, strerror(errno));
+        goto out;
+    }
     if (o.percentiles) {
         if (lgr_write_percentiles(&res, o.percentiles) < 0) {
             fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.percentiles, strerror(errno));

@@ -20,12 +20,15 @@
 #
 # Environment: CHURN_OUT (results/churn), CHURN_SECS (2), CHURN_REPS (3),
 #   CHURN_K ("1 10 100"), CHURN_CONNS (10 client connections at once),
-#   CHURN_MODELS (default: every model of the registry), BIN (bin).
+#   CHURN_MODELS (default: every model of the registry), BIN (bin);
+#   SERVER_HOST, LOAD_HOSTS (and SSH_CONFIG...): the servers on one host, the
+#   clients on others (scripts/hosts.sh, docs/hosts.md).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 source scripts/sweep.sh
-case "${1:-}" in -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+source scripts/hosts-lib.sh
+case "${1:-}" in -h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-churn.sh: takes no arguments; see --help" >&2; exit 2; }
 
 OUT=${CHURN_OUT:-results/churn}
@@ -50,9 +53,17 @@ scripts/meta.sh "$OUT/meta.txt" --set workload=churn --set "models=${MODELS// /,
   --set "pool_size=$CONNS (pool_flag models: one worker per client connection)" \
   --set "closes=client (TIME_WAIT on loadgen's side)" \
   --command "CHURN_SECS=$SECS CHURN_REPS=$REPS CHURN_K='$KS' CHURN_CONNS=$CONNS scripts/bench-churn.sh" || exit 1
+hosts_bench "$OUT" || exit 1   # SERVER_HOST, LOAD_HOSTS: the server and the load elsewhere
+[ ${#HOST_ARGS[@]} -gt 0 ] && scripts/meta.sh "$OUT/meta.txt" --set workload=churn --set "models=${MODELS// /,}" \
+  --set "pinning=hosts (the server on the server host, loadgen on the load hosts: host_* keys)" \
+  --set "per_conn=${KS// /,}" --set "conns=$CONNS" --set "reps=$REPS" --set "secs=$SECS" \
+  --set "pool_size=$CONNS (pool_flag models: one worker per client connection)" \
+  --set "closes=client (TIME_WAIT on the load hosts' side)" \
+  --command "SERVER_HOST=$SERVER_HOST LOAD_HOSTS='$LOAD_HOSTS' CHURN_SECS=$SECS CHURN_REPS=$REPS CHURN_K='$KS' CHURN_CONNS=$CONNS scripts/bench-churn.sh"
 start=$SECONDS
 sweep_all churn "$REPS" "$KS" churn_args churn churn-cpu
 rc=$?
+if [ ${#HOST_ARGS[@]} -gt 0 ]; then hosts_finish "$OUT" || rc=1; fi
 [ "$rc" -eq 2 ] && exit 1
 
 # --- the summary (also in $OUT/summary.txt) -----------------------------------

@@ -17,6 +17,10 @@
 #   BENCH_OUT   results folder (default results/latest)
 #   BIN         folder of the programs (default bin)
 #   PEERS       1: the peers too (Python, Node, Go, libuv; peers/list.sh --bench)
+#   SERVER_HOST, LOAD_HOSTS  [user@]host and "[user@]a [user@]b": the server on one
+#               host, loadgen on the others, through ssh (scripts/hosts.sh,
+#               docs/hosts.md); SERVER_ADDR, SERVER_PORT, SSH_CONFIG, HOSTS_DIR too.
+#               Neither set: everything here, as always.
 # Exit status: bench's (0: every run clean), or 1 if the charts failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -28,11 +32,18 @@ case "${1:-}" in -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 if [ "$OUT" = results/latest ] && [ -f "$OUT/echo.csv" ]; then
   rm -rf results/previous && mv "$OUT" results/previous
 fi
+models=$(peers/list.sh --bench echo | paste -sd , -)
+source scripts/hosts-lib.sh
+hosts_bench "$OUT" || exit 1   # SERVER_HOST, LOAD_HOSTS: HOST_ARGS for bin/bench
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of flags on purpose
-"$BIN/bench" --bin "$BIN" --models "$(peers/list.sh --bench echo | paste -sd , -)" ${BENCH_ARGS:-} --out "$OUT"
+"$BIN/bench" --bin "$BIN" --models "$models" ${BENCH_ARGS:-} "${HOST_ARGS[@]}" --out "$OUT"
 rc=$?
 [ "$rc" -eq 2 ] && exit 2
+if [ ${#HOST_ARGS[@]} -gt 0 ]; then
+  hosts_finish "$OUT" || exit 1   # meta.txt: every host, the path; a host lost: its one line
+fi
 if [ "$(wc -l <"$OUT/echo.csv" 2>/dev/null || echo 0)" -lt 2 ]; then
+  [ ${#HOST_ARGS[@]} -gt 0 ] && [ "$rc" -ne 0 ] && exit 1   # bench's last line said why
   echo "bench-echo.sh: no run produced a result; nothing to draw" >&2
   exit 1
 fi

@@ -10,7 +10,8 @@
 # its rows are appended to OUT/CSV with `rep` set to r and a last column
 # `value` holding VALUE, and its commands to OUT/commands.txt. Progress (one
 # line per run, bench's) goes to stderr. Returns 1 if a run failed or was
-# marked, 0 otherwise. Needs BIN, MODELS (space-separated) in the caller.
+# marked, 0 otherwise. Needs BIN, MODELS (space-separated) in the caller, and
+# HOST_ARGS (scripts/hosts-lib.sh: empty, or the flags of a run across hosts).
 
 # sweep_rotate N WORDS... — the words rotated left by N
 sweep_rotate() {
@@ -34,7 +35,7 @@ sweep_run() {
       dir="$out/runs/r$r-$v"
       echo "--- rep $r/$reps, value $v ($i/$((reps * nv)))" >&2
       # shellcheck disable=SC2046  # the flags are words on purpose
-      "$BIN/bench" --bin "$BIN" --models "$order" --reps 1 --out "$dir" $("$args_fn" "$v") \
+      "$BIN/bench" --bin "$BIN" --models "$order" --reps 1 --out "$dir" $("$args_fn" "$v") ${HOST_ARGS[@]+"${HOST_ARGS[@]}"} \
         2> >(grep -v '^bench: [0-9]* runs in' >&2) || rc=1
       [ -f "$dir/echo.csv" ] || { echo "sweep: $dir/echo.csv missing" >&2; rc=1; continue; }
       [ -f "$out/$csv" ] || sed -n '1s/$/,value/p' "$dir/echo.csv" >"$out/$csv"

@@ -26,7 +26,7 @@ if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
   rc=$?
   [ "$rc" -eq 0 ] && pass churn_exit_0 || fail churn_exit_0 "exit $rc: $(tail -n 3 "$TMP/churn.err" | tr '\n' ' ')"
   hdr=$(head -n 1 "$out/churn.csv" 2>/dev/null)
-  if [[ $hdr == model,conns,msg_bytes,work,rep,*,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn,other_cpu_s,disturbed,value ]] &&
+  if [[ $hdr == model,conns,msg_bytes,work,rep,*,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn,other_cpu_s,disturbed,load_hosts,start_spread_ms,value ]] &&
      [ "$(($(wc -l <"$out/churn.csv") - 1))" -eq 4 ]; then pass churn_csv_columns_and_rows
   else fail churn_csv_columns_and_rows "header '$hdr', $(wc -l <"$out/churn.csv" 2>/dev/null) lines"; fi
   if col_check "$out/churn.csv" '$c["per_conn"] == $c["value"] && $c["conns_per_s"] > 0 && $c["cpu_us_per_conn"] > 0 && $c["errors"] == 0 && $c["connects"] > $c["conns"] && $c["server_exit"] == "0"'; then

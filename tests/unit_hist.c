@@ -136,6 +136,37 @@ static void test_merge(void)
     for (double p = 0; p <= 100 && same; p += 0.5)
         same = hist_percentile(a, p) == hist_percentile(all, p);
     check(same, "hist_merge_equals_record_all", "merged histogram differs");
+
+    /* the counters written out and read back (another host's histogram):
+     * the same as merging in memory; a count that does not add up is refused */
+    struct hist *back = hist_new();
+    FILE *f = tmpfile();
+    int ok = back && f && hist_write_counts(b, f) == 0 && hist_write_counts(b, f) == 0;
+    rewind(f);
+    struct hist *twice = hist_new();
+    hist_merge(twice, b);
+    hist_merge(twice, b);
+    ok = ok && hist_read_counts(back, f) == 0 && hist_read_counts(back, f) == 0;
+    unsigned long long cb, ct;
+    double mb, mt;
+    ok = ok && footer(back, &cb, &mb) == 0 && footer(twice, &ct, &mt) == 0 && cb == ct &&
+         hist_max(back) == hist_max(twice) && fabs(mb - mt) < 1e-6 * mt;
+    for (double p = 0; p <= 100 && ok; p += 0.5)
+        ok = hist_percentile(back, p) == hist_percentile(twice, p);
+    check(ok, "hist_counts_written_and_read_equal_merge", "the counters read back differ");
+    if (f)
+        fclose(f);
+    f = tmpfile();
+    if (f)
+        fputs("hist 3 1 5 9\nb 1 1\nb 5 1\nend\n", f); /* total 3, counters add up to 2 */
+    if (f)
+        rewind(f);
+    check(f && hist_read_counts(back, f) < 0 && footer(back, &cb, &mb) == 0 && cb == ct,
+          "hist_counts_that_do_not_add_up_refused", "a malformed dump was taken");
+    if (f)
+        fclose(f);
+    hist_free(back);
+    hist_free(twice);
     hist_free(a);
     hist_free(b);
     hist_free(all);
@@ -209,7 +240,7 @@ static void test_write(void)
 
 int main(void)
 {
-    plan(41);
+    plan(43);
     uint64_t *vals = malloc(N * sizeof *vals);
     if (!vals)
         return 1;

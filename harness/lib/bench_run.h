@@ -25,7 +25,7 @@ struct bench_opts {
     long work;              /* CPU work units per message, passed to the server (--work) */
     const char *out;        /* results folder (--out) */
     const char *bin;        /* folder holding echo-MODEL and loadgen (--bin) */
-    const char *pin;        /* "none" or "split" (--pin) */
+    const char *pin;        /* "auto", "none", "split" or "halves" (--pin) */
     long lg_threads;        /* loadgen threads (--loadgen-threads) */
     long stack_kib;         /* per-connection stack for the server, 0 = its default (--stack-kib) */
     long per_conn;          /* loadgen --per-conn K: a new connection every K messages; 0 = never */
@@ -36,6 +36,11 @@ struct bench_opts {
     const char *compare;    /* print the comparisons of this CSV and exit (--compare) */
     const char *base;       /* the model --compare divides by (--base) */
     const char *metrics;    /* the columns --compare compares (--metrics) */
+    const char *bind;       /* the server's address (--bind); loadgen connects to it */
+    long port;              /* the server's port (--port); 0: a free one */
+    const char *serve;      /* --serve MODEL: the server half only (on a server host) */
+    const char *server_cmd; /* --server-cmd CMD: run `bin/bench --serve` through it (ssh) */
+    const char *load_cmd;   /* --load-cmd CMD: run it instead of loadgen (load hosts) */
 };
 
 /* The matrix, parsed from the options. */
@@ -44,11 +49,13 @@ struct bench_matrix {
     int nmodels;                   /* how many */
     long conns[BENCH_MAX_CONNS];   /* connection counts, in the order given */
     int nconns;                    /* how many */
-    int cpu_server, cpu_loadgen;   /* CPU to pin each to, -1 for no pinning */
+    int cpu_server, cpu_loadgen;   /* first CPU to pin each to, -1 for no pinning */
+    int ncpu_server, ncpu_loadgen; /* how many CPUs from there (1: that one) */
 };
 
 /* Result of one run for the progress line. */
 struct bench_result {
+    int fatal;         /* a host was lost, or the server host refused: the matrix stops */
     int ok;            /* a row was written */
     int clean;         /* ... and the server exited 0 and loadgen saw no errors */
     char brief[128];   /* "41234 msgs/s  p99 812 us  PSS/conn 9.1 KiB" */
@@ -59,6 +66,13 @@ struct bench_result {
  * Says on stderr what went wrong; res says how it went. */
 void bench_one(const struct bench_opts *o, const struct bench_matrix *m, const char *model, long conns,
                long rep, FILE *csv, FILE *cmds, int index, struct bench_result *res);
+
+/* --serve MODEL: start the model's echo server on --bind/--port, pass its
+ * ready line on, sample its process tree until stdin ends (or says "stop"),
+ * stop it, print one line "served KEY=VALUE..." (CPU, memory peaks, exit).
+ * The runner on another machine reads both lines through ssh. Returns the
+ * exit status: 0, or 1 after one line on stderr. */
+int bench_serve(const struct bench_opts *o);
 
 /* Kill the server and loadgen of the run under way, if any, with SIGKILL:
  * for a signal handler (async-signal-safe). */

@@ -46,7 +46,8 @@ static void proc_child(char *const argv[], const struct proc_opts *o, int out_w,
     if (o->pin) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(o->cpu, &set);
+        for (int c = o->cpu; c < o->cpu + (o->ncpus > 1 ? o->ncpus : 1); c++)
+            CPU_SET(c, &set);
         if (sched_setaffinity(0, sizeof set, &set) < 0)
             err = errno;
     }

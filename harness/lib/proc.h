@@ -29,6 +29,7 @@ struct proc_opts {
                               can be stopped at once (only its own descendants are in it) */
     int pin;               /* 1: pin it to CPU `cpu` before exec */
     int cpu;               /* the CPU, when pin is set */
+    int ncpus;             /* with pin: CPUs cpu .. cpu + ncpus - 1 (0 or 1: cpu alone) */
     int search_path;       /* 1: look argv[0] up in $PATH (execvp) */
     /* Runs in the child after fork, before exec (async-signal-safe calls
      * only): e.g. joining a cgroup before the program can do anything. A

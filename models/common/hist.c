@@ -211,3 +211,48 @@ int hist_write_percentiles(const struct hist *h, FILE *f, double unit_ns)
         return -1;
     return 0;
 }
+
+int hist_write_counts(const struct hist *h, FILE *f)
+{
+    if (fprintf(f, "hist %llu %llu %llu %.17g\n", (unsigned long long)h->total,
+                (unsigned long long)(h->total ? h->min : 0), (unsigned long long)h->max, h->sum) < 0)
+        return -1;
+    for (unsigned i = 0; i < HIST_COUNTERS; i++)
+        if (h->counts[i] && fprintf(f, "b %llu %llu\n", (unsigned long long)hist_lowest(i),
+                                    (unsigned long long)h->counts[i]) < 0)
+            return -1;
+    return fprintf(f, "end\n") < 0 ? -1 : 0;
+}
+
+int hist_read_counts(struct hist *h, FILE *f)
+{
+    unsigned long long total, min, max, v, n, seen = 0;
+    double sum;
+    char line[128];
+    struct hist *tmp = hist_new();
+    if (!tmp)
+        return -1;
+    if (!fgets(line, sizeof line, f) ||
+        sscanf(line, "hist %llu %llu %llu %lg", &total, &min, &max, &sum) != 4)
+        goto bad;
+    while (fgets(line, sizeof line, f)) {
+        if (strcmp(line, "end\n") == 0) {
+            if (seen != total)
+                goto bad;
+            tmp->total = total;
+            tmp->min = total ? min : UINT64_MAX;
+            tmp->max = max;
+            tmp->sum = sum;
+            hist_merge(h, tmp);
+            hist_free(tmp);
+            return 0;
+        }
+        if (sscanf(line, "b %llu %llu", &v, &n) != 2 || v > HIST_MAX_VALUE)
+            goto bad;
+        tmp->counts[hist_index(v)] += n;
+        seen += n;
+    }
+bad:
+    hist_free(tmp);
+    return -1;
+}

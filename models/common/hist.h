@@ -24,5 +24,14 @@ uint64_t hist_percentile(const struct hist *h, double p);
  * `unit_ns`, e.g. 1000 for microseconds), with its footer: mean, standard
  * deviation, max and the count of values. Returns 0 or -1. */
 int      hist_write_percentiles(const struct hist *h, FILE *f, double unit_ns);
+/* The counters themselves, lossless, for merging histograms recorded on other
+ * machines (harness/loadmerge.c): one line "hist TOTAL MIN MAX SUM", one line
+ * "b VALUE COUNT" per non-empty counter (VALUE: the lowest it stands for), one
+ * line "end". Returns 0 or -1. */
+int      hist_write_counts(const struct hist *h, FILE *f);
+/* Read what hist_write_counts wrote (from its "hist" line, which must be next
+ * in f) and add it to h, as hist_merge would. Returns 0, or -1 if the text is
+ * malformed or its counts do not add up to its total (h is then unchanged). */
+int      hist_read_counts(struct hist *h, FILE *f);
 
 #endif
