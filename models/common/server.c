@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -197,4 +198,74 @@ int server_wait(int fd, int sigfd, const char *prog)
         if (p[0].revents)
             return SERVER_READY;
     }
+}
+/* A listening socket on host:port that other sockets may share. Every one
+ * of the loops' sockets sets SO_REUSEPORT before bind(), the first included:
+ * that is what lets them all bind one port, and what makes the kernel deal
+ * the connections out among them. Returns the fd and the port it got, or -1
+ * with errno. */
+static int reuseport_listen(const char *host, int port, int backlog, int *bound)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int one = 1;
+    if (net_addr(host, port, &sa) < 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    *bound = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* SO_REUSEPORT would also let us join the sockets of another server of the
+ * same user that already listens on a port we were given: check first that
+ * nothing listens there (a plain bind, as every other model does), so a
+ * port in use is refused with EADDRINUSE here too. 0, or -1 with errno.
+ * (Port 0 needs no check: the kernel never hands out a port in use.) */
+static int port_free(const char *host, int port)
+{
+    struct sockaddr_in sa;
+    int one = 1;
+    if (net_addr(host, port, &sa) < 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return r;
+}
+
+/* n listening sockets on one port, SO_REUSEPORT: the first fixes the port
+ * (a free one if --port 0), the others bind it, and the KERNEL spreads new
+ * connections across them (a hash of each connection's addresses picks the
+ * socket). Then the ready line, as server_listen() prints it. */
+int server_listen_shared(const struct server_opts *o, int *fds, long n, char *why, size_t len)
+{
+    int port = (int)o->port;
+    if (port != 0 && port_free(o->bind, port) < 0)
+        goto fail;
+    for (long i = 0; i < n; i++) {
+        fds[i] = reuseport_listen(o->bind, port, (int)o->backlog, &port);
+        if (fds[i] < 0)
+            goto fail;
+    }
+    server_ready(o, port);
+    return 0;
+fail:
+    snprintf(why, len, "cannot listen on %s:%ld: %s", o->bind, o->port, strerror(errno));
+    return -1;
 }
