@@ -12,6 +12,7 @@
 #
 #   scripts/models.sh                   the model names, one per line, by order then name
 #   scripts/models.sh --about NAME KEY  one field of a model's about.txt (empty if absent)
+#   scripts/models.sh --with KEY [VALUE]  the models whose about.txt has KEY (equal to VALUE), by order
 #   scripts/models.sh --programs NAME   the folder of the model's echo.c and fetch.c
 #   scripts/models.sh --header NAME     model.h for a model's programs: its name and fields as C strings
 #   scripts/models.sh --table           the README's table of the models, in Markdown
@@ -34,6 +35,12 @@ case "${1:-}" in
     [ $# -eq 3 ] || { echo "usage: scripts/models.sh --about NAME KEY" >&2; exit 2; }
     [ -f "models/$2/about.txt" ] || { echo "models.sh: '$2' is not a model (no models/$2/about.txt)" >&2; exit 2; }
     about "$2" "$3" ;;
+  --with)
+    [ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: scripts/models.sh --with KEY [VALUE]" >&2; exit 2; }
+    for m in $("$0"); do
+      v=$(about "$m" "$2")
+      [ -n "$v" ] && { [ $# -eq 2 ] || [ "$v" = "$3" ]; } && echo "$m"
+    done; exit 0 ;;
   --programs)
     [ $# -eq 2 ] || { echo "usage: scripts/models.sh --programs NAME" >&2; exit 2; }
     need_model "$2"; programs "$2" ;;
@@ -44,7 +51,7 @@ case "${1:-}" in
     echo "#define MODEL_NAME \"$(printf %s "$2" | cstr)\""
     echo "#define MODEL_CONNECTION \"$(about "$2" connection | cstr)\""
     echo "#define MODEL_LOOPS_FLAG $([ "$(about "$2" loops)" = cpus ] && echo 1 || echo 0)" ;;
-  -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0" ;;
   --table)
     echo "| model | programs | one connection is… | who switches | lesson |"
     echo "|---|---|---|---|---|"
