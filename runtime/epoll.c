@@ -210,6 +210,16 @@ int co_wait_fd(int fd, int events, int64_t deadline)
     return co__fd_wait(c, fd, events, deadline);
 }
 
+/* What every I/O call starts with: the running coroutine *c, which may wait
+ * (co__waiter) and has budget left (budget.c), and fd's state. NULL + errno. */
+static struct co_fd *co__io_begin(int fd, int64_t deadline, co_t **c)
+{
+    *c = co__waiter();
+    if (!*c || co__budget(*c, deadline) < 0)
+        return NULL;
+    return co__fd(fd);
+}
+
 /* A descriptor not yet registered is registered and waited on without a
  * read first: a read right after connecting or sending a request finds
  * nothing far more often than not, and EPOLL_CTL_ADD reports data that is
@@ -218,10 +228,8 @@ int co_wait_fd(int fd, int events, int64_t deadline)
  * connection from co_accept, whose client has usually sent already.) */
 ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 {
-    co_t *c = co__waiter();
-    if (!c || co__budget(c, deadline) < 0)
-        return -1;
-    struct co_fd *s = co__fd(fd);
+    co_t *c;
+    struct co_fd *s = co__io_begin(fd, deadline, &c);
     if (!s)
         return -1;
     if (!s->registered && !s->readable && co__fd_register(fd, s) < 0) {
@@ -255,10 +263,8 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline)
 
 ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
 {
-    co_t *c = co__waiter();
-    if (!c || co__budget(c, deadline) < 0)
-        return -1;
-    struct co_fd *s = co__fd(fd);
+    co_t *c;
+    struct co_fd *s = co__io_begin(fd, deadline, &c);
     if (!s)
         return -1;
     const char *p = buf;
@@ -309,10 +315,8 @@ static void co__fd_accepted(int lfd, int fd)
 
 int co_accept(int lfd, int64_t deadline)
 {
-    co_t *c = co__waiter();
-    if (!c || co__budget(c, deadline) < 0)
-        return -1;
-    struct co_fd *s = co__fd(lfd);
+    co_t *c;
+    struct co_fd *s = co__io_begin(lfd, deadline, &c);
     if (!s)
         return -1;
     for (;;) {

@@ -199,34 +199,6 @@ int server_wait(int fd, int sigfd, const char *prog)
             return SERVER_READY;
     }
 }
-/* A listening socket on host:port that other sockets may share. Every one
- * of the loops' sockets sets SO_REUSEPORT before bind(), the first included:
- * that is what lets them all bind one port, and what makes the kernel deal
- * the connections out among them. Returns the fd and the port it got, or -1
- * with errno. */
-static int reuseport_listen(const char *host, int port, int backlog, int *bound)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    int one = 1;
-    if (net_addr(host, port, &sa) < 0)
-        return -1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    *bound = ntohs(sa.sin_port);
-    return fd;
-}
-
 /* SO_REUSEPORT would also let us join the sockets of another server of the
  * same user that already listens on a port we were given: check first that
  * nothing listens there (a plain bind, as every other model does), so a
@@ -234,19 +206,11 @@ static int reuseport_listen(const char *host, int port, int backlog, int *bound)
  * (Port 0 needs no check: the kernel never hands out a port in use.) */
 static int port_free(const char *host, int port)
 {
-    struct sockaddr_in sa;
-    int one = 1;
-    if (net_addr(host, port, &sa) < 0)
-        return -1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = net_listen(host, port, 1, NULL);
     if (fd < 0)
         return -1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    int saved = errno;
     close(fd);
-    errno = saved;
-    return r;
+    return 0;
 }
 
 /* n listening sockets on one port, SO_REUSEPORT: the first fixes the port
@@ -259,7 +223,7 @@ int server_listen_shared(const struct server_opts *o, int *fds, long n, char *wh
     if (port != 0 && port_free(o->bind, port) < 0)
         goto fail;
     for (long i = 0; i < n; i++) {
-        fds[i] = reuseport_listen(o->bind, port, (int)o->backlog, &port);
+        fds[i] = net_listen_shared(o->bind, port, (int)o->backlog, &port);
         if (fds[i] < 0)
             goto fail;
     }
