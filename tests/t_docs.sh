@@ -65,3 +65,20 @@ for doc in "${docs[@]}"; do
     pass "docs: $doc's $n links resolve, each line link holds the symbol its text names"
   fi
 done
+
+# docs/runtime.md's tables of the runtime's files give each file's length in
+# lines, and the core path's total: both as the files are now
+bad=""
+while IFS= read -r row; do
+  cell=$(awk -F'|' '{ for (i = 2; i <= NF; i++) if ($i ~ /\]\(\.\.\/runtime\//) { print $i; exit } }' <<<"$row")
+  files=$(grep -oE '\]\(\.\./runtime/[^)#]+\)' <<<"$cell" | sed -E 's/^\]\(\.\.\/(.*)\)$/\1/')
+  said=$(awk -F'|' '{ for (i = 2; i <= NF; i++) if ($i ~ /\]\(\.\.\/runtime\//) { print $(i + 1); exit } }' <<<"$row" | tr -d ' ')
+  [[ $said =~ ^[0-9,]+$ ]] || continue
+  real=$(for f in $files; do wc -l <"$f"; done | paste -sd, -)
+  [ "$said" = "$real" ] || bad="$bad $(basename "$(head -n 1 <<<"$files")"): says $said, has $real;"
+done < <(grep '^|.*](\.\./runtime/' docs/runtime.md)
+core=$(sed -n 's/.*files, \([0-9]*\) lines with their comments.*/\1/p' docs/runtime.md)
+real=$(cat runtime/switch_x86_64.S runtime/switch.c runtime/sched.c runtime/clock.c runtime/epoll.c | wc -l)
+[ "$core" = "$real" ] || bad="$bad core path: says '${core}', has $real;"
+[ -z "$bad" ] && pass "docs: runtime.md's line counts of the runtime's files and of its core path ($real) hold" ||
+  fail "docs: runtime.md's line counts of the runtime's files" "$bad"
