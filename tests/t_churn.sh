@@ -30,6 +30,7 @@ oneloop=$([ -n "$nloops" ] && scripts/models.sh --about "$nloops" programs)
 
 # --- bench-churn: a forking and a pooled model, K = 1 and 10 ----------------------
 if [ -n "$forker" ] && [ -n "$pooled" ] && [ -x "$BIN/echo-$forker" ] && [ -x "$BIN/echo-$pooled" ]; then
+  plan 7
   out="$TMP/churn"
   CHURN_OUT=$out CHURN_SECS=0.4 CHURN_REPS=1 CHURN_K="1 10" CHURN_CONNS=4 CHURN_MODELS="$forker $pooled" BIN=$BIN \
     timeout 120 scripts/bench-churn.sh >"$TMP/churn.out" 2>"$TMP/churn.err"
@@ -55,14 +56,16 @@ if [ -n "$forker" ] && [ -n "$pooled" ] && [ -x "$BIN/echo-$forker" ] && [ -x "$
     pass churn_summary_and_progress
   else fail churn_summary_and_progress "$(tr '\n' '|' <"$TMP/churn.out")"; fi
 else
-  echo "SKIP churn: no forking and pooled model built ('$forker', '$pooled')"
+  plan 1; skip churn "no forking and pooled model built ('$forker', '$pooled')"
 fi
+plan 1
 CHURN_SECS=x scripts/bench-churn.sh >/dev/null 2>"$TMP/bad.err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && pass churn_bad_setting_exit_2 || fail churn_bad_setting_exit_2 "exit $rc"
 
 # --- bench-work: one loop and N loops, 0 and 100 us ------------------------------------
 if [ -n "$nloops" ] && [ -n "$oneloop" ] && [ -x "$BIN/echo-$oneloop" ] && [ -x "$BIN/echo-$nloops" ]; then
+  plan 5
   out="$TMP/work"
   WORK_OUT=$out WORK_SECS=0.4 WORK_REPS=1 WORK_US="0 100" WORK_CONNS=4 WORK_MODELS="$oneloop $nloops" BIN=$BIN \
     timeout 120 scripts/bench-work.sh >"$TMP/work.out" 2>"$TMP/work.err"
@@ -82,8 +85,10 @@ if [ -n "$nloops" ] && [ -n "$oneloop" ] && [ -x "$BIN/echo-$oneloop" ] && [ -x 
     pass work_summary
   else fail work_summary "$(tr '\n' '|' <"$TMP/work.out")"; fi
 else
-  echo "SKIP work: no model of N loops and its one-loop model built ('$nloops', '$oneloop')"
+  plan 1; skip work "no model of N loops and its one-loop model built ('$nloops', '$oneloop')"
 fi
+plan 1
 WORK_US="0 ten" scripts/bench-work.sh >/dev/null 2>"$TMP/bad.err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && pass work_bad_setting_exit_2 || fail work_bad_setting_exit_2 "exit $rc"
+finish

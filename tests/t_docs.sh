@@ -56,6 +56,7 @@ check_doc() {
 }
 
 mapfile -t docs < <(find docs README.md results/README.md -name '*.md' 2>/dev/null | sort)
+plan $((${#docs[@]} + 1)) # one per Markdown file, and runtime.md's line counts
 for doc in "${docs[@]}"; do
   n=$(grep -oE '\[[^]]*\]\([^)#]+(#L[0-9]+)?\)' "$doc" | grep -vcE '\]\((http|mailto:)')
   check_doc "$doc" >"$TMP/bad"
@@ -82,3 +83,4 @@ real=$(cat runtime/switch_x86_64.S runtime/switch.c runtime/sched.c runtime/cloc
 [ "$core" = "$real" ] || bad="$bad core path: says '${core}', has $real;"
 [ -z "$bad" ] && pass "docs: runtime.md's line counts of the runtime's files and of its core path ($real) hold" ||
   fail "docs: runtime.md's line counts of the runtime's files" "$bad"
+finish

@@ -11,10 +11,11 @@ source "$(dirname "$0")/lib.sh"
 CHECK="$TBIN/echo_check"
 m_loops=""
 for m in $(scripts/models.sh --with loops); do case " $MODELS " in *" $m "*) m_loops=$m; break ;; esac; done
-[ -n "$m_loops" ] || { echo "(no model with loops: among MODELS; nothing to test)"; pass "loops: no model of N loops among MODELS ($MODELS), its checks skipped"; exit 0; }
+[ -n "$m_loops" ] || { plan 1; skip "loops" "no model of N loops (about.txt loops:) among MODELS ($MODELS): its checks not run"; finish; exit 0; }
 
 srv="$BIN/echo-$m_loops"
 ncpu=$(getconf _NPROCESSORS_ONLN)
+plan 16
 
 # --help states the default, one loop per online CPU; the other servers and
 # fetchers neither list nor take --loops.
@@ -89,3 +90,4 @@ if start_server fetchd "$BIN/fetchd" --port 0; then
   done
   stop_server "$SPID"
 else fail "loops: fetchd starts" "$(cat "$TMP/fetchd.err")"; fi
+finish

@@ -9,6 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 S=$BIN/tasks-sleep R=$BIN/tasks-run
+plan 12
 for p in "$S" "$R"; do [ -x "$p" ] || { fail tasks_built "$p missing (run make)"; exit 0; }; done
 
 # --- flags ----------------------------------------------------------------------
@@ -36,7 +37,7 @@ out=$(TASKS_N=1k scripts/bench-tasks.sh 2>&1); rc=$?
 # --- the stopped column: a limit hit, a timeout -------------------------------------
 row=$("$R" --kind thread --count 20000 --mem-max 40 -- "$S" --kind thread --count 20000 --sleep 1 2>/dev/null)
 if [ -z "$(cut -d, -f6 <<<"$row")" ]; then
-  pass "tasks_stopped_memory (skipped: no writable memory cgroup here, so no cgroup limit)"
+  skip tasks_stopped_memory "no writable memory cgroup here, so no cgroup limit"
 else
   [ "$(cut -d, -f8 <<<"$row")" = memory ] && pass tasks_stopped_memory || fail tasks_stopped_memory "row: $row"
 fi
@@ -50,7 +51,8 @@ left=$(pgrep -f -- "--count 3 --sleep 30" | tr '\n' ' ' || true)
 # --- the whole benchmark, tiny ------------------------------------------------------
 # (not under a sanitizer: it measures memory, which a sanitizer multiplies; and
 # with the kernel's limits left alone: 1000 tasks of any kind fit the defaults)
-if [ -n "${SANITIZER:-}" ]; then pass "tasks_bench (skipped under $SANITIZER: a memory benchmark)"; exit 0; fi
+if [ -n "${SANITIZER:-}" ]; then plan 1; skip tasks_bench "not under $SANITIZER: a memory benchmark"; finish; exit 0; fi
+plan 11
 OUT=$TMP/tasks
 if TASKS_N=100,1000 TASKS_SLEEP=1 TASKS_RAISE=0 OUT=$OUT BIN=$BIN timeout 600 scripts/bench-tasks.sh >"$TMP/b.out" 2>"$TMP/b.err"; then
   pass tasks_bench_runs
@@ -59,7 +61,7 @@ csv=$OUT/tasks.csv
 [ "$(head -n 1 "$csv" 2>/dev/null)" = "$("$R" --header)" ] && pass tasks_csv_header || fail tasks_csv_header "$(head -n 1 "$csv" 2>/dev/null)"
 missing=""
 for k in process thread coroutine stackless floor py-asyncio node go; do
-  if grep -q "skipped $k:" "$TMP/b.err"; then pass "tasks_kind_$k (skipped: $(grep "skipped $k:" "$TMP/b.err" | head -n 1))"; continue; fi
+  if grep -q "skipped $k:" "$TMP/b.err"; then plan 1; skip "tasks_kind_$k" "$(grep "skipped $k:" "$TMP/b.err" | head -n 1)"; continue; fi
   for n in 100 1000; do grep -q "^$k,$n,$n," "$csv" || missing="$missing $k/$n"; done
 done
 [ -z "$missing" ] && pass tasks_every_row || fail tasks_every_row "missing or short:$missing"
@@ -84,7 +86,7 @@ if command -v gnuplot >/dev/null; then
     && pass tasks_png || fail tasks_png "no PNG at $OUT/tasks.png"
   grep -q '<svg' "$OUT/tasks.svg" 2>/dev/null && pass tasks_svg || fail tasks_svg "no SVG"
 else
-  pass "tasks_png (skipped: gnuplot missing)"
+  skip tasks_png "gnuplot missing"; skip tasks_svg "gnuplot missing"
 fi
 # the kernel's limits are as they were
 for k in kernel.pid_max kernel.threads-max vm.max_map_count; do
@@ -92,3 +94,4 @@ for k in kernel.pid_max kernel.threads-max vm.max_map_count; do
   [ "$before" = "$(cat "/proc/sys/${k//.//}")" ] || changed="${changed:-} $k"
 done
 [ -z "${changed:-}" ] && pass tasks_limits_restored || fail tasks_limits_restored "changed:$changed"
+finish

@@ -227,6 +227,7 @@ static void test_close_listener(void)
 
 int main(void)
 {
+    plan(8);
     if (co_init(0) < 0) {
         check(0, "uring_init", strerror(errno));
         return 1;
@@ -236,5 +237,5 @@ int main(void)
     test_close();
     test_echo();
     test_close_listener();
-    return failures ? 1 : 0;
+    return check_done();
 }
