@@ -67,8 +67,9 @@ for doc in "${docs[@]}"; do
   fi
 done
 
-# docs/runtime.md's tables of the runtime's files give each file's length in
-# lines, and the core path's total: both as the files are now
+# docs/runtime.md's tables of the runtime's files name every file of
+# runtime/ and give each one's length in lines, and the core path's total:
+# all as the files are now
 bad=""
 while IFS= read -r row; do
   cell=$(awk -F'|' '{ for (i = 2; i <= NF; i++) if ($i ~ /\]\(\.\.\/runtime\//) { print $i; exit } }' <<<"$row")
@@ -78,9 +79,12 @@ while IFS= read -r row; do
   real=$(for f in $files; do wc -l <"$f"; done | paste -sd, -)
   [ "$said" = "$real" ] || bad="$bad $(basename "$(head -n 1 <<<"$files")"): says $said, has $real;"
 done < <(grep '^|.*](\.\./runtime/' docs/runtime.md)
+for f in runtime/*; do # and every file of the library is in them: a reader learns what each holds
+  grep -q "^|.*](\.\./$f)" docs/runtime.md || bad="$bad $f is in no table;"
+done
 core=$(sed -n 's/.*files, \([0-9]*\) lines with their comments.*/\1/p' docs/runtime.md)
 real=$(cat runtime/switch_x86_64.S runtime/switch.c runtime/sched.c runtime/clock.c runtime/epoll.c | wc -l)
 [ "$core" = "$real" ] || bad="$bad core path: says '${core}', has $real;"
-[ -z "$bad" ] && pass "docs: runtime.md's line counts of the runtime's files and of its core path ($real) hold" ||
+[ -z "$bad" ] && pass "docs: runtime.md's tables name every file of runtime/, with its line count, and the core path's ($real)" ||
   fail "docs: runtime.md's line counts of the runtime's files" "$bad"
 finish
