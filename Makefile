@@ -16,7 +16,7 @@ OPT     ?= -O2 -g
 SAN     ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Iruntime -Iharness/lib $(CFLAGS)
-LDLIBS_ALL = $(SAN) -pthread -lm $(LDLIBS)
+LDLIBS_ALL = $(SAN) -flto=auto -pthread -lm $(LDLIBS)
 # The build's flags, for every benchmark's meta.txt (scripts/meta.sh).
 export C10K_FLAGS := $(strip $(OPT) $(SAN))
 
@@ -51,6 +51,13 @@ RT_CORE_SRC := $(filter-out $(foreach b,$(RT_BACKENDS),$(call rt_backend_src,$(b
 RT_CORE_OBJ := $(patsubst %,$(OBJ)/%.o,$(basename $(RT_CORE_SRC)))
 libco = $(OBJ)/libco-$(1).a
 LIBCO := $(call libco,epoll)
+# The runtime is one concern per file, but a switch crosses three of them
+# (co.c -> sched.c -> switch.c): compiled for link-time optimisation, the
+# calls between them are inlined again where they were when it was one file
+# (docs/runtime.md, "Splitting the runtime"). -ffat-lto-objects keeps plain
+# code in the objects too, so a link without -flto works all the same.
+RT_LTO := -flto=auto -ffat-lto-objects
+$(OBJ)/runtime/%.o: CFLAGS_ALL += $(RT_LTO)
 # What the harness, the demos and the tests share and no model uses.
 LIBHARNESS := $(OBJ)/libharness.a
 HARNESS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
