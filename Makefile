@@ -15,8 +15,8 @@ CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Imodels/loop -Iharness/lib $(CFLAGS)
-LDLIBS_ALL = $(SAN) -pthread -lm $(LDLIBS)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) $(SAN) -D_GNU_SOURCE -Imodels/common -Iruntime -Iharness/lib $(CFLAGS)
+LDLIBS_ALL = $(SAN) -flto=auto -pthread -lm $(LDLIBS)
 # The build's flags, for every benchmark's meta.txt (scripts/meta.sh).
 export C10K_FLAGS := $(strip $(OPT) $(SAN))
 
@@ -37,10 +37,27 @@ PROGRAMS := $(PROGRAMS_MODEL) $(PROGRAMS_HARNESS) $(PROGRAMS_DEMO) $(PROGRAMS_MI
 TESTPROGS := $(patsubst tests/%.c,$(TBIN)/%,$(wildcard tests/*.c))
 
 LIBCOMMON := $(OBJ)/libcommon.a
-LIBCO     := $(OBJ)/libco.a
 COMMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/common/*.c))
-CO_OBJ     := $(patsubst %.c,$(OBJ)/%.o,$(wildcard models/loop/coro*.c)) \
-              $(patsubst %.S,$(OBJ)/%.o,$(wildcard models/loop/coro*.S))
+
+# The coroutine runtime, runtime/ (docs/runtime.md): a core every backend
+# shares, and one library per backend, $(OBJ)/libco-B.a = the core +
+# runtime/B.c + runtime/B_*.c. A backend is the file of runtime/ defining
+# co__backend_init (backend.h): epoll, uring. A model picks one in its
+# about.txt (`runtime: B`); the demos, micro-benchmarks and tests use epoll.
+RT_BACKENDS := $(sort $(basename $(notdir $(shell grep -l '^int co__backend_init' runtime/*.c))))
+rt_backend_src = runtime/$(1).c $(wildcard runtime/$(1)_*.c)
+RT_CORE_SRC := $(filter-out $(foreach b,$(RT_BACKENDS),$(call rt_backend_src,$(b))),$(wildcard runtime/*.c)) \
+               $(wildcard runtime/*.S)
+RT_CORE_OBJ := $(patsubst %,$(OBJ)/%.o,$(basename $(RT_CORE_SRC)))
+libco = $(OBJ)/libco-$(1).a
+LIBCO := $(call libco,epoll)
+# The runtime is one concern per file, but a switch crosses three of them
+# (co.c -> sched.c -> switch.c): compiled for link-time optimisation, the
+# calls between them are inlined again where they were when it was one file
+# (docs/runtime.md, "Splitting the runtime"). -ffat-lto-objects keeps plain
+# code in the objects too, so a link without -flto works all the same.
+RT_LTO := -flto=auto -ffat-lto-objects
+$(OBJ)/runtime/%.o: CFLAGS_ALL += $(RT_LTO)
 # What the harness, the demos and the tests share and no model uses.
 LIBHARNESS := $(OBJ)/libharness.a
 HARNESS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard harness/lib/*.c))
@@ -63,29 +80,48 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIBCO): $(CO_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+define RT_LIBRARY
+$(call libco,$(1)): $(RT_CORE_OBJ) $(patsubst %.c,$(OBJ)/%.o,$(call rt_backend_src,$(1)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach b,$(RT_BACKENDS),$(eval $(call RT_LIBRARY,$(b))))
 
 $(LIBHARNESS): $(HARNESS_OBJ)
 	@rm -f $@ && mkdir -p $(dir $@)
 	ar rcs $@ $^
 
-# A model's programs, bin/echo-NAME and bin/fetch-NAME, link the shared code
-# and the model's own runtime: every other .c/.S file of models/NAME/ (the
-# loop's coro.c and context switch, for instance). One rule for every model;
-# the harness links no model. A model needing a library names it in its
-# about.txt (`ldlibs: -luring`), linked into its two programs only, and the
-# Debian packages it builds with (`packages: liburing-dev`): its objects wait
-# for scripts/deps.sh to have them (installed when root, else the apt-get line).
+# A model's programs, bin/echo-NAME and bin/fetch-NAME, are built from the
+# echo.c and fetch.c of its folder, or of the model its about.txt names
+# (`programs: loop`: the same source, compiled once per model), with
+# $(OBJ)/models/NAME/model.h (scripts/models.sh --header: its name and
+# registry fields). They link the shared code, the runtime library of the
+# backend it picks (`runtime: epoll`), and any other .c/.S file of its own
+# folder (proto's tasks.c). One rule for every model; the harness links no
+# model. A model needing a library names it in its about.txt (`ldlibs:
+# -luring`), linked into its two programs only, and the Debian packages it
+# builds with (`packages: liburing-dev`): its objects wait for
+# scripts/deps.sh to have them (installed when root, else the apt-get line).
 model_runtime_src = $(filter-out models/$(1)/echo.c models/$(1)/fetch.c,$(wildcard models/$(1)/*.c models/$(1)/*.S))
 model_runtime = $(patsubst %,$(OBJ)/%.o,$(basename $(call model_runtime_src,$(1))))
 define MODEL_PROGRAMS
-$(BIN)/echo-$(1): $(OBJ)/models/$(1)/echo.o $(call model_runtime,$(1)) $(LIBCOMMON)
-$(BIN)/fetch-$(1): $(OBJ)/models/$(1)/fetch.o $(call model_runtime,$(1)) $(LIBCOMMON)
+MODEL_SRC_$(1) := $(shell scripts/models.sh --programs $(1))
+MODEL_RT_$(1) := $(shell scripts/models.sh --about $(1) runtime)
+MODEL_LIBCO_$(1) := $$(if $$(MODEL_RT_$(1)),$$(call libco,$$(MODEL_RT_$(1))))
+$(OBJ)/models/$(1)/model.h: models/$(1)/about.txt scripts/models.sh
+	@mkdir -p $$(dir $$@)
+	scripts/models.sh --header $(1) >$$@
+$(OBJ)/models/$(1)/echo.o: $$(MODEL_SRC_$(1))/echo.c $(OBJ)/models/$(1)/model.h
+	$$(CC) $$(CFLAGS_ALL) -I$(OBJ)/models/$(1) -MMD -MP -c -o $$@ $$<
+$(OBJ)/models/$(1)/fetch.o: $$(MODEL_SRC_$(1))/fetch.c $(OBJ)/models/$(1)/model.h
+	$$(CC) $$(CFLAGS_ALL) -I$(OBJ)/models/$(1) -MMD -MP -c -o $$@ $$<
+$(BIN)/echo-$(1): $(OBJ)/models/$(1)/echo.o $(call model_runtime,$(1)) $$(MODEL_LIBCO_$(1)) $(LIBCOMMON)
+$(BIN)/fetch-$(1): $(OBJ)/models/$(1)/fetch.o $(call model_runtime,$(1)) $$(MODEL_LIBCO_$(1)) $(LIBCOMMON)
 $(BIN)/echo-$(1) $(BIN)/fetch-$(1) $(TBIN)/unit_$(1): MODEL_LDLIBS := $(shell scripts/models.sh --about $(1) ldlibs)
+$(if $(wildcard tests/unit_$(1).c),$$(if $$(MODEL_LIBCO_$(1)),$(TBIN)/unit_$(1): $$(MODEL_LIBCO_$(1))))
+$(if $(wildcard tests/unit_$(1).c),$$(if $$(MODEL_LIBCO_$(1)),$(TBIN)/unit_$(1): TEST_LIBCO := $$(MODEL_LIBCO_$(1))))
 MODEL_PACKAGES_$(1) := $(shell scripts/models.sh --about $(1) packages)
-$(OBJ)/models/$(1)/echo.o $(OBJ)/models/$(1)/fetch.o $(OBJ)/tests/unit_$(1).o $(call model_runtime,$(1)): | $$(if $$(MODEL_PACKAGES_$(1)),model-deps-$(1))
+$(OBJ)/models/$(1)/echo.o $(OBJ)/models/$(1)/fetch.o $(OBJ)/tests/unit_$(1).o $(call model_runtime,$(1)) $$(if $$(MODEL_RT_$(1)),$$(patsubst %.c,$(OBJ)/%.o,$$(call rt_backend_src,$$(MODEL_RT_$(1))))): | $$(if $$(MODEL_PACKAGES_$(1)),model-deps-$(1))
 endef
 $(foreach m,$(MODELS),$(eval $(call MODEL_PROGRAMS,$(m))))
 $(PROGRAMS_MODEL):
@@ -94,7 +130,7 @@ $(PROGRAMS_MODEL):
 model-deps-%:
 	@scripts/deps.sh $(addprefix :,$(MODEL_PACKAGES_$*))
 
-# The demos, micro-benchmarks and tests use the loop model's runtime (libco).
+# The demos, micro-benchmarks and tests use the runtime over epoll (LIBCO).
 $(BIN)/demo-%: $(OBJ)/demos/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
@@ -108,11 +144,12 @@ $(BIN)/%: $(OBJ)/harness/%.o $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-# A model's own unit test, tests/unit_NAME.c, compiles the model's runtime in
-# (it then takes nothing from libco) and links the model's ldlibs.
+# A model's own unit test, tests/unit_NAME.c, links the runtime library of
+# the model's backend instead of LIBCO, and the model's ldlibs.
+TEST_LIBCO = $(LIBCO)
 $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(MODEL_LDLIBS) $(LDLIBS_ALL)
+	$(CC) -o $@ $< $(TEST_LIBCO) $(LIBHARNESS) $(LIBCOMMON) $(MODEL_LDLIBS) $(LDLIBS_ALL)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
@@ -129,8 +166,11 @@ test-deps:
 	@scripts/deps.sh chromium:chromium || echo "make: no chromium: tests/t_report.sh skips its browser checks"
 
 # AddressSanitizer + UndefinedBehaviorSanitizer for every model, then
-# ThreadSanitizer for the threads model (TSan cannot follow the loop's own
-# stack switches, and ASan already covers fork).
+# ThreadSanitizer for the models that run threads: those whose unit is a
+# thread, and those over the coroutine runtime (loops runs a loop per thread;
+# co_offload's workers are threads in all of them). The runtime tells TSan of
+# every coroutine switch (runtime/san.h: a TSan fiber per coroutine), so it
+# follows them; fork and prefork (processes) are ASan's.
 test-sanitize: deps
 	$(MAKE) BIN=build/asan/bin OBJ=build/asan/obj TBIN=build/asan/tests \
 	        OPT='-O1 -g -fno-omit-frame-pointer' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all'
@@ -138,7 +178,7 @@ test-sanitize: deps
 	$(MAKE) BIN=build/tsan/bin OBJ=build/tsan/obj TBIN=build/tsan/tests \
 	        OPT='-O1 -g' SAN='-fsanitize=thread'
 	BIN=build/tsan/bin TBIN=build/tsan/tests SANITIZER=tsan \
-	  MODELS="$$(for m in $$(scripts/models.sh); do [ "$$(scripts/models.sh --about $$m unit)" != thread ] || printf '%s ' $$m; done)" \
+	  MODELS="$$(for m in $$(scripts/models.sh); do [ "$$(scripts/models.sh --about $$m unit)" != thread ] && [ -z "$$(scripts/models.sh --about $$m runtime)" ] || printf '%s ' $$m; done)" \
 	  tests/run.sh
 
 bench: all deps
@@ -166,7 +206,7 @@ clean:
 
 # The registry as the build sees it: one line per model, its programs.
 models:
-	@$(foreach m,$(MODELS),echo "$(m): $(BIN)/echo-$(m) $(BIN)/fetch-$(m) - runtime: $(or $(strip $(call model_runtime_src,$(m))),none of its own)";)
+	@$(foreach m,$(MODELS),echo "$(m): $(BIN)/echo-$(m) $(BIN)/fetch-$(m) - programs: $(MODEL_SRC_$(m))/ - runtime: $(or $(MODEL_RT_$(m)),none) - own code: $(or $(strip $(call model_runtime_src,$(m))),none)";)
 
 help:
 	@grep -h '^#   make ' Makefile mk/*.mk | sed 's/^#   //'

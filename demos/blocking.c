@@ -5,7 +5,7 @@
  * ticker's lateness jumps to hundreds of milliseconds. Then the fix: co_sleep
  * instead of sleep, and the CPU work cut into slices with a co_yield between
  * them — and the ticks are on time again. Last, the offload: the same CPU
- * work handed to a worker thread with co_offload (models/loop/offload.h,
+ * work handed to a worker thread with co_offload (runtime/offload.h,
  * asyncio's run_in_executor): the offender waits like co_sleep does, the
  * work runs on another core, and the ticks never notice. */
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* c10k.c — ten thousand idle connections, and what they cost the server.
  *
- * Starts bin/echo-MODEL (--model, default loop) as a child on a free port,
+ * Starts bin/echo-MODEL (--model; by default the registry's first coroutine
+ * model, loop) as a child on a free port,
  * opens connections to it at a steady pace (non-blocking connects, nothing
  * sent: idle clients, the C10K situation), and once a second measures the
  * server's memory: the PSS of its whole process tree, from
@@ -36,7 +37,7 @@ struct c10k_sample {
     long pss_kib;    /* server tree's PSS */
 };
 
-static struct c10k_opts opt = {"loop", 10000, 2000, 2000, 1000, 0};
+static struct c10k_opts opt = {"", 10000, 2000, 2000, 1000, 0};
 static volatile sig_atomic_t c10k_stop; /* set by SIGINT/SIGTERM: wind down */
 static struct proc c10k_server;         /* the echo server we started (harness/lib/proc.c) */
 static int *c10k_fds;                   /* our client sockets */
@@ -214,6 +215,9 @@ static int c10k_ramp(void)
 
 int main(int argc, char **argv)
 {
+    /* --model's default, from the registry: its first coroutine model (loop) */
+    const char *first = registry_first_with_unit("coroutine");
+    opt.model = first ? first : registry_count() ? registry_models()[0] : "";
     char models[512], model_help[600];
     registry_join(", ", models, sizeof models); /* the models of models/NAME/about.txt */
     snprintf(model_help, sizeof model_help, "echo server to load: %s", models);

@@ -68,7 +68,7 @@ struct c10k_opts {
     int no_cgroup;       /* --no-cgroup: skip the cgroup cross-check */
 };
 
-static struct c10k_opts opt = {"loop", "1,10,100,1000,5000,10000", 3, "", 5000, 256, 1000, 60, "", 0};
+static struct c10k_opts opt = {"", "1,10,100,1000,5000,10000", 3, "", 5000, 256, 1000, 60, "", 0};
 static volatile sig_atomic_t c10k_interrupted; /* SIGINT/SIGTERM: finish the step, clean up, stop */
 
 static void c10k_on_signal(int sig) { c10k_interrupted = 1; }
@@ -535,6 +535,9 @@ static void c10k_client_cgroup_leave(void)
 
 int main(int argc, char **argv)
 {
+    /* --model's default, from the registry: its first coroutine model (loop) */
+    const char *first = registry_first_with_unit("coroutine");
+    opt.model = first ? first : registry_count() ? registry_models()[0] : "";
     long first_rep = 1;
     char models[512], peers[512], model_help[1100];
     registry_join(", ", models, sizeof models);

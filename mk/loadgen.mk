@@ -16,7 +16,8 @@
 
 .PHONY: bench-overhead
 # The model whose runtime is weighed against the bare epoll loop.
-OVERHEAD_MODEL ?= loop
+# the first model over the runtime's epoll backend (scripts/models.sh --with runtime epoll)
+OVERHEAD_MODEL ?= $(firstword $(shell scripts/models.sh --with runtime epoll))
 bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(BIN)/fetch-epoll $(BIN)/fetchd \
                 $(filter $(BIN)/echo-$(OVERHEAD_MODEL) $(BIN)/fetch-$(OVERHEAD_MODEL),$(PROGRAMS_MODEL))
 	@scripts/deps.sh strace:strace
@@ -26,6 +27,6 @@ bench-overhead: $(BIN)/loadgen $(BIN)/echo-epoll $(BIN)/client-epoll $(BIN)/fetc
 # message, and the ring without SINGLE_ISSUER | DEFER_TASKRUN
 # (docs/models/uring.md; results/uring/).
 .PHONY: bench-uring
-bench-uring: $(BIN)/echo-epoll $(BIN)/client-epoll $(filter $(BIN)/echo-loop $(BIN)/echo-uring,$(PROGRAMS_MODEL))
+bench-uring: $(BIN)/echo-epoll $(BIN)/client-epoll $(foreach m,$(shell scripts/models.sh --with runtime),$(BIN)/echo-$(m))
 	@scripts/deps.sh perf:linux-perf strace:strace
 	@BIN=$(BIN) scripts/bench-uring.sh

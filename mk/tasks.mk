@@ -16,7 +16,7 @@
 
 all: $(BIN)/tasks-sleep
 
-# The C kinds use the loop model's runtime (libco) and the proto model's (tasks.c).
+# The C kinds use the coroutine runtime over epoll (LIBCO) and the proto model's tasks (tasks.c).
 $(BIN)/tasks-sleep: $(OBJ)/tasks/sleep.o $(OBJ)/models/proto/tasks.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)

@@ -16,7 +16,8 @@
 # (scripts/meta.sh), OUT/commands.txt, the charts OUT/churn.png (connections
 # per second) and OUT/churn-cpu.png (server CPU per connection), .svg too,
 # and prints a summary: median connections per second per model and K, and
-# prefork/fork and pool/fork at K = 1 (the goal: at least 3x).
+# each pooled model (about.txt pool_flag: prefork, pool) against the first
+# model forking per connection (fork) at K = 1 (the goal: at least 3x).
 #
 # Environment: CHURN_OUT (results/churn), CHURN_SECS (2), CHURN_REPS (3),
 #   CHURN_K ("1 10 100"), CHURN_CONNS (10 client connections at once),
@@ -28,7 +29,7 @@ cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 source scripts/sweep.sh
 source scripts/hosts-lib.sh
-case "${1:-}" in -h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,26s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-churn.sh: takes no arguments; see --help" >&2; exit 2; }
 
 OUT=${CHURN_OUT:-results/churn}
@@ -78,11 +79,15 @@ for m in $(csv_models "$S"); do
   printf ' %16.1f\n' "$(sweep_median "$S" "$m" cpu_us_per_conn value 1)"
 done
 k1=$(awk '{ print $1 }' <<<"$KS")
-fork=$(sweep_median "$S" fork conns_per_s value "$k1")
-for m in prefork pool; do
+# the goal, from the registry: each model with a fixed pool (pool_flag) against
+# the first model that makes a process per connection (unit process, no pool)
+base=$(for m in $(scripts/models.sh --with unit process); do
+  [ -z "$(scripts/models.sh --about "$m" pool_flag)" ] && { echo "$m"; break; }; done)
+fork=$([ -n "$base" ] && sweep_median "$S" "$base" conns_per_s value "$k1")
+for m in $(scripts/models.sh --with pool_flag); do
   x=$(sweep_median "$S" "$m" conns_per_s value "$k1")
   [ -n "$x" ] && [ -n "$fork" ] || continue
-  echo "$m/fork at K=$k1, connections per second: $(sweep_ratio "$OUT/churn.csv" "$m" fork conns_per_s "$k1" 3)"
+  echo "$m/$base at K=$k1, connections per second: $(sweep_ratio "$OUT/churn.csv" "$m" "$base" conns_per_s "$k1" 3)"
 done
 echo "medians of $REPS repetitions, $SECS s each, $CONNS client connections; $((SECONDS - start)) s"
 echo "results: $OUT/churn.csv, $OUT/churn-summary.csv, $OUT/meta.txt; charts: $OUT/churn.png $OUT/churn-cpu.png (docs/churn-work.md)"

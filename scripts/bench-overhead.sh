@@ -3,7 +3,8 @@
 # minimal epoll baselines? Three questions, answered in ONE run, interleaved
 # (the order alternates every repetition) and repeated, medians quoted:
 #
-#   (a) runtime overhead: echo-MODEL (echo-loop by default) vs echo-epoll
+#   (a) runtime overhead: echo-MODEL (by default the first model over the
+#       runtime's epoll backend: echo-loop) vs echo-epoll
 #       throughput, both driven by the same independent client (client-epoll),
 #       CONNS connections, BYTES-byte messages. "echo-loop / echo-epoll = 0.97"
 #       means the coroutine runtime keeps 97% of the bare epoll loop's throughput.
@@ -18,8 +19,8 @@
 # per echo message (the server's calls over SECS of client-epoll / messages,
 # and its read() and write() alone), each program beside its minimal one.
 #
-# Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), OVERHEAD_MODEL (loop:
-# the model whose runtime is weighed against epoll), FETCH_N (1000), FETCH_C
+# Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), OVERHEAD_MODEL (the
+# first of scripts/models.sh --with runtime epoll: the model whose runtime is weighed against epoll), FETCH_N (1000), FETCH_C
 # (1000), FETCH_DELAY (100 ms), OUT (results/overhead), BIN (bin). Programs
 # that are not built, or strace if missing, are skipped with a message. Nothing
 # is pinned: the programs share the machine's cores as the scheduler decides
@@ -32,7 +33,8 @@ case "${1:-}" in
   *) echo "bench-overhead.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
 esac
 source scripts/lib.sh
-REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64} MODEL=${OVERHEAD_MODEL:-loop}
+REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64}
+MODEL=${OVERHEAD_MODEL:-$(scripts/models.sh --with runtime epoll | head -n 1)}
 FETCH_N=${FETCH_N:-1000} FETCH_C=${FETCH_C:-1000} FETCH_DELAY=${FETCH_DELAY:-100}
 OUT=${OUT:-results/overhead}
 CSV=$OUT/overhead.csv META=$OUT/meta.txt

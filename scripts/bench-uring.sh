@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# bench-uring.sh — `make bench-uring`: the uring model's figures against the epoll server:
+# bench-uring.sh — `make bench-uring`: the runtime's backends against the epoll server:
 # system calls per message and server CPU per message, at CONNS connections
 # of BYTES-byte messages, driven by bin/client-epoll (the minimal closed-loop
 # client: what it costs is not the subject). Servers, interleaved (the order
 # rotates every repetition), REPS times, medians quoted:
 #
 #   echo-epoll    the hand-written level-triggered epoll server (the baseline)
-#   echo-loop     the loop model: coroutines over epoll
-#   echo-uring    the uring model: the same coroutines over io_uring
-#   uring-plain   echo-uring with C10K_URING_PLAIN=1: a ring without
+#   echo-M        each model M over the coroutine runtime with one loop (its
+#                 about.txt has runtime: and no loops:, scripts/models.sh):
+#                 loop (over epoll) and uring (the same coroutines over io_uring)
+#   M-plain       for each such model over the uring backend, echo-M with
+#                 C10K_URING_PLAIN=1: a ring without
 #                 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN
 #
 # Each repetition makes two runs per server, never one for both figures:
@@ -25,19 +27,33 @@
 # call: strace stops the server on every call, so it is only for the names.
 #
 # Environment: REPS (5), SECS (3), CONNS (100), BYTES (64), WORK (0: the
-# servers' --work, CPU work per message), SERVERS (all four), BIN (bin),
+# servers' --work, CPU work per message), SERVERS (all of the above), BIN (bin),
 # OUT (results/uring: uring.csv, summary.txt, strace-NAME.txt, meta.txt).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 case "${1:-}" in
-  -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,31s/^# \{0,1\}//p' "$0"; exit 0 ;;
   "") ;;
   *) echo "bench-uring.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
 esac
 source scripts/lib.sh
 REPS=${REPS:-5} SECS=${SECS:-3} CONNS=${CONNS:-100} BYTES=${BYTES:-64} STRACE=${STRACE:-1} WORK=${WORK:-0}
 BIN=${BIN:-bin} OUT=${OUT:-results/uring}
-for p in echo-epoll echo-loop echo-uring client-epoll; do
+# the default servers, from the registry: the one-loop runtime models, and a plain ring for each over uring
+default_servers() {
+  local m
+  echo echo-epoll
+  for m in $(scripts/models.sh --with runtime); do
+    [ -z "$(scripts/models.sh --about "$m" loops)" ] && echo "echo-$m"
+  done
+  for m in $(scripts/models.sh --with runtime uring); do
+    [ -z "$(scripts/models.sh --about "$m" loops)" ] && echo "$m-plain"
+  done
+}
+read -r -a servers <<<"${SERVERS:-$(default_servers | paste -sd ' ' -)}"
+prog_of() { case "$1" in *-plain) echo "echo-${1%-plain}" ;; *) echo "$1" ;; esac; }
+for s in "${servers[@]}" client-epoll; do
+  p=$(prog_of "$s")
   [ -x "$BIN/$p" ] || { echo "bench-uring.sh: $BIN/$p is not built (make)" >&2; exit 1; }
 done
 command -v perf >/dev/null || { echo "bench-uring.sh: perf is needed to count system calls (Debian: linux-perf)" >&2; exit 1; }
@@ -52,7 +68,7 @@ scripts/meta.sh "$OUT/meta.txt" --set workload=echo --set conns="$CONNS" --set m
 # start NAME — start the server called NAME on a free port: spid, sport
 start() {
   case "$1" in
-    uring-plain) start_server "$1" env C10K_URING_PLAIN=1 "$BIN/echo-uring" --port 0 --work "$WORK" ;;
+    *-plain) start_server "$1" env C10K_URING_PLAIN=1 "$BIN/$(prog_of "$1")" --port 0 --work "$WORK" ;;
     *) start_server "$1" "$BIN/$1" --port 0 --work "$WORK" ;;
   esac || return 1
   spid=$SPID sport=$SPORT
@@ -99,7 +115,6 @@ count() {
     'BEGIN { printf "%s,%s,count,%s,%s,%s,%s,%s,,,%s,%.4f,,,\n", r, s, c, b, sec, m, rate, n, n / m }' >>"$CSV"
 }
 
-read -r -a servers <<<"${SERVERS:-echo-epoll echo-loop echo-uring uring-plain}"
 for ((rep = 1; rep <= REPS; rep++)); do
   k=$(((rep - 1) % ${#servers[@]}))
   order=("${servers[@]:k}" "${servers[@]:0:k}")
@@ -121,13 +136,13 @@ if [ "$STRACE" = 1 ]; then
 fi
 
 # Medians per server, and the ratio of CPU per message to echo-epoll's.
-awk -F, 'function put(k, v) { n[k]++; x[k, n[k]] = v }
+awk -F, -v order="${servers[*]}" 'function put(k, v) { n[k]++; x[k, n[k]] = v }
   NR > 1 && $3 == "timed" { put($2 SUBSEP "cpu", $10); put($2 SUBSEP "vcsw", $13); put($2 SUBSEP "ivcsw", $14); put($2 SUBSEP "ipi", $15) }
   NR > 1 && $3 == "count" { put($2 SUBSEP "sys", $12) }
   function med(k,   i, j, t, m) { m = n[k]; if (m == 0) return -1
                                   for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[k, j] < x[k, i]) { t = x[k, i]; x[k, i] = x[k, j]; x[k, j] = t }
                                   return m % 2 ? x[k, (m + 1) / 2] : (x[k, m / 2] + x[k, m / 2 + 1]) / 2 }
-  END { k = split("echo-epoll echo-loop echo-uring uring-plain", s, " "); b = 1; base = med(s[1] SUBSEP "cpu"); if (base <= 0) { b = 3; base = med(s[3] SUBSEP "cpu") }
+  END { k = split(order, s, " "); b = 1; base = med(s[1] SUBSEP "cpu"); if (base <= 0) { b = 3; base = med(s[3] SUBSEP "cpu") }
         printf "%-12s %15s %11s %13s %13s %14s %12s\n", "server", "cpu_us_per_msg", "vs_" substr(s[b], 6), "syscalls/msg", "vol_csw/msg", "invol_csw/msg", "RES_ipi/msg"
         for (i = 1; i <= k; i++) { c = med(s[i] SUBSEP "cpu"); if (c < 0) continue
           printf "%-12s %15.3f %10.2fx %13.3f %13.4f %14.4f %12.4f\n", s[i], c, c / base, med(s[i] SUBSEP "sys"),

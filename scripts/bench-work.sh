@@ -17,8 +17,10 @@
 # us), OUT/work-summary.csv (medians per model x W), OUT/meta.txt,
 # OUT/commands.txt, the charts OUT/work.png (messages per second vs W) and
 # OUT/work-cores.png (cores used: server CPU seconds / wall seconds), .svg
-# too, and prints a summary: median msgs/s per model per W, and loops/loop at
-# the largest W (the goal: at least 1.6x; the ideal on 2 cores is 2x).
+# too, and prints a summary: median msgs/s per model per W, and each model of
+# N loops (about.txt loops:) against the one-loop model whose programs it
+# runs — loops/loop — at the largest W (the goal: at least 1.6x; the ideal on
+# 2 cores is 2x).
 #
 # Environment: WORK_OUT (results/work), WORK_SECS (2), WORK_REPS (3),
 #   WORK_US ("0 10 100 1000"), WORK_CONNS (20 client connections),
@@ -27,7 +29,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
 source scripts/sweep.sh
-case "${1:-}" in -h|--help) sed -n '2,26s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "bench-work.sh: takes no arguments; see --help" >&2; exit 2; }
 
 OUT=${WORK_OUT:-results/work}
@@ -79,10 +81,14 @@ for m in $(csv_models "$S"); do
   for w in $WUS; do printf ' %13.0f' "$(sweep_median "$S" "$m" msgs_per_s value "$w")"; done
   printf ' %12.2f\n' "$(sweep_median "$S" "$m" cores_busy value "$last")"
 done
-a=$(sweep_median "$S" loops msgs_per_s value "$last") b=$(sweep_median "$S" loop msgs_per_s value "$last")
-if [ -n "$a" ] && [ -n "$b" ]; then
-  echo "loops/loop at $last us of work per message, messages per second: $(sweep_ratio "$OUT/work.csv" loops loop msgs_per_s "$last" 1.6)"
-fi
+# the goal, from the registry: each model of N loops (about.txt loops:) against
+# the one-loop model whose programs it runs (its programs:)
+for m in $(scripts/models.sh --with loops); do
+  one=$(scripts/models.sh --about "$m" programs)
+  a=$(sweep_median "$S" "$m" msgs_per_s value "$last") b=$([ -n "$one" ] && sweep_median "$S" "$one" msgs_per_s value "$last")
+  [ -n "$a" ] && [ -n "$b" ] || continue
+  echo "$m/$one at $last us of work per message, messages per second: $(sweep_ratio "$OUT/work.csv" "$m" "$one" msgs_per_s "$last" 1.6)"
+done
 echo "medians of $REPS repetitions, $SECS s each, $CONNS client connections; $((SECONDS - start)) s"
 echo "results: $OUT/work.csv, $OUT/work-summary.csv, $OUT/meta.txt; charts: $OUT/work.png $OUT/work-cores.png (docs/churn-work.md)"
 } | tee "$OUT/summary.txt"

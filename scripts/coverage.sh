@@ -3,7 +3,7 @@
 # (objects with gcov's .gcno/.gcda files) is in DIR/obj: DIR/html/index.html,
 # line and branch coverage per file with each file's lines marked (gcovr),
 # and DIR/summary.txt, the same figures per part of the tree: models/common,
-# the runtime (coro*), each model, the harness (harness/ and harness/lib/),
+# the runtime (runtime/), each model, the harness (harness/ and harness/lib/),
 # the demos, the micro-benchmarks. The tests' own code is left out.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ mkdir -p "$dir/html"
 # that threads raced on, or a forked child's counts merged into its parent's)
 # would otherwise stop the whole report; gcovr names each line it skipped.
 gcovr --root . --object-directory "$dir/obj" "$dir/obj" \
-  --filter 'models/' --filter 'harness/' --filter 'demos/' --filter 'micro/' \
+  --filter 'models/' --filter 'runtime/' --filter 'harness/' --filter 'demos/' --filter 'micro/' \
   --exclude-unreachable-branches --gcov-ignore-parse-errors \
   --html-details "$dir/html/index.html" --html-title "c10k-lab: make test, line and branch coverage" \
   --json-summary "$dir/summary.json" --json-summary-pretty >/dev/null
@@ -23,8 +23,8 @@ python3 - "$dir/summary.json" >"$dir/summary.txt" <<'PY'
 import json, os, sys
 def part(f):
     d, b = os.path.split(f)
-    if b.startswith("coro"):
-        return "the runtime (coro*)"
+    if d == "runtime":
+        return "the runtime (runtime/)"
     if d.startswith("harness"):
         return "harness"
     if d.startswith("models/") and d != "models/common":

@@ -136,7 +136,11 @@ each_model() { local m cells=(); for m in $models; do cells+=("$("$1" "$m")"); d
 model_row() { local cells; mapfile -t cells < <(each_model "$2"); row "$1" "${cells[@]}"; }
 
 meta() { meta_get "$dir/echo/meta.txt" "$@"; }
-header() { local u; u=$(about "$1" unit); echo "${u:+${u}s }(\`$1\`)" | sed 's/ss (/ses (/'; }
+# the column's header: its units in words ("threads"), from about.txt's units:, else its unit:
+header() {
+  local u; u=$(about "$1" units); [ -n "$u" ] || { u=$(about "$1" unit); u=${u:+${u}s}; }
+  echo "${u:+$u }(\`$1\`)" | sed 's/sss (/sses (/; s/ss (/ses (/'
+}
 dash() { echo "---"; }
 or_dash() { [ -n "$1" ] && echo "$1" || echo "–"; }
 switches() { or_dash "$(about "$1" switches)"; }
@@ -246,8 +250,14 @@ pc=$([ -f "$dir/c10k/c10k.csv" ] && c10k_conns $data_peers)
 pe() { echo_at_n "$1" "$2" "$pn"; }
 pk() { c10k_at_n "$1" "$2" "$pc"; }
 who() {
-  if is_peer "$1"; then echo "$(lang_of "$1") \`$1\` (peer, like \`$(peer_about "$1" like)\`)"
-  else echo "C \`$1\` ($(about "$1" unit)s)" | sed 's/ss)/ses)/; s/ (s)//'; fi
+  if is_peer "$1"; then
+    local like; like=$(peer_about "$1" like)
+    if [ "$like" = own ]; then echo "$(lang_of "$1") \`$1\` (peer, a design of its own)"
+    else echo "$(lang_of "$1") \`$1\` (peer, like \`$like\`)"; fi
+  else
+    local u; u=$(about "$1" units); [ -n "$u" ] || { u=$(about "$1" unit); u=${u:+${u}s}; }
+    echo "C \`$1\` ($u)" | sed 's/ss)/ses)/; s/ ()//'
+  fi
 }
 p_create() { if is_peer "$1"; then echo "not measured"; else u_create "$1"; fi; }
 p_row() {

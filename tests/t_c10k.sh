@@ -36,6 +36,7 @@ grep -q "bin/echo-M ($(scripts/models.sh | paste -sd, - | sed 's/,/, /g'))" "$TM
 # a registered model whose program does not exist (a source tree of our own,
 # C10K_ROOT, registers 'ghost'): a clear error naming it, no CSV, exit 1
 mkdir -p "$TMP/root/models/ghost" && touch "$TMP/root/Makefile" "$TMP/root/models/ghost/"{echo.c,fetch.c}
+ln -s "$(pwd)/scripts" "$TMP/root/scripts" # the registry's reader (registry.c runs scripts/models.sh)
 printf 'connection: a test\nswitches: nobody\norder: 5\n' >"$TMP/root/models/ghost/about.txt"
 C10K_ROOT=$TMP/root timeout 20 "$prog" --model ghost --conns 10 >"$TMP/o" 2>"$TMP/e"; rc=$?
 if [ "$rc" -eq 1 ] && grep -q 'echo-ghost' "$TMP/e" && [ ! -s "$TMP/o" ]; then pass c10k_missing_model

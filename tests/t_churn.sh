@@ -17,11 +17,22 @@ meta_keys_ok() { # FILE — meta.sh's own keys first, in order, and the end keys
 }
 if ! command -v gnuplot >/dev/null; then fail churn_work "gnuplot is not installed (make deps)"; exit 0; fi
 
-# --- bench-churn: fork and pool, K = 1 and 10 ----------------------------------
-if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
+# the models the two goals compare, from the registry: a pooled model (about.txt
+# pool_flag) against the first forking one (unit process, no pool) — pool and
+# fork; a model of N loops (about.txt loops) against the one whose programs it
+# runs — loops and loop
+forker=$(for m in $(scripts/models.sh --with unit process); do
+  [ -z "$(scripts/models.sh --about "$m" pool_flag)" ] && { echo "$m"; break; }; done)
+pooled=$(scripts/models.sh --with pool_flag | tail -n 1)
+pool_flag=$([ -n "$pooled" ] && scripts/models.sh --about "$pooled" pool_flag)
+nloops=$(scripts/models.sh --with loops | head -n 1)
+oneloop=$([ -n "$nloops" ] && scripts/models.sh --about "$nloops" programs)
+
+# --- bench-churn: a forking and a pooled model, K = 1 and 10 ----------------------
+if [ -n "$forker" ] && [ -n "$pooled" ] && [ -x "$BIN/echo-$forker" ] && [ -x "$BIN/echo-$pooled" ]; then
   plan 7
   out="$TMP/churn"
-  CHURN_OUT=$out CHURN_SECS=0.4 CHURN_REPS=1 CHURN_K="1 10" CHURN_CONNS=4 CHURN_MODELS="fork pool" BIN=$BIN \
+  CHURN_OUT=$out CHURN_SECS=0.4 CHURN_REPS=1 CHURN_K="1 10" CHURN_CONNS=4 CHURN_MODELS="$forker $pooled" BIN=$BIN \
     timeout 120 scripts/bench-churn.sh >"$TMP/churn.out" 2>"$TMP/churn.err"
   rc=$?
   [ "$rc" -eq 0 ] && pass churn_exit_0 || fail churn_exit_0 "exit $rc: $(tail -n 3 "$TMP/churn.err" | tr '\n' ' ')"
@@ -32,31 +43,31 @@ if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
   if col_check "$out/churn.csv" '$c["per_conn"] == $c["value"] && $c["conns_per_s"] > 0 && $c["cpu_us_per_conn"] > 0 && $c["errors"] == 0 && $c["connects"] > $c["conns"] && $c["server_exit"] == "0"'; then
     pass churn_rows_measure_connections
   else fail churn_rows_measure_connections "$(cut -d, -f1,14,26- "$out/churn.csv" | tr '\n' ' ')"; fi
-  if grep -q '^  server: .*echo-pool .* --workers 4$' "$out/commands.txt" && grep -q '^  loadgen: .* --per-conn 10$' "$out/commands.txt"; then
+  if grep -q "^  server: .*echo-$pooled .* $pool_flag 4\$" "$out/commands.txt" && grep -q '^  loadgen: .* --per-conn 10$' "$out/commands.txt"; then
     pass churn_pool_sized_and_per_conn_passed
   else fail churn_pool_sized_and_per_conn_passed "$(grep -m 3 'server:\|loadgen:' "$out/commands.txt" | tr '\n' ' ')"; fi
   if meta_keys_ok "$out/meta.txt" && grep -q '^workload: churn$' "$out/meta.txt" && grep -q '^per_conn: 1,10$' "$out/meta.txt" &&
-     grep -q '^models: fork,pool$' "$out/meta.txt"; then pass churn_meta
+     grep -q "^models: $forker,$pooled\$" "$out/meta.txt"; then pass churn_meta
   else fail churn_meta "$(tr '\n' '|' <"$out/meta.txt")"; fi
   if png_ok "$out/churn.png" && png_ok "$out/churn-cpu.png" && grep -q '</svg>' "$out/churn.svg"; then pass churn_charts_drawn
   else fail churn_charts_drawn "$(ls "$out")"; fi
-  if grep -Eq '^pool/fork at K=1, connections per second: [0-9.]+x \(one round: no interval\): goal >= 3x (not )?reached$' "$TMP/churn.out" &&
-     grep -Eq '^fork +[0-9]+ +[0-9]+ +[0-9.]+$' "$TMP/churn.out" && [ "$(grep -c '^\[' "$TMP/churn.err")" -eq 4 ]; then
+  if grep -Eq "^$pooled/$forker at K=1, connections per second: [0-9.]+x \(one round: no interval\): goal >= 3x (not )?reached\$" "$TMP/churn.out" &&
+     grep -Eq "^$forker +[0-9]+ +[0-9]+ +[0-9.]+\$" "$TMP/churn.out" && [ "$(grep -c '^\[' "$TMP/churn.err")" -eq 4 ]; then
     pass churn_summary_and_progress
   else fail churn_summary_and_progress "$(tr '\n' '|' <"$TMP/churn.out")"; fi
 else
-  plan 1; skip churn "echo-fork or echo-pool not built"
+  plan 1; skip churn "no forking and pooled model built ('$forker', '$pooled')"
 fi
 plan 1
 CHURN_SECS=x scripts/bench-churn.sh >/dev/null 2>"$TMP/bad.err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && pass churn_bad_setting_exit_2 || fail churn_bad_setting_exit_2 "exit $rc"
 
-# --- bench-work: loop and loops, 0 and 100 us ---------------------------------------
-if [ -x "$BIN/echo-loop" ] && [ -x "$BIN/echo-loops" ]; then
+# --- bench-work: one loop and N loops, 0 and 100 us ------------------------------------
+if [ -n "$nloops" ] && [ -n "$oneloop" ] && [ -x "$BIN/echo-$oneloop" ] && [ -x "$BIN/echo-$nloops" ]; then
   plan 5
   out="$TMP/work"
-  WORK_OUT=$out WORK_SECS=0.4 WORK_REPS=1 WORK_US="0 100" WORK_CONNS=4 WORK_MODELS="loop loops" BIN=$BIN \
+  WORK_OUT=$out WORK_SECS=0.4 WORK_REPS=1 WORK_US="0 100" WORK_CONNS=4 WORK_MODELS="$oneloop $nloops" BIN=$BIN \
     timeout 120 scripts/bench-work.sh >"$TMP/work.out" 2>"$TMP/work.err"
   rc=$?
   [ "$rc" -eq 0 ] && pass work_exit_0 || fail work_exit_0 "exit $rc: $(tail -n 3 "$TMP/work.err" | tr '\n' ' ')"
@@ -70,11 +81,11 @@ if [ -x "$BIN/echo-loop" ] && [ -x "$BIN/echo-loops" ]; then
   else fail work_meta_states_calibration "$(tr '\n' '|' <"$out/meta.txt")"; fi
   if png_ok "$out/work.png" && png_ok "$out/work-cores.png" && grep -q '</svg>' "$out/work-cores.svg"; then pass work_charts_drawn
   else fail work_charts_drawn "$(ls "$out")"; fi
-  if grep -Eq '^loops/loop at 100 us of work per message, messages per second: [0-9.]+x \(one round: no interval\): goal >= 1.6x (not )?reached$' "$TMP/work.out"; then
+  if grep -Eq "^$nloops/$oneloop at 100 us of work per message, messages per second: [0-9.]+x \(one round: no interval\): goal >= 1.6x (not )?reached\$" "$TMP/work.out"; then
     pass work_summary
   else fail work_summary "$(tr '\n' '|' <"$TMP/work.out")"; fi
 else
-  plan 1; skip work "echo-loop or echo-loops not built"
+  plan 1; skip work "no model of N loops and its one-loop model built ('$nloops', '$oneloop')"
 fi
 plan 1
 WORK_US="0 ten" scripts/bench-work.sh >/dev/null 2>"$TMP/bad.err"

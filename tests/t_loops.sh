@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# What is particular to the loops model (models/loops/): N threads, each a
+# What is particular to a model of N loops (about.txt `loops: cpus`: the
+# loops model, models/loop/echo.c and fetch.c with --loops): N threads, each a
 # loop with its own listening socket on one port (SO_REUSEPORT), and the
 # kernel spreading the connections over all of them; --loops in its --help
-# and nobody else's; fetch-loops dealing the URLs and -c out to its loops.
+# and in no other model's (the registry says which have it); its fetcher
+# dealing the URLs and -c out to its loops.
 # The end-to-end contracts (echo, fetch, hostile peers, fairness) are checked
 # for every model by the other tests.
 source "$(dirname "$0")/lib.sh"
 CHECK="$TBIN/echo_check"
-case " $MODELS " in *" loops "*) ;; *) plan 1; skip "loops" "not among MODELS ($MODELS): its checks not run"; finish; exit 0 ;; esac
+m_loops=""
+for m in $(scripts/models.sh --with loops); do case " $MODELS " in *" $m "*) m_loops=$m; break ;; esac; done
+[ -n "$m_loops" ] || { plan 1; skip "loops" "no model of N loops (about.txt loops:) among MODELS ($MODELS): its checks not run"; finish; exit 0; }
 
-srv="$BIN/echo-loops"
+srv="$BIN/echo-$m_loops"
 ncpu=$(getconf _NPROCESSORS_ONLN)
 plan 16
 
@@ -18,11 +22,11 @@ plan 16
 "$srv" --help >"$TMP/help" 2>&1
 grep -q -- "--loops N .*per online CPU (default $ncpu)" "$TMP/help" && pass "loops: --help gives --loops and its default, $ncpu online CPUs" ||
   fail "loops: --help gives --loops and its default" "$(grep -- --loops "$TMP/help")"
-"$BIN/fetch-loops" --help 2>&1 | grep -q -- "--loops N .*(default $ncpu)" && pass "loops: fetch-loops --help gives --loops" ||
-  fail "loops: fetch-loops --help gives --loops" "$("$BIN/fetch-loops" --help 2>&1 | grep -- --loops)"
+"$BIN/fetch-$m_loops" --help 2>&1 | grep -q -- "--loops N .*(default $ncpu)" && pass "loops: fetch-$m_loops --help gives --loops" ||
+  fail "loops: fetch-$m_loops --help gives --loops" "$("$BIN/fetch-$m_loops" --help 2>&1 | grep -- --loops)"
 others=""
 for m in $(models_list); do
-  [ "$m" = loops ] && continue
+  [ -n "$(scripts/models.sh --about "$m" loops)" ] && continue
   for p in echo fetch; do
     "$BIN/$p-$m" --help 2>&1 | grep -q -- '--loops' && others="$others $p-$m"
   done
@@ -78,11 +82,11 @@ if start_server fetchd "$BIN/fetchd" --port 0; then
   U="http://127.0.0.1:$SPORT"
   for args in "--loops 8 -c 3 -n 20" "--loops 4 -c 10 -n 101" "--loops 4 -c 6 -n 50 --keepalive" "--loops 1 -c 5 -n 30"; do
     # shellcheck disable=SC2086
-    timeout 60 "$BIN/fetch-loops" $args "$U/bytes/1000" >"$TMP/out" 2>"$TMP/err"; rc=$?
+    timeout 60 "$BIN/fetch-$m_loops" $args "$U/bytes/1000" >"$TMP/out" 2>"$TMP/err"; rc=$?
     n=$(sed -n 's/.* -n \([0-9]*\).*/\1/p' <<<" $args")
     [ $rc -eq 0 ] && grep -q "fetched $n, failed 0, bytes $((n * 1000))," "$TMP/out" &&
-      pass "loops: fetch-loops $args: $n fetched, every byte verified" ||
-      fail "loops: fetch-loops $args" "rc=$rc $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"
+      pass "loops: fetch-$m_loops $args: $n fetched, every byte verified" ||
+      fail "loops: fetch-$m_loops $args" "rc=$rc $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"
   done
   stop_server "$SPID"
 else fail "loops: fetchd starts" "$(cat "$TMP/fetchd.err")"; fi

@@ -4,16 +4,19 @@
 # the registry, the build, the palette and a chart make of it. Nothing is
 # compiled or measured here; the full proof is in docs/adding-a-model.md.
 source "$(dirname "$0")/lib.sh"
-plan 12 # the registry, the build, the palette
+plan 15 # the registry, the build, registry.c, the palette
 
-# a copy of the sources (no bin/, build/, results/) with two more folders:
-# regcopy (models/threads copied: no runtime of its own) and regtwin
-# (models/loop copied: its own runtime), and one folder that is not a model
+# a copy of the sources (no bin/, build/, results/) with two more folders,
+# the two ways of adding a model (docs/adding-a-model.md): regcopy
+# (models/threads copied: programs of its own, no runtime) and regtwin
+# (models/uring copied: only about.txt, the programs of another model over
+# the runtime its about.txt picks), and one folder that is not a model
 src=$TMP/src
 mkdir -p "$src"
-cp -r Makefile mk scripts models harness demos micro tests "$src"/ 2>/dev/null
+cp -r Makefile mk scripts models runtime harness demos micro tests peers "$src"/ 2>/dev/null
 cp -r "$src/models/threads" "$src/models/regcopy"
-cp -r "$src/models/loop" "$src/models/regtwin"
+uring_like=$(for m in $(models_list); do [ -n "$(scripts/models.sh --about "$m" programs)" ] && echo "$m"; done | tail -n 1)
+cp -r "$src/models/$uring_like" "$src/models/regtwin"
 mkdir -p "$src/models/notamodel" && cp "$src/models/threads/"*.c "$src/models/notamodel/"
 
 # the registry
@@ -37,10 +40,11 @@ want=$(models_list | paste -sd ' ' -)
 # (a make of its own: not the settings of the make or the sanitizer run above us)
 smake() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$src" BIN=bin OBJ=build/obj TBIN=build/tests "$@"; }
 smake -s models >"$TMP/models" 2>&1
-grep -qx "regcopy: bin/echo-regcopy bin/fetch-regcopy - runtime: none of its own" "$TMP/models" &&
+grep -qx "regcopy: bin/echo-regcopy bin/fetch-regcopy - programs: models/regcopy/ - runtime: none - own code: none" "$TMP/models" &&
   pass "make: regcopy's programs, no runtime" || fail "make: regcopy's programs, no runtime" "$(tr '\n' ' ' <"$TMP/models")"
-grep -q "^regtwin: bin/echo-regtwin bin/fetch-regtwin - runtime: models/regtwin/coro.c" "$TMP/models" &&
-  pass "make: regtwin's programs and its own runtime" || fail "make: regtwin's programs and its own runtime" "$(tr '\n' ' ' <"$TMP/models")"
+twin_programs=$(scripts/models.sh --about "$uring_like" programs) twin_rt=$(scripts/models.sh --about "$uring_like" runtime)
+grep -qx "regtwin: bin/echo-regtwin bin/fetch-regtwin - programs: models/$twin_programs/ - runtime: $twin_rt - own code: none" "$TMP/models" &&
+  pass "make: regtwin builds $twin_programs's programs over the $twin_rt runtime" || fail "make: regtwin builds another model's programs over its runtime" "$(tr '\n' ' ' <"$TMP/models")"
 smake -n all >"$TMP/all" 2>&1
 for p in echo-regcopy fetch-regcopy echo-regtwin fetch-regtwin; do
   grep -q -- "-o bin/$p " "$TMP/all" || missing="${missing:-} $p"
@@ -51,8 +55,26 @@ if [[ $link == *models/regcopy/echo.o* && $link == *libcommon.a* && $link != *co
   pass "make: echo-regcopy links its own echo.o and the shared code only"
 else fail "make: echo-regcopy links its own echo.o and the shared code only" "$link"; fi
 link=$(grep -- "-o bin/echo-regtwin " "$TMP/all")
-if [[ $link == *models/regtwin/coro.o* && $link != *models/loop/* ]]; then pass "make: echo-regtwin links its own runtime"
-else fail "make: echo-regtwin links its own runtime" "$link"; fi
+if [[ $link == *build/obj/models/regtwin/echo.o* && $link == *libco-$twin_rt.a* && $link != *models/$uring_like/* ]]; then
+  pass "make: echo-regtwin links its own echo.o and the $twin_rt runtime"
+else fail "make: echo-regtwin links its own echo.o and the $twin_rt runtime" "$link"; fi
+compile=$(grep -- "-o build/obj/models/regtwin/echo.o " "$TMP/all")
+if [[ $compile == *" models/$twin_programs/echo.c"* && $compile == *-Ibuild/obj/models/regtwin* ]]; then
+  pass "make: regtwin's echo.o is models/$twin_programs/echo.c with regtwin's model.h"
+else fail "make: regtwin's echo.o is models/$twin_programs/echo.c with regtwin's model.h" "$compile"; fi
+smake -s build/obj/models/regtwin/model.h >/dev/null 2>&1
+grep -q '^#define MODEL_NAME "regtwin"' "$src/build/obj/models/regtwin/model.h" 2>/dev/null &&
+  pass "make: regtwin's model.h names it (its programs' name and --help)" ||
+  fail "make: regtwin's model.h names it" "$(cat "$src/build/obj/models/regtwin/model.h" 2>&1)"
+
+# the C side of the registry asks the same reader: a program of the copy's
+# harness lists both new models (C10K_ROOT points it at the copy)
+if [ -x "$BIN/bench" ]; then
+  got=$(C10K_ROOT=$src "$BIN/bench" --help 2>&1 | grep -- '--models')
+  [[ $got == *regcopy* && $got == *regtwin* ]] && pass "registry.c: the harness lists the new models" ||
+    fail "registry.c: the harness lists the new models" "$got"
+else skip "registry.c: the harness lists the new models" "no $BIN/bench (make)"
+fi
 
 # the palette: the new models get a colour; the others keep theirs
 # shellcheck disable=SC2046  # the model names, one word each

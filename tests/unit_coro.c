@@ -1,4 +1,4 @@
-/* unit_coro.c — tests of the loop runtime (models/loop/coro.c).
+/* unit_coro.c — tests of the coroutine runtime (runtime/, over epoll).
  *
  * Each check prints "PASS name" or "FAIL name: why". Lines starting with
  * "info" are measurements for the curious (switch and spawn cost); tests/run.sh

@@ -1,4 +1,4 @@
-/* unit_coro_many.c — the loop runtime at scale (models/loop/coro.c): very
+/* unit_coro_many.c — the coroutine runtime at scale (runtime/, over epoll): very
  * many coroutines alive at once, and the overflow check that takes over from
  * guard pages when the process runs out of mappings for them.
  *

@@ -1,4 +1,4 @@
-/* unit_offload.c — tests of co_offload (models/loop/offload.c), with real
+/* unit_offload.c — tests of co_offload (runtime/offload.c), with real
  * worker threads: a result comes back; the loop keeps running while a
  * worker works; a deadline and a cancellation end the wait and drop the
  * result without touching the caller's memory (ASan and TSan watch this in

@@ -1,16 +1,19 @@
-/* unit_uring.c — tests of the uring model's runtime (models/uring/coro.c):
- * what io_uring adds to the loop's contract. The kernel owns a submitted
- * buffer until the completion, so a read ended early (deadline, co_cancel,
- * co_close by another coroutine) must resume its coroutine exactly once, and
- * only after the kernel has given the buffer back: nothing arriving later may
- * land in it, and the bytes must stay in the socket for the next reader.
- * The runtime is compiled into this program (it replaces libco's loop
- * runtime, as models/uring/ replaces it in echo-uring). */
-#include "../models/uring/coro.c"
-
+/* unit_uring.c — tests of the runtime's io_uring backend (runtime/uring.c,
+ * the uring model's choice): what io_uring adds to the runtime's contract.
+ * The kernel owns a submitted buffer until the completion, so a read ended
+ * early (deadline, co_cancel, co_close by another coroutine) must resume its
+ * coroutine exactly once, and only after the kernel has given the buffer
+ * back: nothing arriving later may land in it, and the bytes must stay in
+ * the socket for the next reader. The build links this test with the uring
+ * model's runtime library (libco-uring.a), as it links echo-uring. */
+#include "coro.h"
 #include "check.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 

@@ -1,32 +1,33 @@
-/* registry.c — the models, from models/NAME/about.txt, and the peers, from
+/* registry.c — the models, as scripts/models.sh reads them from
+ * models/NAME/about.txt, and the peers, as peers/list.sh reads
  * peers/NAME/about.txt; see registry.h. */
 #include "registry.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-/* One model as read from its folder. */
+/* One model or peer, as its reader lists it. */
 struct registry_entry {
     char name[REGISTRY_NAME_MAX]; /* the folder's name */
-    long order;                   /* about.txt's order (1000 when missing, as models.sh) */
 };
 
-/* One folder of entries (models/ or peers/), read once. */
+/* One list (the models, the peers), read once. */
 struct registry_dir {
-    const char *dir;                                 /* "models" or "peers", under the root */
-    int need_sources;                                /* a model needs echo.c and fetch.c too */
-    struct registry_entry list[REGISTRY_MAX];        /* sorted by order, then name */
+    const char *prog;                                /* its reader, under the root */
+    const char *arg;                                 /* the argument that lists them, or NULL */
+    struct registry_entry list[REGISTRY_MAX];        /* by order, then name */
     const char *names[REGISTRY_MAX + 1];             /* into list, then NULL */
     int n;                                           /* -1 until read */
 };
 
-static struct registry_dir registry_m = {.dir = "models", .need_sources = 1, .n = -1};
-static struct registry_dir registry_p = {.dir = "peers", .need_sources = 0, .n = -1};
+static struct registry_dir registry_m = {.prog = "scripts/models.sh", .n = -1};
+static struct registry_dir registry_p = {.prog = "peers/list.sh", .arg = "--all", .n = -1};
 
 /* Does dir/name exist? */
 static int registry_exists(const char *dir, const char *name)
@@ -62,83 +63,82 @@ int registry_root(char *buf, size_t cap)
     return 0;
 }
 
-/* about.txt's field `key` from a file at path. */
-static int registry_field(const char *path, const char *key, char *buf, size_t cap)
+/* Run the registry's own reader, ROOT/PROG with up to three arguments, and
+ * put what it prints into buf (NUL-ended, the last newline dropped). The
+ * models' about.txt files have ONE parser, scripts/models.sh (the peers',
+ * peers/list.sh): the build, the scripts and this file all ask it, so they
+ * cannot disagree on what a model is or what a field says. 0 if it exited
+ * 0, else -1 with errno (ENOENT: it said no). */
+static int registry_ask(const char *prog, const char *a1, const char *a2, const char *a3, char *buf,
+                        size_t cap)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1; /* errno from fopen */
-    char line[512];
-    size_t len = strlen(key);
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, len) != 0 || line[len] != ':')
-            continue;
-        char *v = line + len + 1;
-        v += strspn(v, " \t");
-        v[strcspn(v, "\r\n")] = '\0';
-        snprintf(buf, cap, "%s", v);
-        found = 1;
+    char root[PATH_MAX], path[PATH_MAX + 32];
+    if (registry_root(root, sizeof root) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", root, prog);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]), close(p[1]);
+        return -1;
     }
-    fclose(f);
-    return found ? 0 : (errno = ENOENT, -1);
+    if (pid == 0) {
+        dup2(p[1], STDOUT_FILENO);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDERR_FILENO);
+        execl(path, path, a1, a2, a3, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t len = 0;
+    for (ssize_t n; len + 1 < cap && (n = read(p[0], buf + len, cap - 1 - len)) != 0;)
+        if (n > 0)
+            len += (size_t)n;
+        else if (errno != EINTR)
+            break;
+    buf[len] = '\0';
+    if (len > 0 && buf[len - 1] == '\n')
+        buf[len - 1] = '\0';
+    char sink[256];
+    while (read(p[0], sink, sizeof sink) > 0) /* what did not fit */
+        ;
+    close(p[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : (errno = ENOENT, -1);
 }
 
 int registry_about(const char *name, const char *key, char *buf, size_t cap)
 {
-    char root[PATH_MAX], path[PATH_MAX + 2 * REGISTRY_NAME_MAX];
-    if (registry_root(root, sizeof root) < 0)
-        return -1;
     if (!*name || strchr(name, '/'))
         return errno = ENOENT, -1;
-    snprintf(path, sizeof path, "%s/models/%s/about.txt", root, name);
-    if (access(path, F_OK) < 0) /* not a model: a peer's, if it is one */
-        snprintf(path, sizeof path, "%s/peers/%s/about.txt", root, name);
-    return registry_field(path, key, buf, cap);
+    const char *prog = registry_has(name) ? "scripts/models.sh" : "peers/list.sh";
+    if (registry_ask(prog, "--about", name, key, buf, cap) < 0)
+        return -1;
+    return *buf ? 0 : (errno = ENOENT, -1); /* no such key */
 }
 
-static int registry_cmp(const void *a, const void *b)
-{
-    const struct registry_entry *x = a, *y = b;
-    if (x->order != y->order)
-        return x->order < y->order ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-/* A folder is an entry when it holds about.txt (a model: echo.c and fetch.c too). */
-static int registry_is_entry(const struct registry_dir *r, const char *parent, const char *name)
-{
-    char dir[PATH_MAX];
-    if (name[0] == '.' || strlen(name) >= REGISTRY_NAME_MAX ||
-        (size_t)snprintf(dir, sizeof dir, "%s/%s", parent, name) >= sizeof dir)
-        return 0;
-    if (!registry_exists(dir, "about.txt"))
-        return 0;
-    return !r->need_sources || (registry_exists(dir, "echo.c") && registry_exists(dir, "fetch.c"));
-}
-
+/* The list, from the registry's reader: scripts/models.sh prints the
+ * models by order then name, peers/list.sh --all the peers. */
 static void registry_read(struct registry_dir *r)
 {
-    char root[PATH_MAX], parent[PATH_MAX + 8];
+    static char out[2][REGISTRY_MAX * REGISTRY_NAME_MAX];
+    char *buf = out[r == &registry_p];
     r->n = 0;
     r->names[0] = NULL;
-    if (registry_root(root, sizeof root) < 0)
+    if (registry_ask(r->prog, r->arg, NULL, NULL, buf, sizeof out[0]) < 0)
         return;
-    snprintf(parent, sizeof parent, "%s/%s", root, r->dir);
-    DIR *d = opendir(parent);
-    if (!d)
-        return;
-    for (struct dirent *e; r->n < REGISTRY_MAX && (e = readdir(d));) {
-        if (!registry_is_entry(r, parent, e->d_name))
+    for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && r->n < REGISTRY_MAX;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strlen(line) >= REGISTRY_NAME_MAX)
             continue;
         struct registry_entry *m = &r->list[r->n++];
-        memcpy(m->name, e->d_name, strlen(e->d_name) + 1); /* fits: registry_is_entry checked */
-        char order[32];
-        m->order = registry_about(m->name, "order", order, sizeof order) == 0
-                       ? strtol(order, NULL, 10) : 1000;
+        memcpy(m->name, line, strlen(line) + 1);
     }
-    closedir(d);
-    qsort(r->list, (size_t)r->n, sizeof *r->list, registry_cmp);
     for (int i = 0; i < r->n; i++)
         r->names[i] = r->list[i].name;
     r->names[r->n] = NULL;
@@ -211,16 +211,13 @@ const char *registry_join_peers(const char *sep, char *buf, size_t cap)
 const char *registry_unit(const char *name)
 {
     static const char *const units[] = {"process", "thread", "coroutine"};
-    char conn[256];
-    if (registry_about(name, "connection", conn, sizeof conn) < 0)
+    char unit[64];
+    if (registry_about(name, "unit", unit, sizeof unit) < 0)
         return NULL;
-    const char *best = NULL, *at = NULL;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        const char *w = strstr(conn, units[i]);
-        if (w && (!at || w < at))
-            best = units[i], at = w;
-    }
-    return best;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i]) == 0)
+            return units[i];
+    return NULL;
 }
 
 const char *registry_first_with_unit(const char *unit)

@@ -1,15 +1,17 @@
-/* registry.h — the list of models, read from the folders.
+/* registry.h — the list of models, as the registry's one reader says.
  *
- * A model is a folder models/NAME/ holding echo.c, fetch.c and about.txt,
- * three "key: value" lines (connection, switches, order); its programs are
+ * A model is a folder models/NAME/ holding about.txt ("key: value" lines:
+ * connection, switches, order, ...) and programs: echo.c and fetch.c of its
+ * own, or those of the model its `programs:` key names; its programs are
  * bin/echo-NAME and bin/fetch-NAME. Models are listed by `order`, then by
- * name. This is the C side of scripts/models.sh: the same folders, the same
- * rule, the same order. Nothing else in the C code spells the list out.
+ * name. This file does not parse about.txt: it runs scripts/models.sh, the
+ * one parser the build and the scripts use too, so the C side and the shell
+ * side cannot disagree. Nothing else in the C code spells the list out.
  *
  * The peers (peers/NAME/about.txt: the same servers in Python, Node, Go,
- * libuv; peers/list.sh) are listed apart: they are no models of this suite,
- * but the runners measure their bin/echo-NAME beside the models' when asked
- * (PEERS=1), so those check names with registry_known(). */
+ * libuv; read by peers/list.sh) are listed apart: they are no models of this
+ * suite, but the runners measure their bin/echo-NAME beside the models' when
+ * asked (PEERS=1), so those check names with registry_known(). */
 #ifndef REGISTRY_H
 #define REGISTRY_H
 
@@ -53,10 +55,9 @@ int registry_known(const char *name);
  * colon skipped). Returns 0, or -1 with errno ENOENT (no such file or key). */
 int registry_about(const char *name, const char *key, char *buf, size_t cap);
 
-/* What the model `name` makes of each connection, read from the
- * "connection:" line of its about.txt: the first of the words "process",
- * "thread" and "coroutine" in it; NULL if none (or no such model). The demos
- * that show one way of switching per unit use it. */
+/* What the model `name` makes of each connection: the "unit:" field of its
+ * about.txt, "process", "thread" or "coroutine"; NULL if it has none (or no
+ * such model). The demos that show one way of switching per unit use it. */
 const char *registry_unit(const char *name);
 
 /* The first registered model (by order, then name) whose unit is `unit`,

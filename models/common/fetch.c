@@ -530,3 +530,39 @@ int fetch_finish(struct fetch_run *run)
     memset(run, 0, sizeof *run);
     return status;
 }
+
+/* ---- a run dealt out among N loops (fetch-loops) ---------------------------- */
+
+int fetch_deal(const struct fetch_run *all, struct fetch_run *r, long i, long n)
+{
+    *r = *all;
+    r->njobs = (all->njobs - (size_t)i + (size_t)n - 1) / (size_t)n;
+    r->inflight = (all->inflight - i + n - 1) / n;
+    r->ok = r->failed = r->bytes = 0;
+    r->nfailures = 0;
+    r->jobs = malloc((r->njobs ? r->njobs : 1) * sizeof *r->jobs);
+    r->hist = hist_new();
+    r->failures = calloc(FETCH_LIST_MAX, sizeof *r->failures);
+    if (!r->jobs || !r->hist || !r->failures)
+        return -1;
+    for (size_t k = 0; k < r->njobs; k++)
+        r->jobs[k] = all->jobs[(size_t)i + k * (size_t)n];
+    return 0;
+}
+
+void fetch_gather(struct fetch_run *all, struct fetch_run *r)
+{
+    all->ok += r->ok;
+    all->failed += r->failed;
+    all->bytes += r->bytes;
+    hist_merge(all->hist, r->hist);
+    for (size_t k = 0; k < r->nfailures; k++) {
+        if (all->nfailures < FETCH_LIST_MAX)
+            all->failures[all->nfailures++] = r->failures[k];
+        else
+            free(r->failures[k]);
+    }
+    hist_free(r->hist);
+    free(r->failures);
+    free(r->jobs);
+}

@@ -153,4 +153,15 @@ void fetch_record(struct fetch_run *run, const struct fetch_result *res);
  * Returns the exit status: 0 if every fetch succeeded, else 1. */
 int fetch_finish(struct fetch_run *run);
 
+/* Deal the jobs and the in-flight limit of `all` out to n shares (N event
+ * loops, fetch-loops): share i, *r, gets jobs i, i+n, i+2n... and may have
+ * as many in flight as there are numbers below all->inflight in that series.
+ * The URL list and the flags stay in `all`, read by every loop and written by
+ * none; the totals start at zero in each share. 0, or -1 if out of memory. */
+int fetch_deal(const struct fetch_run *all, struct fetch_run *r, long i, long n);
+
+/* Add share r's totals to `all` and free what was its own. The first
+ * FETCH_LIST_MAX failure lines of all the shares are kept, the rest freed. */
+void fetch_gather(struct fetch_run *all, struct fetch_run *r);
+
 #endif

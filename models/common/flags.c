@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int flags_error(const struct flags_spec *spec, const char *fmt, ...)
 {
@@ -163,4 +164,10 @@ int flags_int_list(const char *s, long *out, int cap, long min, long max)
             return -1; /* trailing comma */
     }
     return n ? n : -1;
+}
+
+long flags_online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 1024 ? 1024 : n;
 }

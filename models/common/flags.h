@@ -61,4 +61,8 @@ static inline int flags_exit(int r)
  * returns how many, or -1 if one is malformed, out of [min, max], or too many. */
 int flags_int_list(const char *s, long *out, int cap, long min, long max);
 
+/* One per online CPU, at least 1 and at most 1024: the default of a flag
+ * counting threads per core (--loops). */
+long flags_online_cpus(void);
+
 #endif

@@ -1,5 +1,5 @@
-/* heap.h — one intrusive binary min-heap of timers, shared by the loop
- * runtime (models/loop/coro.c), fetchd and loadgen.
+/* heap.h — one intrusive binary min-heap of timers, shared by the coroutine
+ * runtime (runtime/clock.c), fetchd and loadgen.
  *
  * "Intrusive": the thing being timed embeds a struct heap_node, and the heap
  * holds pointers to those nodes. Each node knows its own index in the heap,

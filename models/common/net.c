@@ -26,7 +26,10 @@ int net_addr(const char *host, int port, struct sockaddr_in *sa)
     return 0;
 }
 
-int net_listen(const char *host, int port, int backlog, int *bound_port)
+/* net_listen(), and with `shared` SO_REUSEPORT set before bind(): what lets
+ * several sockets bind one port, and makes the kernel deal the connections
+ * out among them. */
+static int listen_on(const char *host, int port, int backlog, int shared, int *bound_port)
 {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
@@ -37,6 +40,8 @@ int net_listen(const char *host, int port, int backlog, int *bound_port)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        goto fail;
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
         goto fail;
@@ -48,6 +53,16 @@ fail:;
     close(fd);
     errno = saved;
     return -1;
+}
+
+int net_listen(const char *host, int port, int backlog, int *bound_port)
+{
+    return listen_on(host, port, backlog, 0, bound_port);
+}
+
+int net_listen_shared(const char *host, int port, int backlog, int *bound_port)
+{
+    return listen_on(host, port, backlog, 1, bound_port);
 }
 
 static int connect_to(const char *host, int port, int flags)

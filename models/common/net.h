@@ -9,6 +9,9 @@
  * the kernel for a free one. Returns the listening fd and stores the real
  * port in *bound_port, or -1 with errno set. */
 int net_listen(const char *host, int port, int backlog, int *bound_port);
+/* The same with SO_REUSEPORT: several such sockets may listen on one port,
+ * and the kernel deals the connections out among them (echo-loops). */
+int net_listen_shared(const char *host, int port, int backlog, int *bound_port);
 
 /* Connect a blocking TCP socket to host:port. Returns the fd or -1 with errno. */
 int net_connect(const char *host, int port);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -197,4 +198,38 @@ int server_wait(int fd, int sigfd, const char *prog)
         if (p[0].revents)
             return SERVER_READY;
     }
+}
+/* SO_REUSEPORT would also let us join the sockets of another server of the
+ * same user that already listens on a port we were given: check first that
+ * nothing listens there (a plain bind, as every other model does), so a
+ * port in use is refused with EADDRINUSE here too. 0, or -1 with errno.
+ * (Port 0 needs no check: the kernel never hands out a port in use.) */
+static int port_free(const char *host, int port)
+{
+    int fd = net_listen(host, port, 1, NULL);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* n listening sockets on one port, SO_REUSEPORT: the first fixes the port
+ * (a free one if --port 0), the others bind it, and the KERNEL spreads new
+ * connections across them (a hash of each connection's addresses picks the
+ * socket). Then the ready line, as server_listen() prints it. */
+int server_listen_shared(const struct server_opts *o, int *fds, long n, char *why, size_t len)
+{
+    int port = (int)o->port;
+    if (port != 0 && port_free(o->bind, port) < 0)
+        goto fail;
+    for (long i = 0; i < n; i++) {
+        fds[i] = net_listen_shared(o->bind, port, (int)o->backlog, &port);
+        if (fds[i] < 0)
+            goto fail;
+    }
+    server_ready(o, port);
+    return 0;
+fail:
+    snprintf(why, len, "cannot listen on %s:%ld: %s", o->bind, o->port, strerror(errno));
+    return -1;
 }

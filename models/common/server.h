@@ -76,9 +76,16 @@ int server_parse(struct server_opts *o, const char *prog, const char *about, int
 int server_listen(const struct server_opts *o, char *why, size_t len);
 
 /* What server_listen() does besides listening, for a model that opens its
- * listening sockets itself (echo-loops: one per loop, SO_REUSEPORT): ignore
- * SIGPIPE, keep the spare descriptor, print the ready line for `port`. */
+ * listening sockets itself: ignore SIGPIPE, keep the spare descriptor, print
+ * the ready line for `port`. */
 void server_ready(const struct server_opts *o, int port);
+
+/* server_listen() for N event loops (echo-loops): n sockets bound to one
+ * port with SO_REUSEPORT, one per loop, in fds[0..n-1]; the kernel deals the
+ * connections out among them. A port given that something already listens
+ * on is refused (EADDRINUSE), as a plain bind would. Prints the ready line.
+ * 0, or -1 with a one-line reason in why[len]. */
+int server_listen_shared(const struct server_opts *o, int *fds, long n, char *why, size_t len);
 
 /* Block SIGINT and SIGTERM (and SIGCHLD if `with_sigchld`) and return a
  * signalfd that becomes readable when one arrives: the server waits on it

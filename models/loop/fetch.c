@@ -1,17 +1,26 @@
 /* fetch-loop — download many URLs at once, one coroutine per request, all on
- * one thread over epoll (what asyncio.gather over aiohttp does).
+ * one thread (the runtime, runtime/coro.h; what asyncio.gather over aiohttp
+ * does).
  *
  * The main coroutine starts a coroutine for each URL, but never more than C
  * at once: when C are running it waits on a channel until one of them says
  * it is done. Each coroutine runs the same fetch_one() as the other models;
  * the only difference is the I/O it is given: co_connect/co_read/co_write,
  * which, instead of blocking the thread, switch to another coroutine until
- * epoll says the socket is ready. Nobody else runs while a coroutine runs, so
- * the totals need no lock.
+ * the kernel says the socket is ready. Nobody else runs while a coroutine
+ * runs, so the totals need no lock.
  *
  * With --keepalive a connection must outlive a request, so the model becomes
  * C long-lived coroutines, each reusing its connection, taking the next job
  * number from a shared counter (no lock: only one coroutine runs at a time).
+ *
+ * Like echo.c here, this file is the loop, uring and loops models' fetcher
+ * (their about.txt say `programs: loop`), built against each one's backend.
+ * With --loops N (the loops model) the list is dealt out like cards: job j
+ * goes to loop j mod N, each loop runs on a thread of its own with its own
+ * share of the C requests in flight and totals of its own (`__thread`), so
+ * the loops share nothing while they fetch; main() adds the totals up at the
+ * end. The price: a loop that finishes early stays idle (nobody steals work).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,16 +30,14 @@
 
 #include "coro.h"
 #include "fetch.h"
+#include "flags.h"
+#include "model.h"
 
-static const char about[] =
-    "Fetch every URL, a coroutine per request in flight (at most C at once), all on one\n"
-    "thread over epoll. With --keepalive: C long-lived coroutines, each reusing its own\n"
-    "connection, take URL numbers from a shared counter. Prints a summary; exit 0 only\n"
-    "if every fetch succeeded.";
+#include <pthread.h>
+#include <stdlib.h>
 
-/* __thread: the loops model runs this file's coroutines on N threads at
- * once, each on its own share of the list (../loops/fetch.c); in this
- * one-thread fetcher it changes nothing. */
+/* __thread: with --loops N, this file's coroutines run on N threads at
+ * once, each on its own share of the list. */
 static __thread struct fetch_run run; /* the list and the totals: one thread, no lock */
 static __thread co_chan_t *done;      /* a coroutine sends one token here when it ends */
 static __thread size_t next_job;      /* --keepalive: the next job to take */
@@ -108,19 +115,76 @@ static void loop_main(void *arg)
         running--;
 }
 
-#ifndef FETCH_LOOP_NO_MAIN /* ../loops/fetch.c takes the functions above, not main() */
-int main(int argc, char **argv)
+/* One loop: fetch run's jobs on a runtime of this thread's own. If the
+ * runtime cannot start, its fetches report no result, and the summary says
+ * so (exit 1). */
+static void *loop_fetch(void *arg)
 {
-    int r = fetch_setup(&run, "fetch-loop", about, argc, argv);
-    if (r < 0)
-        return fetch_usage_error(&run, r);
+    struct fetch_run *share = arg;
+    run = *share;
+    next_job = 0;
     done = NULL;
     if (co_init(0) < 0 || !(done = co_chan_new((size_t)run.inflight)) ||
-        co_go(loop_main, NULL) < 0 || co_run() < 0) {
+        co_go(loop_main, NULL) < 0 || co_run() < 0)
         fprintf(stderr, "%s: runtime failed: %s\n", run.prog, strerror(errno));
+    co_chan_free(done);
+    *share = run;
+    return NULL;
+}
+
+/* --loops N: deal the list out, a thread per loop (loop 0 on this one; a
+ * loop whose thread cannot start runs here too, after it), add up. */
+static int loops_fetch(struct fetch_run *all, long nloops)
+{
+    long n = nloops < all->inflight ? nloops : all->inflight; /* each loop needs a request in flight */
+    struct fetch_run *sh = calloc((size_t)n, sizeof *sh);
+    pthread_t *tid = calloc((size_t)n, sizeof *tid);
+    int *threaded = calloc((size_t)n, sizeof *threaded);
+    for (long i = 0; sh && tid && threaded && i < n; i++)
+        if (fetch_deal(all, &sh[i], i, n) < 0)
+            sh = NULL; /* out of memory: said below, the process ends */
+    if (!sh || !tid || !threaded) {
+        fprintf(stderr, "%s: out of memory\n", all->prog);
         return 1;
     }
-    co_chan_free(done);
-    return fetch_finish(&run);
+    for (long i = 1; i < n; i++)
+        threaded[i] = pthread_create(&tid[i], NULL, loop_fetch, &sh[i]) == 0;
+    for (long i = 0; i < n; i++)
+        if (!threaded[i])
+            loop_fetch(&sh[i]);
+    for (long i = 0; i < n; i++) {
+        if (threaded[i])
+            pthread_join(tid[i], NULL);
+        fetch_gather(all, &sh[i]);
+    }
+    free(sh);
+    free(tid);
+    free(threaded);
+    return fetch_finish(all);
 }
-#endif
+
+int main(int argc, char **argv)
+{
+    char about[600];
+    snprintf(about, sizeof about,
+             "Fetch every URL over %s, a coroutine per request in flight (at most C at once),\n"
+             "%s. With --keepalive: C long-lived coroutines, each reusing its\n"
+             "own connection, take URL numbers from a shared counter. Prints a summary; exit 0\n"
+             "only if every fetch succeeded.",
+             co_backend(),
+             MODEL_LOOPS_FLAG ? "on N loops, one thread each, sharing out the URLs and -c" : "all on one thread");
+    long nloops = flags_online_cpus();
+    const struct flag mine[] = {
+        {"loops", 0, FLAG_INT, &nloops, 1, 1024, "N",
+         "event loops, one thread each, sharing out the URLs and -c; one per online CPU"},
+        {0},
+    };
+    struct fetch_run all; /* the whole list and the totals; each loop's share is its `run` */
+    int r = fetch_setup_extra(&all, "fetch-" MODEL_NAME, about, MODEL_LOOPS_FLAG ? mine : mine + 1, argc, argv);
+    if (r < 0)
+        return fetch_usage_error(&all, r);
+    if (MODEL_LOOPS_FLAG)
+        return loops_fetch(&all, nloops);
+    loop_fetch(&all);
+    return fetch_finish(&all);
+}

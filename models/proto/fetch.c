@@ -4,7 +4,7 @@
  * The other fetchers run fetch_one() (../common/fetch.c), written as if it
  * could block: a thread blocks, a coroutine switches stacks. A stackless task
  * can do neither — when it waits, it returns to the loop and its frame is
- * gone — so fetching one URL is written again here as a protothread, fetch(),
+ * gone — so fetching one URL is written again here as a protothread, worker(),
  * around the same incremental HTTP codec (../common/http.h). Set its lines
  * beside fetch_exchange() in ../common/fetch.c: every variable that lives
  * across a wait there (the parser, how much of the request went out, the
@@ -76,10 +76,10 @@ static void hang_up(struct worker *w)
     w->to = NULL;
 }
 
-/* May the idle kept-alive socket carry the next request? Not if the server
- * closed it or sent bytes nobody asked for. A peek that does not wait. */
 /* Take job number `job`: reset the outcome, start the clock and the deadline,
- * drop a kept connection that cannot serve it. */
+ * drop a kept connection that cannot serve it: one connected elsewhere, or
+ * one the server closed or sent bytes on that nobody asked for
+ * (fetch_idle_clean, a peek that does not wait). */
 static void begin(struct worker *w, size_t job)
 {
     w->t = &run.targets[run.jobs[job]];

@@ -1,63 +1,30 @@
-/* coro.c — the uring model's runtime: the loop model's coroutines over
- * io_uring instead of epoll (the API is ../loop/coro.h, unchanged).
+/* uring.c — the io_uring backend (backend.h): completion. Where the epoll
+ * backend waits for "readable" and then calls read(2), co_read here queues a
+ * RECV into the caller's buffer and parks; the completion carries the bytes.
  *
- * Everything that is not the kernel interface is the loop's, included below
- * as it is: stacks, the switch, the ready queue, timers, co__suspend() and
- * co__wake(), the fairness budget, channels, co_run(). What changes:
- *
- *   loop (readiness)                      uring (completion)
- *   epoll says "fd is readable"; the      co_read queues a RECV into the
- *   coroutine then calls read(2)          caller's buffer and parks; the
- *                                         completion carries the bytes
+ *   epoll (readiness)                     io_uring (completion)
  *   read(2) + write(2) + a share of one   a share of ONE io_uring_enter per
  *   epoll_wait per message                loop turn: it submits every queued
  *                                         operation and reaps every completion
- *   accept4(2) per connection             one multishot ACCEPT per listener:
- *                                         each connection is a completion
- *
- * Three hooks put the ring where the loop had epoll, without touching the
- * loop's file: epoll_create1() in co_init() becomes the ring's setup,
- * epoll_wait() in co__poll() becomes "submit everything, wait for at least
- * one completion or the nearest deadline, wake whoever completed" (and
- * returns no epoll events), and the loop's readiness I/O calls are compiled
- * under other names, unused, while this file defines co_read, co_write,
- * co_accept, co_connect, co_wait_fd, co_close and co_cancel.
+ *   accept4(2) per connection             one multishot ACCEPT per listener
+ *                                         (uring_accept.c)
  *
  * The rule that keeps this safe: the kernel writes into the caller's buffer
  * (on the coroutine's stack) until the operation completes, so no I/O call
  * returns before its completion has arrived — not even when a deadline,
  * co_cancel() or co_close() wakes the coroutine early. Then it asks the
  * kernel to cancel the operation (IORING_OP_ASYNC_CANCEL) and waits for the
- * operation's own completion, in a wait nothing else can end (co__drain). */
-#include "coro.h"
+ * operation's own completion, in a wait nothing else can end (co__drain,
+ * CO_W_DRAIN: co_cancel only marks such a coroutine). */
+#include "backend.h"
+#include "uring.h"
 
-#include <liburing.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
-
-static int co__ring_create(int flags);
-static int co__ring_wait(int epfd, struct epoll_event *ev, int maxevents, int timeout);
-#define epoll_create1(flags) co__ring_create(flags)
-#define epoll_wait(epfd, ev, maxevents, timeout) co__ring_wait(epfd, ev, maxevents, timeout)
-#define co_read co__epoll_read
-#define co_write co__epoll_write
-#define co_accept co__epoll_accept
-#define co_connect co__epoll_connect
-#define co_wait_fd co__epoll_wait_fd
-#define co_close co__epoll_close
-#define co_cancel co__epoll_cancel
-#include "../loop/coro.c"
-#undef epoll_create1
-#undef epoll_wait
-#undef co_read
-#undef co_write
-#undef co_accept
-#undef co_connect
-#undef co_wait_fd
-#undef co_close
-#undef co_cancel
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 enum {
     CO_RING_SQ = 4096,   /* submission slots: a turn queuing more submits early (co__sqe) */
@@ -72,32 +39,16 @@ struct co_op {
     int done;            /* the completion has arrived */
 };
 
-/* A listening socket with a multishot accept: each new connection arrives
- * as one completion, whether or not anyone waits in co_accept just then. */
-struct co_acc {
-    int lfd;             /* the listening socket */
-    uint32_t id;         /* names it in user_data: a late completion finds no one */
-    int armed;           /* a multishot accept is in flight */
-    int err;             /* an error it ended with, for the next co_accept */
-    int *q;              /* accepted connections not yet taken, a ring of cap */
-    size_t head, len, cap; /* ... oldest, how many, room */
-    struct co_acc *next; /* the next listener of this thread */
-};
+__thread struct io_uring co__R;
 
-/* user_data of a completion: the address of a struct co_op (even), a
- * listener's id shifted left with the low bit set, or 0 (a cancel request,
- * whose completion tells nothing). A listener is named by an id, not its
- * address, so co_close() can free it at once: completions still on their
- * way then find no listener, and a connection they bring is closed. */
-#define CO_TAG_ACC 1u
-
-static __thread struct io_uring co__R;      /* this thread's ring */
-static __thread struct co_acc *co__accs;    /* its listeners */
-static __thread uint32_t co__acc_ids;       /* the last listener id given */
+const char *co_backend(void)
+{
+    return "io_uring";
+}
 
 /* === the ring ============================================================= */
 
-/* Set up the ring, in place of epoll_create1 in co_init(); returns its fd.
+/* Set up the ring (co_init, once per thread); its fd goes to L.kfd.
  *
  * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (Linux 6.1): only
  * this thread submits, and the kernel's end of each completion (task_work:
@@ -106,9 +57,8 @@ static __thread uint32_t co__acc_ids;       /* the last listener id given */
  * (see docs/models/uring.md). A kernel that refuses them gets a plain ring
  * and one line saying so. C10K_URING_PLAIN=1 asks for the plain ring: the
  * experiment that measures the difference. */
-static int co__ring_create(int flags)
+int co__backend_init(void)
 {
-    (void)flags;
     const char *plain = getenv("C10K_URING_PLAIN");
     int defer = !(plain && *plain && strcmp(plain, "0") != 0);
     struct io_uring_params p;
@@ -134,12 +84,13 @@ static int co__ring_create(int flags)
         errno = -r;
         return -1;
     }
-    return co__R.ring_fd;
+    L.kfd = co__R.ring_fd;
+    return 0;
 }
 
 /* A free submission slot. A turn that queued CO_RING_SQ operations already
  * submits them now to make room: a system call more, only under that load. */
-static struct io_uring_sqe *co__sqe(void)
+struct io_uring_sqe *co__sqe(void)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&co__R);
     if (!sqe) {
@@ -150,8 +101,6 @@ static struct io_uring_sqe *co__sqe(void)
         errno = EBUSY;
     return sqe;
 }
-
-static void co__acc_complete(uint32_t id, int res, unsigned flags);
 
 /* One completion: record an operation's result and wake its coroutine (if
  * it is still parked on it: a coroutine woken early by its deadline is
@@ -170,16 +119,14 @@ static void co__complete(uint64_t data, int res, unsigned flags)
     co__wake(op->c, 0);
 }
 
-/* The loop's one system call per turn, in place of epoll_wait in
- * co__poll(): submit every operation the coroutines queued since the last
- * turn, wait until at least one completes or `timeout` ms pass (the nearest
- * deadline, which co__poll computed from the timer heap; -1: none), and hand
- * every completion to its coroutine. With DEFER_TASKRUN this is also when the
- * kernel finishes the operations that became ready meanwhile. Returns 0 (no
- * epoll events: the completions have woken their coroutines), or -1 + errno. */
-static int co__ring_wait(int epfd, struct epoll_event *ev, int maxevents, int timeout)
+/* The loop's one system call per turn: submit every operation the
+ * coroutines queued since the last turn, wait until at least one completes
+ * or `timeout` ms pass (the nearest deadline, which the scheduler computed
+ * from the timer heap; -1: none), and hand every completion to its
+ * coroutine. With DEFER_TASKRUN this is also when the kernel finishes the
+ * operations that became ready meanwhile. 0, or -1 + errno. */
+int co__backend_poll(int timeout)
 {
-    (void)epfd, (void)ev, (void)maxevents;
     struct io_uring_cqe *cqe;
     int r;
     if (timeout < 0) {
@@ -202,11 +149,13 @@ static int co__ring_wait(int epfd, struct epoll_event *ev, int maxevents, int ti
         n++;
     }
     io_uring_cq_advance(&co__R, n);
-    if (r == -EINTR) {
-        errno = EINTR; /* co__poll goes on */
-        return -1;
-    }
-    return 0;
+    return 0; /* -EINTR included: the loop goes on */
+}
+
+/* Nothing to do after the timers: the ring needs no audit (a closed
+ * descriptor's operations complete with an error). */
+void co__backend_tick(void)
+{
 }
 
 /* === waiting for one operation ============================================ */
@@ -229,17 +178,13 @@ static void co__drain(co_t *c, struct co_op *op)
                 asked = 1;
             }
         }
-        c->wait = CO_W_FD;
-        c->wait_fd = -1;
-        c->wait_dirs = 0; /* marks a drain: see co_cancel */
-        L.fd_waiters++;   /* so co__poll asks the kernel */
-        if (!asked) {     /* no submission slot free: try again next turn */
-            c->wait = CO_W_NONE;
-            L.fd_waiters--;
+        if (!asked) { /* no submission slot free: try again next turn */
             co__ready(c);
             co__switch_away(c, 0);
             continue;
         }
+        c->wait = CO_W_DRAIN; /* co_cancel leaves it parked (co.c) */
+        L.fd_waiters++;       /* so the scheduler asks the kernel */
         co__suspend(c, -1);
     }
 }
@@ -255,15 +200,7 @@ static int co__op_wait(co_t *c, struct co_op *op, struct io_uring_sqe *sqe, int 
 {
     op->c = c;
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op);
-    struct co_fd *s = &L.fds[fd];
-    if (dirs & CO_READ)
-        s->reader = c;
-    if (dirs & CO_WRITE)
-        s->writer = c;
-    c->wait = CO_W_FD;
-    c->wait_fd = fd;
-    c->wait_dirs = dirs;
-    L.fd_waiters++;
+    co__fd_park(c, fd, dirs);
     int err = co__suspend(c, deadline);
     if (!op->done)
         co__drain(c, op);
@@ -274,9 +211,9 @@ static int co__op_wait(co_t *c, struct co_op *op, struct io_uring_sqe *sqe, int 
 }
 
 /* The checks every I/O call starts with: a coroutine that may wait, within
- * its budget (../loop/coro.c), and fd's slot free in `dirs`. Returns the
+ * its budget (budget.c), and fd's slot free in `dirs`. Returns the
  * running coroutine, or NULL + errno. */
-static co_t *co__op_begin(int fd, int dirs, int64_t deadline)
+co_t *co__op_begin(int fd, int dirs, int64_t deadline)
 {
     co_t *c = co__waiter();
     if (!c || co__budget(c, deadline) < 0)
@@ -353,154 +290,13 @@ ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline)
     return (ssize_t)len;
 }
 
-/* --- accept: one multishot ACCEPT per listener ----------------------------- */
-
-/* The listener state of lfd, made on first use; NULL + errno. */
-static struct co_acc *co__acc(int lfd, int create)
-{
-    for (struct co_acc *a = co__accs; a; a = a->next)
-        if (a->lfd == lfd)
-            return a;
-    if (!create)
-        return NULL;
-    struct co_acc *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->lfd = lfd;
-    a->id = ++co__acc_ids;
-    a->next = co__accs;
-    co__accs = a;
-    return a;
-}
-
-/* Queue an accepted connection; 0, or -1 when out of memory. */
-static int co__acc_push(struct co_acc *a, int fd)
-{
-    if (a->len == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        int *q = malloc(cap * sizeof *q);
-        if (!q)
-            return -1;
-        for (size_t i = 0; i < a->len; i++)
-            q[i] = a->q[(a->head + i) % a->cap];
-        free(a->q);
-        a->q = q;
-        a->head = 0;
-        a->cap = cap;
-    }
-    a->q[(a->head + a->len++) % a->cap] = fd;
-    return 0;
-}
-
-static int co__acc_pop(struct co_acc *a)
-{
-    int fd = a->q[a->head];
-    a->head = (a->head + 1) % a->cap;
-    a->len--;
-    return fd;
-}
-
-static void co__acc_free(struct co_acc *a)
-{
-    while (a->len > 0)
-        close(co__acc_pop(a));
-    free(a->q);
-    free(a);
-}
-
-static uint64_t co__acc_data(const struct co_acc *a)
-{
-    return (uint64_t)a->id << 1 | CO_TAG_ACC;
-}
-
-/* A completion of a listener's multishot accept: a new connection (res >=
- * 0) or the error that ended it. Without IORING_CQE_F_MORE the accept is
- * over (an error, EMFILE say, or a cancel): the next co_accept arms another.
- * A listener co_close()d meanwhile is gone: its connection is closed. */
-static void co__acc_complete(uint32_t id, int res, unsigned flags)
-{
-    struct co_acc *a = co__accs;
-    while (a && a->id != id)
-        a = a->next;
-    if (!a) {
-        if (res >= 0)
-            close(res);
-        return;
-    }
-    if (!(flags & IORING_CQE_F_MORE))
-        a->armed = 0;
-    if (res >= 0 && co__acc_push(a, res) < 0) {
-        close(res);
-        res = -ENOMEM;
-    }
-    /* A connection that was reset before it was accepted, or an interrupted
-     * accept, is not worth a caller's attention (accept4 is retried on them
-     * in ../loop/coro.c too). */
-    if (res < 0 && res != -ECONNABORTED && res != -EINTR && res != -ECANCELED)
-        a->err = -res;
-    co_t *w = (size_t)a->lfd < L.nfds ? L.fds[a->lfd].reader : NULL;
-    if (w)
-        co__wake(w, 0);
-}
-
-static int co__acc_arm(struct co_acc *a)
-{
-    struct io_uring_sqe *sqe = co__sqe();
-    if (!sqe)
-        return -1;
-    io_uring_prep_multishot_accept(sqe, a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, co__acc_data(a));
-    a->armed = 1;
-    return 0;
-}
-
-/* The next connection of lfd, from the queue its multishot accept fills:
- * no system call per connection. Waiting for one needs no drain — the
- * kernel writes nothing into the coroutine's memory, only completions. */
-int co_accept(int lfd, int64_t deadline)
-{
-    co_t *c = co__op_begin(lfd, CO_READ, deadline);
-    if (!c)
-        return -1;
-    for (;;) {
-        /* Found again after every wait: a co_close() meanwhile frees it. */
-        struct co_acc *a = co__acc(lfd, 1);
-        if (!a)
-            return -1;
-        if (a->len > 0) {
-            int fd = co__acc_pop(a);
-            co__fd_forget(fd); /* whatever we knew of a file closed under this number */
-            return fd;
-        }
-        if (a->err) {
-            errno = a->err;
-            a->err = 0;
-            return -1; /* EMFILE and friends: the caller decides */
-        }
-        if (!a->armed && co__acc_arm(a) < 0)
-            return -1;
-        struct co_fd *s = co__fd(lfd);
-        if (!s)
-            return -1;
-        s->reader = c;
-        c->wait = CO_W_FD;
-        c->wait_fd = lfd;
-        c->wait_dirs = CO_READ;
-        L.fd_waiters++;
-        int err = co__suspend(c, deadline);
-        if (err && (!(a = co__acc(lfd, 0)) || a->len == 0)) {
-            errno = err;
-            return -1;
-        }
-    }
-}
-
 /* --- connect, waiting for a descriptor, close ------------------------------ */
 
-/* A CONNECT submission. The socket is made non-blocking first, as the loop's
- * co_connect does (the contract: every descriptor given to co_* is). A kernel
- * whose CONNECT reports EINPROGRESS for such a socket gets the loop's answer:
- * wait until writable, then read SO_ERROR. */
+/* A CONNECT submission. The socket is made non-blocking first (coro.h's
+ * contract says every descriptor given to co_* already is; this makes sure,
+ * for the fallback below). A kernel whose CONNECT reports EINPROGRESS for
+ * such a socket gets the readiness answer: wait until writable (a POLL_ADD),
+ * then read SO_ERROR. */
 int co_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t deadline)
 {
     co_t *c = co__op_begin(fd, CO_WRITE, deadline);
@@ -558,34 +354,11 @@ int co_wait_fd(int fd, int events, int64_t deadline)
 
 /* Forget fd: its waiters wake with EBADF (and drain their operations). A
  * listener's multishot accept is cancelled (it holds the socket open until
- * then) and its state freed with the connections it had queued. */
+ * then) and its state freed with the connections it had queued
+ * (uring_accept.c). */
 int co_close(int fd)
 {
-    struct co_acc *a = co__acc(fd, 0);
-    if (a) {
-        struct co_acc **pp = &co__accs;
-        while (*pp != a)
-            pp = &(*pp)->next;
-        *pp = a->next;
-        struct io_uring_sqe *sqe = a->armed ? co__sqe() : NULL;
-        if (sqe) {
-            io_uring_prep_cancel64(sqe, co__acc_data(a), 0);
-            io_uring_sqe_set_data64(sqe, 0);
-            sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-        }
-        co__acc_free(a);
-    }
-    return co__epoll_close(fd); /* the loop's: wake the waiters, close(2) */
-}
-
-/* The loop's co_cancel, except for a coroutine draining an operation: it is
- * marked cancelled (its next call fails) but stays parked until the kernel
- * has given the operation back. */
-int co_cancel(co_t *c)
-{
-    if (c && c->state == CO_WAITING && c->wait == CO_W_FD && c->wait_dirs == 0) {
-        c->cancelled = 1;
-        return 0;
-    }
-    return co__epoll_cancel(c);
+    co__acc_close(fd);
+    co__fd_forget(fd);
+    return close(fd);
 }

@@ -1,10 +1,14 @@
-/* coro.h — the cooperative runtime of the loop model: coroutines with their
- * own stacks, all on one thread, switched only when one of them waits.
+/* coro.h — the coroutine runtime (runtime/): coroutines with their own
+ * stacks, all on one thread, switched only when one of them waits. The loop,
+ * loops and uring models run their programs over it; docs/runtime.md walks
+ * through its files.
  *
  * A coroutine runs until it calls one of the waiting functions below; then the
  * runtime switches to the next ready coroutine, or, when none is ready, asks
- * epoll which descriptors became ready and which timers expired. The switch
- * itself is a few instructions in user space: no system call.
+ * the kernel — through epoll or io_uring, the backend the program was built
+ * with (co_backend()) — which descriptors or operations are ready and which
+ * timers expired. The switch itself is a few instructions in user space: no
+ * system call. Each thread that calls co_init() has a loop of its own.
  *
  * Conventions (after libdill): every waiting call takes a deadline, an
  * absolute time in milliseconds from co_now(), or -1 for none, and fails with
@@ -23,8 +27,13 @@
  *
  * Descriptors given to co_* must be non-blocking — co_accept returns them so;
  * create others with SOCK_NONBLOCK (co_connect too) — and closed with co_close().
- * The runtime makes no system call a hand-written epoll program would not:
- * each descriptor is added to epoll once for its life, never probed. */
+ * Over epoll, each descriptor is added to the set once for its life; on the
+ * hot path (co_read, co_write, co_accept, co_connect) the runtime makes no
+ * system call a hand-written epoll program would not. It does ask the kernel
+ * in three less common places: co_wait_fd on a descriptor its hints call
+ * ready (one poll()), the type of a listening socket (one getsockopt() per
+ * listener), and a wait older than a second (one epoll_ctl() to check the
+ * descriptor is still in the set). */
 #ifndef CORO_H
 #define CORO_H
 
@@ -41,6 +50,7 @@ int     co_run(void);                  /* run until no coroutine is left or co_s
 void    co_stop(void);                 /* make co_run() return after the current coroutine suspends */
 int64_t co_now(void);                  /* monotonic milliseconds, cached per loop turn */
 size_t  co_count(void);                /* coroutines alive (running, ready or waiting) */
+const char *co_backend(void);          /* the kernel interface it was built with: "epoll" or "io_uring" */
 
 /* --- coroutines ----------------------------------------------------------- */
 int   co_go(void (*fn)(void *), void *arg);      /* start a detached coroutine; 0, or -1 + errno (ENOMEM) */
