@@ -151,7 +151,9 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(TEST_LIBCO) $(LIBHARNESS) $(LIBCOMMON) $(MODEL_LDLIBS) $(LDLIBS_ALL)
 
--include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+# Dependency files, but not those whose source is gone (a file moved, as
+# models/loops/echo.c did): make would stop with "no rule to make" it.
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null | xargs -r awk 'FNR == 1 { split($$0, t, ":"); split(t[2], s, " "); if (s[1] == "" || (getline x < s[1]) >= 0) print FILENAME; close(s[1]) }')
 
 # --- Debian packages the suite uses (installed when root, else printed) ----------
 deps:
