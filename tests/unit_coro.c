@@ -60,6 +60,45 @@ static int unit_run(const char *name)
     return 0;
 }
 
+/* --- the watchdog: a test that hangs fails instead ---------------------------
+ * A runtime bug can keep the thread for ever (a fairness budget that never
+ * runs out leaves an always-ready reader looping; a deadline never armed
+ * leaves co_run() waiting). Each test runs under alarm(): when it rings, the
+ * handler prints a FAIL naming the test and ends the program, so the suite
+ * fails in seconds and says where, instead of hanging the runner. */
+
+static const char *unit_current = "unit_coro"; /* the test running, for the watchdog */
+static unsigned unit_current_secs;
+
+static void unit_watchdog(int sig)
+{
+    (void)sig;
+    /* Only async-signal-safe calls: write(2) of fixed pieces, _exit(2). */
+    char secs[16], *p = secs + sizeof secs;
+    unsigned v = unit_current_secs;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    const char *parts[] = {"FAIL ", unit_current, ": still running after ", p,
+                           " s: a hang (the runtime never gave the thread back)\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        size_t len = i == 3 ? (size_t)(secs + sizeof secs - p) : strlen(parts[i]);
+        if (write(STDOUT_FILENO, parts[i], len) < 0)
+            break;
+    }
+    _exit(1);
+}
+
+/* Run one test with the watchdog set to `secs` seconds. */
+static void unit_guarded(const char *name, unsigned secs, void (*test)(void))
+{
+    unit_current = name;
+    unit_current_secs = secs;
+    alarm(secs);
+    test();
+    alarm(0);
+}
+
 /* --- a trace that coroutines append to, to check the order of events ---- */
 
 static char unit_trace[256];
@@ -1111,27 +1150,28 @@ int main(void)
         unit_fail("co_init", "%s", strerror(errno));
         return 1;
     }
-    test_pingpong();
-    test_sleep_order();
-    test_many();
-    test_socketpair();
-    test_read_deadline();
-    test_budget_deadline();
-    test_budget_cancel();
-    test_join();
-    test_cancel();
-    test_cancel_edges();
-    test_chan();
-    test_chan_deadline();
-    test_close_wakes();
-    test_plain_close_reuse();
-    test_plain_close_waiter();
-    test_tcp();
-    test_refused();
-    test_guard();
-    test_overflow_report();
-    test_stack_pool();
-    test_edges();
+    signal(SIGALRM, unit_watchdog);
+    unit_guarded("test_pingpong", 60, test_pingpong);
+    unit_guarded("test_sleep_order", 60, test_sleep_order);
+    unit_guarded("test_many", 60, test_many);
+    unit_guarded("test_socketpair", 60, test_socketpair);
+    unit_guarded("test_read_deadline", 60, test_read_deadline);
+    unit_guarded("test_budget_deadline", 10, test_budget_deadline);
+    unit_guarded("test_budget_cancel", 10, test_budget_cancel);
+    unit_guarded("test_join", 60, test_join);
+    unit_guarded("test_cancel", 60, test_cancel);
+    unit_guarded("test_cancel_edges", 60, test_cancel_edges);
+    unit_guarded("test_chan", 60, test_chan);
+    unit_guarded("test_chan_deadline", 60, test_chan_deadline);
+    unit_guarded("test_close_wakes", 60, test_close_wakes);
+    unit_guarded("test_plain_close_reuse", 60, test_plain_close_reuse);
+    unit_guarded("test_plain_close_waiter", 60, test_plain_close_waiter);
+    unit_guarded("test_tcp", 60, test_tcp);
+    unit_guarded("test_refused", 60, test_refused);
+    unit_guarded("test_guard", 60, test_guard);
+    unit_guarded("test_overflow_report", 60, test_overflow_report);
+    unit_guarded("test_stack_pool", 60, test_stack_pool);
+    unit_guarded("test_edges", 60, test_edges);
     unit_measure();
     return unit_failures ? 1 : 0;
 }
