@@ -468,6 +468,78 @@ static void test_budget_cancel(void)
         unit_pass(name);
 }
 
+/* A socket that never runs dry, and no deadline: the flooder writes 1 KiB
+ * into one end of a socketpair and reads it back from the other, so every
+ * co_write finds room and every co_read finds exactly what it asks for: no
+ * call ever waits, as with a peer that always keeps data ready. Only the
+ * budget can make it yield, and a sibling sleeping 5 ms at a time must keep
+ * waking. (t_fair's loopback flood cannot promise this: the server's receive
+ * buffer holds ~100 ms of its work, and a flooder on a shared machine is
+ * often descheduled for longer, so the server's reads come up short and it
+ * waits anyway.) The flooder watches the wall clock itself and stops after
+ * 2 s, so a budget that never runs out fails here, it does not hang. */
+struct unit_sockflood {
+    int a, b;            /* the two ends of the socketpair */
+    long calls;          /* co_write + co_read calls made */
+    long ticks;          /* the sibling's 5 ms sleeps completed */
+    double secs;         /* how long the flooder ran */
+    int stop;            /* the flooder is done */
+    int bad;             /* a call failed or came up short */
+};
+
+static void unit_sockflood_run(void *arg)
+{
+    struct unit_sockflood *f = arg;
+    char out[1024], in[1024];
+    memset(out, 'f', sizeof out);
+    double t0 = unit_secs();
+    while (f->ticks < 10 && unit_secs() - t0 < 2.0) {
+        if (co_write(f->a, out, sizeof out, -1) != (ssize_t)sizeof out ||
+            co_read(f->b, in, sizeof in, -1) != (ssize_t)sizeof in) {
+            f->bad = 1;
+            break;
+        }
+        f->calls += 2;
+    }
+    f->secs = unit_secs() - t0;
+    f->stop = 1;
+}
+
+static void unit_sockflood_sibling(void *arg)
+{
+    struct unit_sockflood *f = arg;
+    while (!f->stop && co_sleep(5) == 0)
+        f->ticks++;
+}
+
+static void test_budget_socket(void)
+{
+    const char *name = "budget_socket_never_dry_no_deadline";
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+        unit_fail(name, "socketpair: %s", strerror(errno));
+        return;
+    }
+    struct unit_sockflood f = {.a = sv[0], .b = sv[1]};
+    co_go(unit_sockflood_run, &f);
+    co_go(unit_sockflood_sibling, &f);
+    int rc = unit_run(name);
+    close(sv[0]);
+    close(sv[1]);
+    if (rc < 0)
+        return;
+    if (f.bad)
+        unit_fail(name, "a co_write or co_read of 1 KiB failed or came up short after %ld calls", f.calls);
+    else if (f.ticks < 10)
+        unit_fail(name, "the sibling woke %ld times in %.3f s of %ld never-waiting calls: the flooder kept the thread",
+                  f.ticks, f.secs, f.calls);
+    else {
+        printf("info budget: %ld never-waiting socket calls while the sibling woke %ld times in %.1f ms\n",
+               f.calls, f.ticks, f.secs * 1e3);
+        unit_pass(name);
+    }
+}
+
 /* --- cancellation ---------------------------------------------------------- */
 
 struct unit_worker {
@@ -1157,6 +1229,7 @@ int main(void)
     unit_guarded("test_socketpair", 60, test_socketpair);
     unit_guarded("test_read_deadline", 60, test_read_deadline);
     unit_guarded("test_budget_deadline", 10, test_budget_deadline);
+    unit_guarded("test_budget_socket", 10, test_budget_socket);
     unit_guarded("test_budget_cancel", 10, test_budget_cancel);
     unit_guarded("test_join", 60, test_join);
     unit_guarded("test_cancel", 60, test_cancel);
