@@ -143,7 +143,7 @@ for n in "${chosen[@]}"; do
     FROM=${M_from[$n]} TO=${M_to[$n]} perl -0777 -pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$tree/$f"
     touch "$tree/$f"
     if ! build "$log.build"; then
-      verdict=unbuildable by="$(grep -m1 'error' "$log.build")"
+      verdict=unbuildable by="$(grep -m1 'error:' "$log.build")"
     else
       verdict=survived
       for s in ${M_suites[$n]}; do
