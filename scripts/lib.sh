@@ -7,7 +7,8 @@
 #   a program         start_server NAME CMD...   start it, wait for its ready line
 #   under test        stop_server PID [SIG]      signal it, wait, SIGKILL if stuck
 #                     children_of PID            the PIDs whose parent is PID
-#   checks (tests)    pass NAME, fail NAME WHY, check NAME CMD...
+#   checks (tests)    plan N, pass NAME, fail NAME WHY, skip NAME WHY, check NAME CMD...,
+#                     finish, nested_suite NAME CMD...   (the protocol of tests/run.sh)
 #   charts            gp_str, gp_png_term, gp_svg_term, gp_palette (strings, terminals, colours)
 #   metadata          meta_get FILE KEY...   one field of a meta.txt (scripts/meta.sh)
 #
@@ -61,10 +62,36 @@ csv_models() {
                    c && $c != "" && !seen[$c]++ { print $c }' "$1")
 }
 
+# The checks speak tests/run.sh's protocol (docs/testing.md): `plan N` before
+# the N checks it announces (at the top of each loop turn, so that an early
+# `continue` shows up as missing checks); each check ends as one PASS, FAIL
+# or SKIP line (a skip is never a pass); `finish`, the suite's last line, says
+# it ran to its end.
+plan() { echo "PLAN $1"; }
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: ${2:-}"; }
+skip() { echo "SKIP $1: ${2:-}"; }
+finish() { echo "END"; }
 # check NAME COMMAND... — pass if the command succeeds
 check() { local n=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then pass "$n"; else fail "$n" "$(tail -n 3 "$TMP/check.out" | tr '\n' ' ')"; fi; }
+# nested_suite NAME COMMAND... — run another suite as part of this one: its
+# PLAN, PASS, FAIL and SKIP lines pass through (the runner counts them with
+# ours), its END is swallowed, and one check of our own (planned here) says
+# whether it ran to its END and exited 0 or with a FAIL — so a child that
+# crashes or stops halfway fails even though its earlier passes stand.
+nested_suite() {
+  local name=$1 line ended=0 fails=0 rc=; shift
+  plan 1
+  while IFS= read -r line; do
+    case $line in
+      END) ended=1 ;;
+      "PLAN "* | "PASS "* | "FAIL "* | "SKIP "*) ended=0; echo "$line"; [[ $line != "FAIL "* ]] || fails=$((fails + 1)) ;;
+      "nested_suite-exit "*) rc=${line#nested_suite-exit } ;;
+    esac
+  done < <("$@" 2>"$TMP/nested.err" </dev/null; echo "nested_suite-exit $?")
+  if [ "$ended" = 1 ] && { [ "$rc" = 0 ] || [ "$fails" -gt 0 ]; }; then pass "$name: ran to its END"
+  else fail "$name: ran to its END" "exit status ${rc:-?}, $([ "$ended" = 1 ] && echo "no FAIL line" || echo "no END")$(_tail_of "$TMP/nested.err")"; fi
+}
 
 # _tail_of FILE — " (stderr ends: LAST LINES)" on one line, or nothing if FILE is empty
 _tail_of() {

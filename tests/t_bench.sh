@@ -8,6 +8,7 @@ source tests/lib.sh
 COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors,connect_s,cpu_user_s,cpu_sys_s,cpu_us_per_msg,cores_busy,rss_peak_kib,pss_idle_kib,pss_peak_kib,pss_per_conn_kib,procs_peak,threads_peak,server_exit,no_reply,msgs_conn_min,msgs_conn_median,msgs_conn_max,jain,per_conn,connects,conns_per_s,cpu_us_per_conn"
 
 # --- flags ------------------------------------------------------------------
+plan 12
 check help "$BIN/bench" --help
 for bad in "--frobnicate" "--reps x" "--reps 0" "--pin sideways" "--conns 1,,2" "--conns" "--models a,b,"; do
   # shellcheck disable=SC2086
@@ -80,6 +81,7 @@ if [ ${#models[@]} -eq 0 ]; then
   exit 0
 fi
 list=$(IFS=,; echo "${models[*]}")
+plan 15 # the matrix, its meta, the summary, --per-conn, --calibrate-work
 out="$TMP/run"
 timeout 120 "$BIN/bench" --bin "$BIN" --models "$list" --conns 2 --secs 1 --reps 1 --out "$out" \
   >"$TMP/run.out" 2>"$TMP/run.err"
@@ -111,10 +113,10 @@ else fail "every row has every column filled, server_exit 0" "$(echo "$bad" | he
 # the threads server a thread per connection
 for m in "${models[@]}"; do
   case "$m" in
-    fork)    v=$(awk -F, '$1 == "fork" { print $24 }' "$csv")
+    fork)    plan 1; v=$(awk -F, '$1 == "fork" { print $24 }' "$csv")
              if [ "${v:-0}" -ge 3 ]; then pass "fork: process tree sampled (procs_peak $v >= 3)"
              else fail "fork: process tree sampled" "procs_peak ${v:-none}, want >= 3"; fi ;;
-    threads) v=$(awk -F, '$1 == "threads" { print $25 }' "$csv")
+    threads) plan 1; v=$(awk -F, '$1 == "threads" { print $25 }' "$csv")
              if [ "${v:-0}" -ge 3 ]; then pass "threads: threads counted (threads_peak $v >= 3)"
              else fail "threads: threads counted" "threads_peak ${v:-none}, want >= 3"; fi ;;
   esac
@@ -185,6 +187,7 @@ if [ -x "$BIN/echo-pool" ]; then
     pass "--per-conn K and --pool-size N: passed on, recorded, conns_per_s and cpu_us_per_conn filled"
   else fail "--per-conn K and --pool-size N: passed on, recorded, conns_per_s and cpu_us_per_conn filled" \
     "exit $rc got '$got' $(tail -n 2 "$TMP/churn.out" | tr '\n' ' ')"; fi
+else skip "--per-conn K and --pool-size N" "no $BIN/echo-pool"
 fi
 "$BIN/bench" --calibrate-work >"$TMP/cal.out" 2>&1
 if awk '$1 == "work_unit_ns" && $2 > 0 { a = 1 } $1 == "units_per_us" && $2 > 0 { b = 1 } END { exit !(a && b && NR == 2) }' "$TMP/cal.out"; then
@@ -205,6 +208,7 @@ if ! command -v gnuplot >/dev/null; then
   fail "charts" "gnuplot is not installed (make deps)"
   exit 0
 fi
+plan 3
 BIN=$BIN timeout 60 scripts/charts.sh "$out" >"$TMP/charts.out" 2>&1
 rc=$?
 missing=""
@@ -220,3 +224,4 @@ scripts/charts.sh "$TMP/nowhere" >/dev/null 2>"$TMP/nowhere.err"
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q "echo.csv not found" "$TMP/nowhere.err"; then pass "charts.sh on an empty folder: clear error"
 else fail "charts.sh on an empty folder: clear error" "exit $rc"; fi
+finish

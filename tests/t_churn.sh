@@ -19,6 +19,7 @@ if ! command -v gnuplot >/dev/null; then fail churn_work "gnuplot is not install
 
 # --- bench-churn: fork and pool, K = 1 and 10 ----------------------------------
 if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
+  plan 7
   out="$TMP/churn"
   CHURN_OUT=$out CHURN_SECS=0.4 CHURN_REPS=1 CHURN_K="1 10" CHURN_CONNS=4 CHURN_MODELS="fork pool" BIN=$BIN \
     timeout 120 scripts/bench-churn.sh >"$TMP/churn.out" 2>"$TMP/churn.err"
@@ -44,14 +45,16 @@ if [ -x "$BIN/echo-fork" ] && [ -x "$BIN/echo-pool" ]; then
     pass churn_summary_and_progress
   else fail churn_summary_and_progress "$(tr '\n' '|' <"$TMP/churn.out")"; fi
 else
-  echo "SKIP churn: echo-fork or echo-pool not built"
+  plan 1; skip churn "echo-fork or echo-pool not built"
 fi
+plan 1
 CHURN_SECS=x scripts/bench-churn.sh >/dev/null 2>"$TMP/bad.err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && pass churn_bad_setting_exit_2 || fail churn_bad_setting_exit_2 "exit $rc"
 
 # --- bench-work: loop and loops, 0 and 100 us ---------------------------------------
 if [ -x "$BIN/echo-loop" ] && [ -x "$BIN/echo-loops" ]; then
+  plan 5
   out="$TMP/work"
   WORK_OUT=$out WORK_SECS=0.4 WORK_REPS=1 WORK_US="0 100" WORK_CONNS=4 WORK_MODELS="loop loops" BIN=$BIN \
     timeout 120 scripts/bench-work.sh >"$TMP/work.out" 2>"$TMP/work.err"
@@ -71,8 +74,10 @@ if [ -x "$BIN/echo-loop" ] && [ -x "$BIN/echo-loops" ]; then
     pass work_summary
   else fail work_summary "$(tr '\n' '|' <"$TMP/work.out")"; fi
 else
-  echo "SKIP work: echo-loop or echo-loops not built"
+  plan 1; skip work "echo-loop or echo-loops not built"
 fi
+plan 1
 WORK_US="0 ten" scripts/bench-work.sh >/dev/null 2>"$TMP/bad.err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && pass work_bad_setting_exit_2 || fail work_bad_setting_exit_2 "exit $rc"
+finish

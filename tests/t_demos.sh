@@ -35,6 +35,7 @@ demo_kinds() {
 # every demo: --help, an unknown flag, a malformed value
 for d in $DEMOS; do
   p="$BIN/demo-$d"
+  plan 2
   if [ ! -x "$p" ]; then fail "demo_$d built" "$p missing"; continue; fi
   check "demo_${d}_help" "$p" --help
   "$p" --no-such-flag >"$TMP/o" 2>"$TMP/e"; rc=$?
@@ -45,10 +46,12 @@ for d in $DEMOS; do
   fi
 done
 for d in schedule cancel cpu c10k; do
+  plan 1
   "$BIN/demo-$d" --model nosuch >/dev/null 2>"$TMP/e"; rc=$?
   if [ "$rc" -eq 2 ] && grep -q -- '--model' "$TMP/e"; then pass "demo_${d}_bad_model"; else fail "demo_${d}_bad_model" "rc=$rc"; fi
 done
 
+plan 2
 # the list
 scripts/demo.sh >"$TMP/list" 2>&1
 missing=""
@@ -61,9 +64,11 @@ BIN=$BIN scripts/demo.sh nosuch >/dev/null 2>&1
 total() { sed -n "s/.* total \([0-9.]*\) s  \[$1\]$/\1/p" "$TMP/sched"; }
 
 # schedule: 3 s one after the other, 2 s concurrently, Hello before Hi
+plan 4 # runs, sequential, Hello before Hi, timestamps
 if timeout 30 "$BIN/demo-schedule" >"$TMP/sched" 2>&1; then pass demo_schedule_runs; else fail demo_schedule_runs "exit $?"; fi
 in_range demo_schedule_sequential "$(total 'sequential loop')" 2.8 4.5
 for m in $(first_with_unit coroutine thread process); do
+  plan 1
   in_range "demo_schedule_concurrent_$m" "$(total "concurrent $m")" 1.8 3.2
 done
 order=$(awk '/^== /{s++} / Hello!$/{print s":H"} / Hi!$/{print s":h"}' "$TMP/sched" | tr '\n' ' ')
@@ -74,6 +79,7 @@ lines=$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' "$TMP/sched")
 
 # cancel: no "working" after the cancel; the loop worker saw ECANCELED
 for m in $(first_with_unit coroutine thread); do
+  plan 2
   if timeout 20 "$BIN/demo-cancel" --model "$m" --every-ms 250 --after-ms 900 >"$TMP/cancel" 2>&1; then
     pass "demo_cancel_${m}_runs"; else fail "demo_cancel_${m}_runs" "exit $?"; fi
   verdict=$(awk '/cancel/ && /main:/ {c=1} /working/ {if (c) bad=1; else w++}
@@ -82,6 +88,7 @@ for m in $(first_with_unit coroutine thread); do
                        else if (!clean) print "no cleanup after cancel"; else print "ok" }' "$TMP/cancel")
   [ "$verdict" = ok ] && pass "demo_cancel_${m}_stops" || fail "demo_cancel_${m}_stops" "$verdict"
 done
+plan 1
 timeout 20 "$BIN/demo-cancel" --model loop --every-ms 250 --after-ms 900 >"$TMP/cancel" 2>&1
 grep -q 'co_sleep failed with ECANCELED' "$TMP/cancel" && pass demo_cancel_ecanceled || fail demo_cancel_ecanceled "no ECANCELED line"
 
@@ -89,6 +96,7 @@ grep -q 'co_sleep failed with ECANCELED' "$TMP/cancel" && pass demo_cancel_ecanc
 targets=local
 [ -x "$BIN/fetchd" ] && targets="fetchd local"
 for t in $targets; do
+  plan 3
   if timeout 20 "$BIN/demo-timeout" --target "$t" >"$TMP/tmo" 2>&1; then pass "demo_timeout_${t}_runs"; else fail "demo_timeout_${t}_runs" "exit $?"; fi
   in_range "demo_timeout_${t}_deadline" "$(sed -n 's/.*timed out after \([0-9.]*\) s (ETIMEDOUT).*/\1/p' "$TMP/tmo")" 0.9 2.0
   grep -q 'got 100 bytes after' "$TMP/tmo" && pass "demo_timeout_${t}_fits" || fail "demo_timeout_${t}_fits" "$(tail -n 1 "$TMP/tmo")"
@@ -96,6 +104,7 @@ done
 
 # blocking: lateness large while blocked, small after the fix
 worst() { sed -n "s/.*worst lateness \([0-9.]*\) ms  \[$1\]$/\1/p" "$TMP/blk"; }
+plan 5
 if timeout 40 "$BIN/demo-blocking" --phase-ms 1600 --block-ms 800 >"$TMP/blk" 2>&1; then pass demo_blocking_runs; else fail demo_blocking_runs "exit $?"; fi
 in_range demo_blocking_sleep_late "$(worst 'sleep blocking')" 400 5000
 in_range demo_blocking_sleep_fixed "$(worst 'sleep fixed')" 0 200
@@ -103,6 +112,7 @@ in_range demo_blocking_cpu_late "$(worst 'cpu blocking')" 300 5000
 in_range demo_blocking_cpu_fixed "$(worst 'cpu fixed')" 0 200
 
 # cpu: coroutines finish one after another and never use more than one core
+plan 4
 if timeout 40 "$BIN/demo-cpu" --job-ms 300 >"$TMP/cpu" 2>&1; then pass demo_cpu_runs; else fail demo_cpu_runs "exit $?"; fi
 kinds=$(first_with_unit coroutine thread process)
 rows=$(grep -cE "^(${kinds// /|}) +[0-9.]+ +[0-9.]+ +[0-9.]+\$" "$TMP/cpu")
@@ -112,9 +122,11 @@ order=$(awk '/^== loop/{s=1; next} /^== /{s=0} s && /worker [0-9]+ done/ {for (i
 [ "$order" = "0 1 2 3 " ] && pass demo_cpu_loop_in_turn || fail demo_cpu_loop_in_turn "finish order: $order"
 
 # spawn: each kind creates its units; memory per unit is reported
+plan 3 # runs, --no-mem, hyperfine
 if timeout 60 "$BIN/demo-spawn" --count 300 >"$TMP/spawn" 2>&1; then pass demo_spawn_runs; else fail demo_spawn_runs "exit $?"; fi
 kinds=$(demo_kinds spawn kind)
 for k in $kinds; do
+  plan 1
   grep -qE "^[0-9:.]+ $k: 300 [a-z]+ created and finished in" "$TMP/spawn" &&
     grep -qE "^[0-9:.]+ $k: all alive: PSS \+[0-9.]+ KiB each" "$TMP/spawn" &&
     pass "demo_spawn_$k" || fail "demo_spawn_$k" "$(grep " $k:" "$TMP/spawn" | tail -n 1)"
@@ -124,10 +136,12 @@ if command -v hyperfine >/dev/null; then
   if BIN=$BIN timeout 120 scripts/demo-spawn.sh --count 200 --runs 2 >"$TMP/hf" 2>&1 &&
      [ "$(grep -cE "^(${kinds// /|}) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$" "$TMP/hf")" -eq "$(wc -w <<<"$kinds")" ]; then pass demo_spawn_hyperfine
   else fail demo_spawn_hyperfine "$(tail -n 2 "$TMP/hf" | tr '\n' ' ')"; fi
+else skip demo_spawn_hyperfine "hyperfine is not installed (make deps)"
 fi
 
 # c10k at a small N, no chart: every connection made, server stopped cleanly
 for m in $MODELS; do
+  plan 4
   if [ ! -x "$BIN/echo-$m" ]; then fail "demo_c10k_$m" "$BIN/echo-$m missing"; continue; fi
   if timeout 60 "$BIN/demo-c10k" --model "$m" --conns 200 --rate 2000 --hold-ms 300 --no-chart >"$TMP/c10k" 2>&1; then
     pass "demo_c10k_${m}_runs"; else fail "demo_c10k_${m}_runs" "exit $?: $(tail -n 1 "$TMP/c10k")"; fi
@@ -138,3 +152,4 @@ for m in $MODELS; do
   pss=$(sed -n 's/.*result: .* server PSS \([0-9.]*\) MiB.*/\1/p' "$TMP/c10k")
   in_range "demo_c10k_${m}_pss" "$pss" 0.01 100000
 done
+finish

@@ -4,6 +4,7 @@
 # holds `name`, and every relative link must point at a file that exists
 # inside the repository.
 source "$(dirname "$0")/lib.sh"
+plan 1
 bad=0 seen=0
 ROOT=$(realpath .)
 while IFS= read -r doc; do
@@ -30,3 +31,4 @@ done < <(find docs README.md results/README.md -name '*.md' 2>/dev/null) >"$TMP/
 seen=$(grep -c . "$TMP/links"); bad=$(grep -c '^BAD' "$TMP/links")
 if [ "$seen" -gt 0 ] && [ "$bad" -eq 0 ]; then pass "docs: all $seen relative links resolve, line references hold their names"
 else fail "docs: links and line references" "$bad of $seen bad: $(grep '^BAD' "$TMP/links" | head -n 5 | tr '\n' ' ')"; fi
+finish

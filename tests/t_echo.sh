@@ -10,6 +10,7 @@ PORTABLE=${ECHO_PORTABLE:-0}
 
 for m in $MODELS; do
   srv="$BIN/echo-$m"
+  plan 13 # the portable checks: every runtime's
   if ! start_server "$m" "$srv" --port 0; then
     fail "$m: starts and prints its ready line" "$(cat "$TMP/$m.err")"; continue
   fi
@@ -80,6 +81,7 @@ for m in $MODELS; do
   else fail "$m: a port in use gives one clear error" "did not start"; fi
 
   [ "$PORTABLE" = 1 ] && continue # the rest is the C models' own contract
+  plan 6 # --stack-kib (4), the descriptor limit (2)
 
   # --stack-kib: a stack too small for serve()'s frame (its 16 KiB buffer)
   # is refused at start, not discovered by a SIGSEGV on the first connection
@@ -134,3 +136,4 @@ for m in $MODELS; do
     [ "$SRC" -eq 0 ] || fail "$m: stops cleanly after the flood" "exit $SRC"
   else fail "$m: runs under a descriptor limit" "did not start"; fi
 done
+finish

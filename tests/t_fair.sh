@@ -25,6 +25,7 @@ for m in $models; do
   srv="$BIN/echo-$m"
   [ -x "$srv" ] || { fail "$m: $srv is built" "missing"; continue; }
   for mode in read noread; do
+    plan 2
     name="$m: flood ($mode)"
     if ! start_server "$m-$mode" "$srv" --port 0 --work 10000; then
       fail "$name: server starts" "$(cat "$TMP/$m-$mode.err")"; continue
@@ -68,6 +69,7 @@ done
 if start_server drip "$CHECK" --drip --secs 20; then
   dpid=$SPID
   for m in $models; do
+    plan 1
     f="$BIN/fetch-$m"
     [ -x "$f" ] || { fail "$m: $f is built" "missing"; continue; }
     t0=$(now_ms)
@@ -84,3 +86,4 @@ if start_server drip "$CHECK" --drip --secs 20; then
 else
   fail "the dripping HTTP server starts" "$(cat "$TMP/drip.err")"
 fi
+finish

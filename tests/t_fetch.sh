@@ -31,6 +31,7 @@ expect_fail() {
 
 for m in $MODELS; do
   f="$BIN/fetch-$m"
+  plan 28
 
   run bytes "$f" -c 100 -i "$TMP/urls.txt"
   if [ "$RC" -eq 0 ] && grep -q "fetched 500, failed 0, bytes 1100000," "$TMP/out"; then
@@ -101,6 +102,7 @@ done
 # fetch-fork reaps every child as soon as it reports: while one slow fetch is
 # still running, the ten fast ones must leave no zombie behind.
 case " $MODELS " in *" fork "*)
+  plan 1
   "$BIN/fetch-fork" -q -c 20 -n 10 "$U/bytes/10" "$U/bytes/10?delay_ms=4000" >/dev/null 2>&1 &
   fpid=$!; _pids+=("$fpid")
   sleep 2
@@ -117,17 +119,23 @@ esac
 # 12 tasks (RLIMIT_NPROC), 50 in flight cannot all get a thread. It must wait
 # for a running one to end and retry: every fetch succeeds, just later.
 case " $MODELS " in *" threads "*)
+  plan 1
   if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then
     run nproc prlimit --nproc=12:12 setpriv --reuid=65534 --regid=65534 --clear-groups \
       "$BIN/fetch-threads" -c 50 -n 200 "$U/bytes/100?delay_ms=50"
     if [ "$RC" -eq 0 ] && grep -q "fetched 200, failed 0," "$TMP/out"; then
       pass "threads: pthread_create refused (RLIMIT_NPROC 12) waits and retries, 200 of 200 fetched"
     else fail "threads: pthread_create refused waits and retries" "rc=$RC $(head -c 200 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
-  else echo "(threads: the RLIMIT_NPROC test needs root, setpriv and prlimit; skipped)"; fi
+  else skip "threads: pthread_create refused waits and retries" "the RLIMIT_NPROC test needs root, setpriv and prlimit"; fi
   ;;
 esac
 
+# The rest is not the models': tests/t_peers.sh, testing its peers with this
+# file, sets FETCH_MODELS_ONLY=1.
+if [ "${FETCH_MODELS_ONLY:-0}" = 1 ]; then stop_server "$FPID"; finish; exit 0; fi
+
 # bin/fetch-epoll, the baseline: right answers count, every failure exits 1 with a reason.
+plan 8
 run epoll "$BIN/fetch-epoll" -c 50 -n 300 "$U/bytes/3000"
 if [ "$RC" -eq 0 ] && grep -q "fetched 300, failed 0," "$TMP/out"; then
   pass "fetch-epoll: 300 fetches at -c 50, all 200"
@@ -163,3 +171,4 @@ else fail "measure: CSV line and exit status" "rc=$rc $(cat "$csv" | tr '\n' ' '
 [ "$rc" -eq 2 ] && pass "measure: unknown flag exits 2" || fail "measure: unknown flag exits 2" "rc=$rc"
 
 stop_server "$FPID"
+finish

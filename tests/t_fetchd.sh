@@ -21,6 +21,7 @@ status_of() { printf '%s' "$1" | head -n 1 | sed -n 's|^HTTP/1\.1 \([0-9]*\) .*|
 # get URL_PATH — curl the running server, body to stdout
 get() { curl -s --max-time 20 "http://127.0.0.1:$SPORT$1"; }
 
+plan 72 # all but the slowloris block's
 # --- flags ------------------------------------------------------------------------
 "$FETCHD" --frobnicate >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q -- '--frobnicate' "$TMP/err" && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
@@ -188,6 +189,7 @@ exec 5>&- 6>&-
 
 # --- slowloris guard, connection cap, port in use, SIGINT -----------------------
 if start_server slow "$FETCHD" --port 0 --timeout-ms 1000 --max-conns 3; then
+  plan 6
   start=$(date +%s%N)
   out=$(timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf "GET /bytes/1 HTTP/1.1\r\nX-Slow: " >&3; cat <&3' _ "$SPORT"); rc=$?
   ms=$((($(date +%s%N) - start) / 1000000))
@@ -213,5 +215,6 @@ if start_server slow "$FETCHD" --port 0 --timeout-ms 1000 --max-conns 3; then
   stop_server "$SPID" INT
   expect "SIGINT: exit 0" 0 "$SRC"
 else
-  fail "second server starts" "$(cat "$TMP/slow.err")"
+  plan 1; fail "second server starts" "$(cat "$TMP/slow.err")"
 fi
+finish

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# timeout: 600
 # Adversarial tests of the echo servers: every model, and echo-epoll.
 #
 # 1. Hostile peers: clients that send without end and never read, and clients
@@ -67,6 +68,7 @@ kernel_holds_kib() { # PORT
 
 # --- 1. hostile peers ----------------------------------------------------------
 for p in $PROGS; do
+  plan 5
   if ! start_server "$p" "$BIN/$p" --port 0; then fail "$p: starts" "$(cat "$TMP/$p.err")"; continue; fi
   pss0=$(pss_tree "$SPID") # before the flood: what it takes is the growth from here
   "$HOSTILE" --port "$SPORT" --mode never-read --conns 4 --secs 15 >"$TMP/nr.out" 2>&1 &
@@ -160,10 +162,10 @@ limit_off() {
 for kind in nofile tasks as; do
   # A sanitizer's runtime maps memory of its own at any time: under a frozen
   # address space it would fail first, and that says nothing of the server.
-  if [ $kind = as ] && [ -n "${SANITIZER:-}" ]; then echo "SKIP address-space exhaustion under $SANITIZER"; continue; fi
+  if [ $kind = as ] && [ -n "${SANITIZER:-}" ]; then plan 1; skip "out of as" "address-space exhaustion is not tested under $SANITIZER"; continue; fi
   for p in $PROGS; do
     name="$p: out of $kind"
-    if ! start_server "$p-$kind" "$BIN/$p" --port 0; then fail "$name: starts" "$(cat "$TMP/$p-$kind.err")"; continue; fi
+    if ! start_server "$p-$kind" "$BIN/$p" --port 0; then plan 1; fail "$name: starts" "$(cat "$TMP/$p-$kind.err")"; continue; fi
     # Clients it has before the limit: three stay, one leaves during it (in
     # the fork model its child exits: a SIGCHLD while the parent pauses).
     "$HOSTILE" --port "$SPORT" --mode probe --conns 3 --secs 3 --gap-ms 50 --max-rtt-ms 1500 --min-trips 10 >"$TMP/hold.out" 2>&1 &
@@ -172,7 +174,7 @@ for kind in nofile tasks as; do
     quit=$!; _pids+=("$quit")
     wait_line "$TMP/hold.out" '^connected' && wait_line "$TMP/quit.out" '^connected'
     if ! limit_on $kind "$SPID"; then
-      echo "SKIP $name: this machine cannot limit $kind"; end "$hold" "$quit"; stop_server "$SPID"; cg_remove; CG=""; continue
+      plan 1; skip "$name" "this machine cannot limit $kind"; end "$hold" "$quit"; stop_server "$SPID"; cg_remove; CG=""; continue
     fi
     # Newcomers while the limit holds: where it reaches the limit most are
     # refused, the server pauses 100 ms after each refusal, so 20 of them keep
@@ -187,6 +189,7 @@ for kind in nofile tasks as; do
     reached=no; grep -q "$WHAT" "$TMP/$p-$kind.err" && reached=yes
     failed=$(sed -n 's/.* ok, \([0-9]*\) failed,.*/\1/p' "$TMP/new.out")
     if [ "$want" = yes ]; then
+      plan 5 # and a sixth below for nofile
       [ $alive = yes ] && pass "$name: still running while a client leaves during the pause" ||
         fail "$name: still running while a client leaves during the pause" "exited with status $st on its own: $(tail -n 2 "$TMP/$p-$kind.err" | tr '\n' ' ')"
       # It reached the limit, said so, and the newcomers saw refusals.
@@ -196,6 +199,7 @@ for kind in nofile tasks as; do
       # Complaints go through the rate-limited logger: ~20 refusals in ~2 s
       # make a line or two, and a line after held-back ones says how many.
       if [ $kind = nofile ]; then
+        plan 1
         lines=$(grep -c "$WHAT" "$TMP/$p-$kind.err")
         if [ "$lines" -ge 1 ] && [ "$lines" -le 4 ] && { [ "$lines" -eq 1 ] || grep -q 'more held back)$' "$TMP/$p-$kind.err"; }; then
           pass "$name: at most one complaint a second ($lines lines: $(tail -n 1 "$TMP/$p-$kind.err"))"
@@ -204,12 +208,13 @@ for kind in nofile tasks as; do
     else
       # The limit does not touch this model: it serves every newcomer, says
       # nothing, and goes on (no pause, so nothing about one to check).
+      plan 6 # and a seventh below for nofile
       if [ $alive = yes ] && [ $reached = no ] && grep -q ' 20 ok, 0 failed' "$TMP/new.out"; then
         pass "$name: the limit does not touch it: all 20 newcomers served, no complaint"
       else fail "$name: the limit does not touch it: all 20 newcomers served, no complaint" "running: $alive; '$WHAT' on stderr: $reached; $(cat "$TMP/new.out")"; fi
       skip "$name: still running while a client leaves during the pause" "the limit does not touch it: no pause"
       skip "$name: reaches the limit and refuses newcomers with a message" "the limit does not touch it (see reaches())"
-      [ $kind = nofile ] && skip "$name: at most one complaint a second" "the limit does not touch it: no complaint"
+      [ $kind = nofile ] && { plan 1; skip "$name: at most one complaint a second" "the limit does not touch it: no complaint"; }
     fi
     limit_off $kind "$SPID" 2>/dev/null
     wait "$hold"; hrc=$?
@@ -223,3 +228,4 @@ for kind in nofile tasks as; do
     if [ $kind = tasks ]; then cg_remove; CG=""; fi
   done
 done
+finish

@@ -47,6 +47,7 @@ hostile() {
 }
 
 for m in $MODELS; do
+  plan 25 # 22 behaviours, reuse after a clean answer, the late 204, the fragment
   hostile "$m" cl-huge            "Content-Length too large"
   hostile "$m" cl-negative        "malformed Content-Length"
   hostile "$m" cl-lie             "truncated body: 10 of 1000000000 bytes"
@@ -99,6 +100,7 @@ stop_server "$BPID"
 if ! start_server fetchd "$BIN/fetchd" --port 0 --timeout-ms 1000 --min-rate 4000000 --max-conns 50; then
   fail "fetchd starts" "$(cat "$TMP/fetchd.err")"; exit 0
 fi
+plan 8
 FPID=$SPID; FP=$SPORT
 
 # A reader that takes 16 KiB every 250 ms (64 KB/s) of a 1 GiB body never
@@ -158,3 +160,4 @@ rss=$(sed -n 's/^VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$FPID/status")
   fail "fetchd: peak RSS under hostile clients" "${rss} KiB"
 stop_server "$FPID"
 [ "$SRC" -eq 0 ] && pass "fetchd: SIGTERM exits 0 after the hostile clients" || fail "fetchd: SIGTERM exits 0" "status $SRC"
+finish

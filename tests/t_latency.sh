@@ -22,6 +22,7 @@ for p in loadgen echo-epoll; do
 done
 
 # --- flags: one line naming the flag, exit 2 -------------------------------------
+plan 4
 scripts/demo-stall.sh --no-such-flag >/dev/null 2>"$TMP/e"; rc=$?
 if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q -- --no-such-flag "$TMP/e"; then pass stall_bad_flag
 else fail stall_bad_flag "rc=$rc stderr=$(head -c 200 "$TMP/e")"; fi
@@ -38,6 +39,7 @@ p999() { awk -v l="$2" 'index($0, "  " l) == 1 { print $(NF - 1) }' "$1"; }
 maxv() { awk -v l="$2" 'index($0, "  " l) == 1 { print $NF }' "$1"; }
 spids=""
 for m in $MODELS; do
+  plan 6
   out=$TMP/stall-$m.txt
   if ! BIN=$BIN timeout 60 scripts/demo-stall.sh --model "$m" --secs 3 >"$out" 2>"$TMP/stall.err"; then
     fail "stall_${m}_runs" "exit $?: $(tail -n 2 "$TMP/stall.err" | tr '\n' ' ')"
@@ -56,6 +58,7 @@ done
 # every server a demo started is gone (it stops it by its PID). The server is
 # the demo's child, not ours: look for the PIDs the demos printed (one per
 # model that ran); a PID since given to another program does not count.
+plan 2 # and hgrm_parses
 sleep 0.2
 left="" n=0
 for p in $spids; do
@@ -95,6 +98,7 @@ fi
 # --- 3. bench-latency, tiny --------------------------------------------------------------
 lo=$TMP/lat
 models="$MODELS epoll"
+plan 6
 if BIN=$BIN OUT=$lo REPS=1 SECS=1 WARMUP=0.2 CAP_SECS=0.5 RATE=2000 CONNS=10 LAT_MODELS="$models" \
    timeout 120 scripts/bench-latency.sh >"$TMP/bl.out" 2>"$TMP/bl.err"; then
   pass bench_latency_runs
@@ -119,3 +123,4 @@ for k in date commit kernel cpu cores command pinning; do grep -q "^$k: ." "$lo/
 if [ -s "$lo/latency.png" ] && [ "$(head -c 8 "$lo/latency.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
    [ "$(stat -c %s "$lo/latency.png")" -gt 10000 ]; then pass bench_latency_png
 else fail bench_latency_png "missing, empty or not a PNG: $(ls -l "$lo/latency.png" 2>&1)"; fi
+finish

@@ -15,6 +15,7 @@ csv_get() {
                        NR == 2 && k { print $k }' "$1"
 }
 
+plan 35 # all but the pool/prefork loop's
 if ! start_server echo "$BIN/echo-epoll" --port 0; then
   fail echo_epoll_ready "no ready line: $(cat "$TMP/echo.err")"
   exit 1
@@ -99,6 +100,7 @@ if start_server fairloop "$BIN/echo-loop" --port 0; then
   stop_server "$SPID"
 else fail loadgen_fair_even_loop "echo-loop did not start"; fi
 for m in pool prefork; do
+  plan 2
   if start_server "fair$m" "$BIN/echo-$m" --port 0 --workers 4; then
     t0=$(date +%s%N)
     timeout 60 "$LG" --port "$SPORT" -c 16 --secs 2 --csv >"$TMP/starve.csv" 2>"$TMP/starve.err"; rc=$?
@@ -163,7 +165,7 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
     pass loadgen_per_conn_out_of_ports
   else fail loadgen_per_conn_out_of_ports "rc=${rc:-?} took=${took:-?}s $(cat "$TMP/ports.err")"; fi
 else
-  echo "SKIP loadgen_per_conn_out_of_ports: needs root and unshare -n"
+  skip loadgen_per_conn_out_of_ports "needs root and unshare -n"
 fi
 
 # 4. bad flags: exit 2, one line naming the flag
@@ -225,7 +227,7 @@ EOF
     stop_server "$SPID" KILL
   else fail loadgen_corrupt_echo_detected "python peer did not start"; fi
 else
-  echo "SKIP loadgen_corrupt_echo_detected: no python3"
+  skip loadgen_corrupt_echo_detected "no python3"
 fi
 
 # 8. client-epoll, the baseline client: runs, counts, refuses bad flags
@@ -243,3 +245,4 @@ stop_server "$EPID"
 [ "$SRC" -eq 0 ] && pass echo_epoll_sigterm_exit_0 || fail echo_epoll_sigterm_exit_0 "exit $SRC"
 "$BIN/echo-epoll" --bogus >/dev/null 2>&1
 [ $? -eq 2 ] && pass echo_epoll_bad_flag || fail echo_epoll_bad_flag "expected exit 2"
+finish

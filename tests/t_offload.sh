@@ -12,6 +12,7 @@ srv=$BIN/echo-loop
 
 threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
+plan 5
 if start_server offload "$srv" --port 0 --offload --work 200; then
   pass "offload: echo-loop --offload --work 200 starts"
   check "offload: 200 clients, random payloads, echoed byte-exactly" \
@@ -33,6 +34,7 @@ else
 fi
 
 # without --offload: one thread, the loop does the work itself
+plan 1
 if start_server nooffload "$srv" --port 0 --work 200; then
   "$CHECK" --port "$SPORT" --clients 20 --max-bytes 10000 --seed 24 >/dev/null 2>&1
   n=$(threads_of "$SPID")
@@ -43,9 +45,10 @@ fi
 # a model whose --help does not offer it (every model whose echo.c is not the
 # loop's) rejects it with one line naming it; bounded, in case one starts
 for m in $MODELS; do
-  [ -x "$BIN/echo-$m" ] || continue
+  [ -x "$BIN/echo-$m" ] || { plan 1; fail "offload: echo-$m is built" "$BIN/echo-$m missing"; continue; }
   if "$BIN/echo-$m" --help 2>/dev/null | grep -q -- --offload; then
     [ "$m" = loop ] && continue # above, at length
+    plan 2
     # another model built on the loop's echo.c (uring): the same promise, shorter
     if start_server "offload-$m" "$BIN/echo-$m" --port 0 --offload --work 200; then
       check "offload: echo-$m --offload echoes 100 clients byte-exactly" \
@@ -57,6 +60,7 @@ for m in $MODELS; do
     fi
     continue
   fi
+  plan 1
   timeout 5 "$BIN/echo-$m" --port 0 --offload >"$TMP/o" 2>"$TMP/e"; rc=$?
   if [ "$rc" -eq 2 ] && grep -q -- --offload "$TMP/e"; then pass "offload: echo-$m rejects --offload"
   else fail "offload: echo-$m rejects --offload" "rc=$rc $(head -c 200 "$TMP/e")"; fi
@@ -67,6 +71,7 @@ done
 # machine's load shifts both. A 2-core machine is assumed to have a core free
 # for the worker most of the time.
 if [ -x "$BIN/demo-blocking" ]; then
+  plan 2
   if timeout 40 "$BIN/demo-blocking" --what offload --phase-ms 1600 --block-ms 800 >"$TMP/blk" 2>&1; then
     worst() { sed -n "s/.*worst lateness \([0-9.]*\) ms  \[$1\].*/\1/p" "$TMP/blk"; }
     b=$(worst 'cpu blocking') o=$(worst 'cpu offload')
@@ -76,4 +81,6 @@ if [ -x "$BIN/demo-blocking" ]; then
     grep -q "sleep blocking\|cpu fixed" "$TMP/blk" && fail "offload: --what offload runs only its two phases" "other phases ran" \
       || pass "offload: --what offload runs only its two phases"
   else fail "offload: demo-blocking --what offload runs" "exit $?"; fi
+else plan 1; skip "offload: demo-blocking --what offload" "no $BIN/demo-blocking"
 fi
+finish

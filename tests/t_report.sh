@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make report gathers a run's charts, metadata and summary tables into REPORT.md.
 source "$(dirname "$0")/lib.sh"
+plan 11
 cp -r tests/data/table "$TMP/run"
 printf 'fake png' >"$TMP/run/echo/throughput.png"
 if scripts/report.sh "$TMP/run" >/dev/null 2>"$TMP/err"; then pass "report: writes REPORT.md"
@@ -20,3 +21,4 @@ has "the raw files are listed" '`echo/echo-summary.csv`'
 scripts/report.sh "$TMP/none" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -ne 0 ] && grep -q 'no run folder' "$TMP/err" && pass "report: a missing run folder is a clear error" \
   || fail "report: a missing run folder is a clear error" "rc=$rc"
+finish

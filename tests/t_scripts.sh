@@ -5,6 +5,7 @@
 # benchmark's meta.txt: the same keys in the same order).
 source "$(dirname "$0")/lib.sh"
 root=$(pwd)
+plan 13
 
 # --- lib.sh: start_server / stop_server -------------------------------------------
 if start_server echo "$BIN/echo-epoll" --port 0 && [ -n "$SPORT" ]; then
@@ -67,3 +68,4 @@ done
 scripts/meta.sh --finish "$TMP/none.txt" 2>"$TMP/bad.err"; rc=$?
 [ "$rc" = 1 ] && grep -q 'does not exist' "$TMP/bad.err" && pass "meta: --finish on a missing file is a clear error" \
   || fail "meta: --finish on a missing file is a clear error" "rc=$rc $(cat "$TMP/bad.err")"
+finish

@@ -9,6 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 S=$BIN/tasks-sleep R=$BIN/tasks-run
+plan 12
 for p in "$S" "$R"; do [ -x "$p" ] || { fail tasks_built "$p missing (run make)"; exit 0; }; done
 
 # --- flags ----------------------------------------------------------------------
@@ -36,7 +37,7 @@ out=$(TASKS_N=1k scripts/bench-tasks.sh 2>&1); rc=$?
 # --- the stopped column: a limit hit, a timeout -------------------------------------
 row=$("$R" --kind thread --count 20000 --mem-max 40 -- "$S" --kind thread --count 20000 --sleep 1 2>/dev/null)
 if [ -z "$(cut -d, -f6 <<<"$row")" ]; then
-  pass "tasks_stopped_memory (skipped: no writable memory cgroup here, so no cgroup limit)"
+  skip tasks_stopped_memory "no writable memory cgroup here, so no cgroup limit"
 else
   [ "$(cut -d, -f8 <<<"$row")" = memory ] && pass tasks_stopped_memory || fail tasks_stopped_memory "row: $row"
 fi
@@ -50,7 +51,8 @@ left=$(pgrep -f -- "--count 3 --sleep 30" | tr '\n' ' ' || true)
 # --- the whole benchmark, tiny ------------------------------------------------------
 # (not under a sanitizer: it measures memory, which a sanitizer multiplies; and
 # with the kernel's limits left alone: 1000 tasks of any kind fit the defaults)
-if [ -n "${SANITIZER:-}" ]; then pass "tasks_bench (skipped under $SANITIZER: a memory benchmark)"; exit 0; fi
+if [ -n "${SANITIZER:-}" ]; then plan 1; skip tasks_bench "not under $SANITIZER: a memory benchmark"; finish; exit 0; fi
+plan 11
 OUT=$TMP/tasks
 # The kernel limits it raises for the process and thread kinds (as root) are a
 # copy here, set low so that it must raise them: the test sees them raised and
@@ -69,7 +71,7 @@ want_header=kind,n,started,wall_s,maxrss_kib,cgroup_peak_kib,bytes_per_task,stop
   fail tasks_csv_header "tasks.csv: '$(head -n 1 "$csv" 2>/dev/null)', tasks-run --header: '$("$R" --header)', want '$want_header'"
 missing=""
 for k in process thread coroutine stackless floor py-asyncio node go; do
-  if grep -q "skipped $k:" "$TMP/b.err"; then pass "tasks_kind_$k (skipped: $(grep "skipped $k:" "$TMP/b.err" | head -n 1))"; continue; fi
+  if grep -q "skipped $k:" "$TMP/b.err"; then plan 1; skip "tasks_kind_$k" "$(grep "skipped $k:" "$TMP/b.err" | head -n 1)"; continue; fi
   for n in 100 1000; do grep -q "^$k,$n,$n," "$csv" || missing="$missing $k/$n"; done
 done
 [ -z "$missing" ] && pass tasks_every_row || fail tasks_every_row "missing or short:$missing"
@@ -94,7 +96,7 @@ if command -v gnuplot >/dev/null; then
     && pass tasks_png || fail tasks_png "no PNG at $OUT/tasks.png"
   grep -q '<svg' "$OUT/tasks.svg" 2>/dev/null && pass tasks_svg || fail tasks_svg "no SVG"
 else
-  pass "tasks_png (skipped: gnuplot missing)"
+  skip tasks_png "gnuplot missing"; skip tasks_svg "gnuplot missing"
 fi
 # the kernel's limits (the copy) were raised for the kinds that need them,
 # then put back as they were; the machine's own were not touched
@@ -111,3 +113,4 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   skip tasks_limits_restored "not root: the limits are never raised"
 fi
+finish

@@ -10,6 +10,7 @@ P=$BIN/micro-unitcost
 SMALL=(--count 200 --switches 2000 --reps 1 --live 100)
 if [ ! -x "$P" ]; then fail units_built "$P missing (run make)"; exit 0; fi
 
+plan 20 # flags (7), the CSV (10), the benchmark (3)
 # --- flags -------------------------------------------------------------------
 check units_help "$P" --help
 bad_flag() { # NAME WANT_IN_STDERR ARGS... — exit 2 and one line naming the flag
@@ -86,3 +87,4 @@ if command -v gnuplot >/dev/null; then
 else
   fail units_bench_runs "gnuplot is missing (make deps)"
 fi
+finish

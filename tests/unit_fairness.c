@@ -22,6 +22,7 @@ static void case_of(const char *name, long *x, long n, long no_reply, long lo, d
 
 int main(void)
 {
+    plan(6);
     long even[] = {7, 7, 7, 7};
     case_of("fair_even_is_1", even, 4, 0, 7, 7, 7, 1.0);
     /* 4 of 16 served equally (a pool of 4 workers): k/n = 0.25, 12 no reply */
@@ -38,5 +39,5 @@ int main(void)
     long none[] = {0, 0, 0};
     case_of("fair_no_message_at_all", none, 3, 3, 0, 0, 0, 0.0);
     case_of("fair_no_connection", NULL, 0, 0, 0, 0, 0, 0.0);
-    return failures ? 1 : 0;
+    return check_done();
 }

@@ -3,6 +3,7 @@
  * Each check prints "PASS name" or "FAIL name: why". The heap is checked
  * against the simplest possible reference: an array scanned for its
  * smallest (key, push order) on every step. */
+#include "check.h"
 #include "heap.h"
 
 #include <stdio.h>
@@ -16,15 +17,8 @@ struct item {
     struct heap_node node;
 };
 
-static int failures;
-
-static void pass(const char *name) { printf("PASS %s\n", name); }
-
-static void fail(const char *name, const char *why)
-{
-    printf("FAIL %s: %s\n", name, why);
-    failures++;
-}
+static void pass(const char *name) { check(1, name, ""); }
+static void fail(const char *name, const char *why) { check(0, name, why); }
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void)
@@ -187,8 +181,9 @@ static void test_reserve(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    plan(3);
     test_random();
     test_ties();
     test_reserve();
-    return failures ? 1 : 0;
+    return check_done();
 }

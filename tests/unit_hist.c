@@ -209,6 +209,7 @@ static void test_write(void)
 
 int main(void)
 {
+    plan(41);
     uint64_t *vals = malloc(N * sizeof *vals);
     if (!vals)
         return 1;
@@ -220,5 +221,5 @@ int main(void)
     test_edges();
     test_write();
     free(vals);
-    return failures ? 1 : 0;
+    return check_done();
 }

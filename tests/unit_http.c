@@ -288,10 +288,11 @@ static void test_urls(void)
 
 int main(void)
 {
+    plan(75);
     test_good();
     test_framing();
     test_bounds();
     test_reuse();
     test_urls();
-    return failures ? 1 : 0;
+    return check_done();
 }

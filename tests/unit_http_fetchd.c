@@ -60,6 +60,7 @@ static void req_case(const char *name, const char *data, size_t len, const char 
 
 int main(void)
 {
+    plan(15);
     REQ("GET with query", "GET /bytes/10?delay_ms=5&chunked=1 HTTP/1.1\r\nHost: x\r\n\r\n",
         "/bytes/10 d=5 c=1|");
     REQ("HEAD, HTTP/1.0 keep-alive, LF-only lines",
@@ -96,5 +97,5 @@ int main(void)
     req_case("a header section beyond 8 KiB is a 431", big, n,
              "431 header section larger than 8192 bytes|");
     free(big);
-    return failures ? 1 : 0;
+    return check_done();
 }

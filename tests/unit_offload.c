@@ -242,6 +242,7 @@ static void test_args(void)
 
 int main(void)
 {
+    plan(13);
     if (co_init(0) < 0 || co_offload_init(WORKERS) < 0) {
         check(0, "offload_init", strerror(errno));
         return 1;
@@ -255,5 +256,5 @@ int main(void)
     test_skip();
     test_many();
     test_args();
-    return failures ? 1 : 0;
+    return check_done();
 }

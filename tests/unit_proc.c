@@ -161,6 +161,7 @@ static void test_wait_timeout(void)
 
 int main(void)
 {
+    plan(15);
     signal(SIGPIPE, SIG_IGN);
     test_ready_and_stop();
     test_never_ready();
@@ -169,5 +170,5 @@ int main(void)
     test_cannot_run();
     test_rusage();
     test_wait_timeout();
-    return failures ? 1 : 0;
+    return check_done();
 }

@@ -224,6 +224,7 @@ static void test_close_listener(void)
 
 int main(void)
 {
+    plan(8);
     if (co_init(0) < 0) {
         check(0, "uring_init", strerror(errno));
         return 1;
@@ -233,5 +234,5 @@ int main(void)
     test_close();
     test_echo();
     test_close_listener();
-    return failures ? 1 : 0;
+    return check_done();
 }
