@@ -18,7 +18,7 @@ positive() { if awk -v v="$2" 'BEGIN { exit !(v != "NaN" && v + 0 > 0) }'; then 
 
 plan 6
 # flags
-check c10k_help "$prog" --help
+check_help c10k_help "$prog"
 "$prog" --no-such-flag >/dev/null 2>"$TMP/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q -- '--no-such-flag' "$TMP/e" && pass c10k_bad_flag || fail c10k_bad_flag "rc=$rc"
 "$prog" --conns 10,x >/dev/null 2>"$TMP/e"; rc=$?

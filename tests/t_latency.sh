@@ -28,7 +28,7 @@ if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q -- --no-such-fla
 else fail stall_bad_flag "rc=$rc stderr=$(head -c 200 "$TMP/e")"; fi
 scripts/demo-stall.sh --model nosuch >/dev/null 2>"$TMP/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q -- --model "$TMP/e" && pass stall_bad_model || fail stall_bad_model "rc=$rc"
-check stall_help scripts/demo-stall.sh --help
+check_help stall_help scripts/demo-stall.sh
 RATE=fast scripts/bench-latency.sh >/dev/null 2>"$TMP/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q RATE "$TMP/e" && pass bench_latency_bad_env || fail bench_latency_bad_env "rc=$rc $(head -c 200 "$TMP/e")"
 

@@ -13,8 +13,8 @@ plan 12
 for p in "$S" "$R"; do [ -x "$p" ] || { fail tasks_built "$p missing (run make)"; exit 0; }; done
 
 # --- flags ----------------------------------------------------------------------
-check tasks_sleep_help "$S" --help
-check tasks_run_help "$R" --help
+check_help tasks_sleep_help "$S"
+check_help tasks_run_help "$R"
 bad_flag() { # NAME WANT_IN_STDERR CMD... — exit 2 and one line naming the flag
   local name=$1 want=$2; shift 2
   "$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?

@@ -12,7 +12,7 @@ if [ ! -x "$P" ]; then fail units_built "$P missing (run make)"; exit 0; fi
 
 plan 20 # flags (7), the CSV (10), the benchmark (3)
 # --- flags -------------------------------------------------------------------
-check units_help "$P" --help
+check_help units_help "$P"
 bad_flag() { # NAME WANT_IN_STDERR ARGS... — exit 2 and one line naming the flag
   local name=$1 want=$2; shift 2
   "$P" "$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?
