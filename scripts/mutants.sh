@@ -106,12 +106,23 @@ if ! build "$logs/build.log"; then
   echo "mutants: the unmutated copy does not build: $logs/build.log" >&2; exit 1
 fi
 
+# strays — end what a mutant left running of the copy's programs (a server
+# whose stop was mutated away): every process whose executable is in $tree
+strays() {
+  local p e
+  for p in /proc/[0-9]*; do
+    e=$(readlink "$p/exe" 2>/dev/null) || continue
+    case $e in "$tree"/*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+  done
+}
+
 # run_suite SUITE MODELS LOG — 0 passed, 1 failed, 124 hung
 run_suite() {
   local s=$1 models=$2 log=$3 rc
   (cd "$tree" && ONLY=$s MODELS=${models:-$(scripts/models.sh | paste -sd ' ' -)} \
      timeout -k 10 "$TIMEOUT_S" nice tests/run.sh) >"$log" 2>&1
   rc=$?
+  strays
   [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && return 124
   [ "$rc" -eq 0 ] && return 0
   return 1
