@@ -366,6 +366,7 @@ static void test_join(void)
 
 struct unit_flood {
     int fd;              /* /dev/zero: every read finds data at once */
+    int peer;            /* budget_socket: fd is one end of a socketpair, this the other */
     int rc;              /* the failing co_read's return */
     int err;             /* and errno */
     long reads;          /* reads that succeeded before */
@@ -479,38 +480,22 @@ static void test_budget_cancel(void)
  * often descheduled for longer, so the server's reads come up short and it
  * waits anyway.) The flooder watches the wall clock itself and stops after
  * 2 s, so a budget that never runs out fails here, it does not hang. */
-struct unit_sockflood {
-    int a, b;            /* the two ends of the socketpair */
-    long calls;          /* co_write + co_read calls made */
-    long ticks;          /* the sibling's 5 ms sleeps completed */
-    double secs;         /* how long the flooder ran */
-    int stop;            /* the flooder is done */
-    int bad;             /* a call failed or came up short */
-};
-
 static void unit_sockflood_run(void *arg)
 {
-    struct unit_sockflood *f = arg;
+    struct unit_flood *f = arg; /* reads counts both calls; rc -1: one failed or came up short */
     char out[1024], in[1024];
     memset(out, 'f', sizeof out);
     double t0 = unit_secs();
     while (f->ticks < 10 && unit_secs() - t0 < 2.0) {
-        if (co_write(f->a, out, sizeof out, -1) != (ssize_t)sizeof out ||
-            co_read(f->b, in, sizeof in, -1) != (ssize_t)sizeof in) {
-            f->bad = 1;
+        if (co_write(f->fd, out, sizeof out, -1) != (ssize_t)sizeof out ||
+            co_read(f->peer, in, sizeof in, -1) != (ssize_t)sizeof in) {
+            f->rc = -1;
             break;
         }
-        f->calls += 2;
+        f->reads += 2;
     }
     f->secs = unit_secs() - t0;
     f->stop = 1;
-}
-
-static void unit_sockflood_sibling(void *arg)
-{
-    struct unit_sockflood *f = arg;
-    while (!f->stop && co_sleep(5) == 0)
-        f->ticks++;
 }
 
 static void test_budget_socket(void)
@@ -521,22 +506,22 @@ static void test_budget_socket(void)
         unit_fail(name, "socketpair: %s", strerror(errno));
         return;
     }
-    struct unit_sockflood f = {.a = sv[0], .b = sv[1]};
+    struct unit_flood f = {.fd = sv[0], .peer = sv[1]};
     co_go(unit_sockflood_run, &f);
-    co_go(unit_sockflood_sibling, &f);
+    co_go(unit_flood_sibling, &f);
     int rc = unit_run(name);
     close(sv[0]);
     close(sv[1]);
     if (rc < 0)
         return;
-    if (f.bad)
-        unit_fail(name, "a co_write or co_read of 1 KiB failed or came up short after %ld calls", f.calls);
+    if (f.rc < 0)
+        unit_fail(name, "a co_write or co_read of 1 KiB failed or came up short after %ld calls", f.reads);
     else if (f.ticks < 10)
         unit_fail(name, "the sibling woke %ld times in %.3f s of %ld never-waiting calls: the flooder kept the thread",
-                  f.ticks, f.secs, f.calls);
+                  f.ticks, f.secs, f.reads);
     else {
         printf("info budget: %ld never-waiting socket calls while the sibling woke %ld times in %.1f ms\n",
-               f.calls, f.ticks, f.secs * 1e3);
+               f.reads, f.ticks, f.secs * 1e3);
         unit_pass(name);
     }
 }
