@@ -12,9 +12,9 @@
 #
 # The copy is the working tree's tracked files (uncommitted changes
 # included), in $MUTANTS_DIR (default build/mutants/tree), built once, then
-# rebuilt after each change and each restore. Before any mutant, the suites
-# the chosen mutants name are run once unmutated: a suite that fails already
-# kills nothing (its mutants are reported "baseline fails"). Each suite is run
+# rebuilt after each change and each restore. A suite that fails on a mutant
+# is run once unmutated too (once per suite and models): one that fails
+# already kills nothing (the mutant is reported "baseline-fails"). Each suite is run
 # by tests/run.sh (ONLY=suite, MODELS from the mutant) under timeout
 # MUTANT_TIMEOUT_S (default 900). Logs: $MUTANTS_DIR/logs/NAME.log; the report:
 # $MUTANTS_DIR/report.txt, its last line "mutants: K killed, S survived, ...".
@@ -128,17 +128,24 @@ run_suite() {
   return 1
 }
 
-# --- the baseline: each (suite, models) pair once, unmutated -----------------------
+# --- the baseline: a suite that kills a mutant must pass unmutated ----------------
+# Run on demand, once per (suite, models) pair, with the mutant taken out: a
+# suite that fails already kills nothing (the mutant is "baseline-fails").
 declare -A base=()
-for n in "${chosen[@]}"; do
-  for s in ${M_suites[$n]}; do
-    k="$s|${M_models[$n]}"
-    [ -n "${base[$k]:-}" ] && continue
-    run_suite "$s" "${M_models[$n]}" "$logs/baseline-$s-${M_models[$n]// /-}.log"
-    case $? in 0) base[$k]=ok ;; 124) base[$k]=hung ;; *) base[$k]=fails ;; esac
-    echo "baseline $s (models: ${M_models[$n]:-all}): ${base[$k]}"
-  done
-done
+# baseline SUITE MODELS FILE ORIG — 0 if SUITE passes on the unmutated tree
+baseline() {
+  local k="$1|$2" keep
+  if [ -z "${base[$k]:-}" ]; then
+    keep=$(mktemp) && cp -p "$tree/$3" "$keep"
+    cp "$4" "$tree/$3" && touch "$tree/$3"
+    if build "$logs/baseline-build.log" && run_suite "$1" "$2" "$logs/baseline-$1-${2// /-}.log"; then base[$k]=ok
+    else base[$k]=fails; fi
+    cp "$keep" "$tree/$3" && touch "$tree/$3" && rm -f "$keep"
+    build "$logs/baseline-build.log" || true
+    echo "baseline $1 (models: ${2:-all}): ${base[$k]}"
+  fi
+  [ "${base[$k]}" = ok ]
+}
 
 # --- each mutant ---------------------------------------------------------------------
 report=$DIR/report.txt
@@ -158,12 +165,12 @@ for n in "${chosen[@]}"; do
     else
       verdict=survived
       for s in ${M_suites[$n]}; do
-        if [ "${base[$s|${M_models[$n]}]}" != ok ]; then
-          verdict="baseline-fails" by="$s"; break
-        fi
         run_suite "$s" "${M_models[$n]}" "$log.$s"; rc=$?
         if [ "$rc" -eq 1 ]; then
-          verdict=killed by="$s: $(grep -m1 -E '^ *FAIL ' "$log.$s" | sed 's/^ *//' | cut -c1-160)"; break
+          why=$(grep -m1 -E '^ *FAIL ' "$log.$s" | sed 's/^ *//' | cut -c1-160)
+          if baseline "$s" "${M_models[$n]}" "$f" "$logs/$n.orig" >&2; then verdict=killed by="$s: $why"
+          else verdict=baseline-fails by="$s fails unmutated too"; fi
+          break
         elif [ "$rc" -eq 124 ]; then
           verdict=hung by="$s: still running after ${TIMEOUT_S} s; the runner reported nothing"
         fi
