@@ -103,18 +103,22 @@ fi
 plan 8
 FPID=$SPID; FP=$SPORT
 
-# A reader that takes 16 KiB every 250 ms (64 KB/s) of a 1 GiB body never
-# stalls for --timeout-ms, so only --min-rate (here 4 MB/s after the first
-# second) ends it: with a reset, within a few seconds.
+# A reader that takes 512 KiB every 250 ms (2 MiB/s) of a 1 GiB body keeps
+# fetchd writing every few hundred ms, so it never stalls for --timeout-ms;
+# only --min-rate (here 4 MB/s after the first second) ends it: with a reset,
+# within a few seconds. (At 16 KiB every 250 ms fetchd's send buffer took
+# seconds to drain below the level at which it may write again, so the stall
+# rule cut the reader first, and a fetchd without --min-rate passed: the
+# seeded bug fetchd-min-rate survived.)
 slowread() {
   exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7
   printf 'GET /bytes/1073741824 HTTP/1.1\r\n\r\n' >&3
   local start total=0 n
   start=$(date +%s%N)
   while :; do
-    n=$(dd bs=16384 count=1 <&3 2>/dev/null | wc -c)
-    [ "$n" -eq 0 ] && break
+    n=$(dd bs=524288 count=1 iflag=fullblock <&3 2>/dev/null | wc -c)
     total=$((total + n))
+    [ "$n" -lt 524288 ] && break
     [ $((($(date +%s%N) - start) / 1000000)) -gt 20000 ] && break
     sleep 0.25
   done
