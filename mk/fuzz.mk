@@ -35,3 +35,14 @@ $(addprefix fuzz-,$(FUZZ_NAMES)): fuzz-%: $(FUZZ_DIR)/fuzz_%
 	    -artifact_prefix=./ corpus/$* ../../tests/fuzz/corpus/$*
 
 fuzz: $(addprefix fuzz-,$(FUZZ_NAMES))
+
+# The same targets without libFuzzer, for `make test`: $(TBIN)/replay_NAME is
+# tests/fuzz/fuzz_NAME.c linked with tests/fuzz/replay.c, a main() that feeds
+# it the files it is given. Built like every test program (with the
+# sanitizers under make test-sanitize); tests/t_fuzz.sh replays the seeds
+# (tests/fuzz/corpus/NAME/) and the saved crash inputs (tests/fuzz/crashes/NAME/).
+FUZZ_REPLAYS := $(addprefix $(TBIN)/replay_,$(FUZZ_NAMES))
+all: $(FUZZ_REPLAYS)
+$(TBIN)/replay_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o $(LIBHARNESS) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)

@@ -35,8 +35,15 @@ out=$(TASKS_N=1k scripts/bench-tasks.sh 2>&1); rc=$?
   || fail tasks_sleep_lines "$(head -c 200 "$TMP/one")"
 
 # --- the stopped column: a limit hit, a timeout -------------------------------------
-row=$("$R" --kind thread --count 20000 --mem-max 40 -- "$S" --kind thread --count 20000 --sleep 1 2>/dev/null)
-if [ -z "$(cut -d, -f6 <<<"$row")" ]; then
+# A memory limit means nothing under a sanitizer: ASan's shadow memory and
+# quarantine are not the program's, and where the 40 MiB run out first decides
+# whether the kernel's limit stops it (memory,137) or ASan dies of SIGSEGV
+# (error,139: issue 21). The plain build checks it.
+row=""
+[ -n "${SANITIZER:-}" ] || row=$("$R" --kind thread --count 20000 --mem-max 40 -- "$S" --kind thread --count 20000 --sleep 1 2>/dev/null)
+if [ -n "${SANITIZER:-}" ]; then
+  skip tasks_stopped_memory "not under $SANITIZER: its own memory would meet the limit first"
+elif [ -z "$(cut -d, -f6 <<<"$row")" ]; then
   skip tasks_stopped_memory "no writable memory cgroup here, so no cgroup limit"
 else
   [ "$(cut -d, -f8 <<<"$row")" = memory ] && pass tasks_stopped_memory || fail tasks_stopped_memory "row: $row"
