@@ -21,12 +21,13 @@
 # TASKS_CAP ("KIND=N ...": skip a kind's N above its cap, e.g. python=100000),
 # TASKS_MEM_MAX (MiB, the cgroup limit; half of MemTotal), TASKS_RAISE (1: as
 # root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count for the
-# process and thread kinds, restored after each; 0: never), TASKS_LOCK (a file:
-# hold flock on it while each kind runs, so that other measurements wait).
+# process and thread kinds, restored after each; 0: never), TASKS_SYSCTL (where
+# those settings are read and written, /proc/sys; tests use a copy), TASKS_LOCK
+# (a file: hold flock on it while each kind runs, so that other measurements wait).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,26s/^# \{0,1\}//p' "$0"; exit 0 ;;
   "") ;;
   *) echo "bench-tasks.sh: unexpected argument '$1' (settings come from the environment; try --help)" >&2; exit 2 ;;
 esac
@@ -38,6 +39,7 @@ S=${TASKS_SLEEP:-10}
 KINDS=${TASKS_KINDS:-process thread coroutine stackless floor py-asyncio node go tokio}
 CAP=${TASKS_CAP:-}
 RAISE=${TASKS_RAISE:-1}
+SYSCTL=${TASKS_SYSCTL:-/proc/sys}
 LOCK=${TASKS_LOCK:-}
 mem_total_mib=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))
 MEM_MAX=${TASKS_MEM_MAX:-$((mem_total_mib / 2))}
@@ -99,7 +101,7 @@ cap_of() { local c; for c in $CAP; do [ "${c%%=*}" = "$1" ] && { echo "${c#*=}";
 declare -A saved=()
 limits_note=""
 set_sysctl() { # KEY VALUE — raise KEY to at least VALUE, remembering the old value
-  local f=/proc/sys/${1//.//} old
+  local f=$SYSCTL/${1//.//} old
   old=$(cat "$f")
   [ "$old" -ge "$2" ] && return 0
   [ -z "${saved[$1]:-}" ] && saved[$1]=$old
@@ -111,7 +113,7 @@ set_sysctl() { # KEY VALUE — raise KEY to at least VALUE, remembering the old 
 restore_limits() {
   local k
   for k in "${!saved[@]}"; do
-    echo "${saved[$k]}" >"/proc/sys/${k//.//}" 2>/dev/null && echo "bench-tasks: restored $k to ${saved[$k]}" >&2
+    echo "${saved[$k]}" >"$SYSCTL/${k//.//}" 2>/dev/null && echo "bench-tasks: restored $k to ${saved[$k]}" >&2
     unset "saved[$k]"
   done
 }
@@ -130,7 +132,7 @@ raise_limits() { # KIND NMAX — only the kinds that hit them; the others run wi
 scripts/meta.sh "$OUT/meta.txt.run" \
   --set pinning="none: every kind may use every CPU" \
   --set settings="N=$NS sleep_s=$S kinds=$KINDS cap=${CAP:-none} timeout_s=$timeout_s cgroup_limit_mib=$MEM_MAX mem_floor_mib=$MEM_FLOOR" \
-  --set limits_before="kernel.pid_max=$(cat /proc/sys/kernel/pid_max) kernel.threads-max=$(cat /proc/sys/kernel/threads-max) vm.max_map_count=$(cat /proc/sys/vm/max_map_count)" \
+  --set limits_before="kernel.pid_max=$(cat "$SYSCTL/kernel/pid_max") kernel.threads-max=$(cat "$SYSCTL/kernel/threads-max") vm.max_map_count=$(cat "$SYSCTL/vm/max_map_count")" \
   --command "TASKS_N=$NS TASKS_SLEEP=$S TASKS_KINDS=\"$KINDS\" TASKS_CAP=\"$CAP\" TASKS_MEM_MAX=$MEM_MAX TASKS_RAISE=$RAISE scripts/bench-tasks.sh"
 csv="$OUT/tasks.csv.tmp"
 "$BIN/tasks-run" --header >"$csv"

@@ -49,8 +49,10 @@ libuv        #997700  2   2  -                           peers
 epoll        #555555  13  2  epoll_(baseline)            all
 curl         #888888  11  4  curl_--parallel_(baseline)  all
 '
-# For names not in the table: colours not used above, open markers.
-HASH_COLOURS=('#6699CC' '#DDAA33' '#BB5566' '#004488' '#EE7733' '#332288' '#44AA99' '#999933' '#CC6677' '#AA4499' '#661100' '#997700')
+# For names not in the table: colours not used above (so a new model never
+# looks like a model or a peer of the table; tests/t_registry.sh checks it),
+# open markers.
+HASH_COLOURS=('#6699CC' '#DDAA33' '#BB5566' '#004488' '#EE7733' '#EE3377' '#33BBEE' '#0077BB' '#CC3311' '#009988')
 HASH_POINTS=(1 2 3 14 15)
 
 die() { echo "palette.sh: $1" >&2; exit 2; }

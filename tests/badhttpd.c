@@ -170,6 +170,20 @@ static int bad_play(int fd, const struct bad_mode *m)
     return m->after == BAD_KEEP;
 }
 
+static long accepted; /* connections accepted so far: GET /conns answers it */
+
+/* GET /conns: how many connections were accepted so far (this one included),
+ * so that a test can tell a fetcher that reuses its connection from one that
+ * opens a new one per request; the connection is closed after it. */
+static void bad_conns(int fd)
+{
+    char out[128];
+    char n[32];
+    int nl = snprintf(n, sizeof n, "%ld", __atomic_load_n(&accepted, __ATOMIC_RELAXED));
+    int len = snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", nl, n);
+    bad_write(fd, out, (size_t)len);
+}
+
 static void *bad_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -182,6 +196,10 @@ static void *bad_conn(void *arg)
         /* "GET /name[?...][#...] HTTP/1.1" */
         const char *path = memchr(buf, ' ', (size_t)len);
         const struct bad_mode *m = NULL;
+        if (path && strncmp(path, " /conns ", 8) == 0) {
+            bad_conns(fd);
+            break;
+        }
         if (path && path[1] == '/') {
             size_t n = strcspn(path + 2, "? #\r\n");
             m = bad_find(path + 2, n);
@@ -209,6 +227,8 @@ int main(int argc, char **argv)
                                  "A broken HTTP server for the hostile tests: GET /NAME plays behaviour NAME.");
     for (const struct bad_mode *m = modes; m->name && at < sizeof about; m++)
         at += (size_t)snprintf(about + at, sizeof about - at, "\n  /%-20s %s", m->name, m->about);
+    if (at < sizeof about)
+        snprintf(about + at, sizeof about - at, "\n  /%-20s %s", "conns", "the number of connections accepted so far, then close");
     const struct flag table[] = {
         {"port", 'p', FLAG_INT, &port, 0, 65535, "PORT", "TCP port on 127.0.0.1; 0 asks for a free one"},
         {0},
@@ -243,6 +263,7 @@ int main(int argc, char **argv)
             return 1;
         }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        __atomic_add_fetch(&accepted, 1, __ATOMIC_RELAXED);
         pthread_t tid;
         if (pthread_create(&tid, &attr, bad_conn, (void *)(intptr_t)fd) != 0)
             close(fd);

@@ -10,8 +10,11 @@
  *                         trip must come back within --max-ms.
  *   --drip                an HTTP server for the fetchers: prints its ready
  *                         line, then answers every request with a chunked
- *                         body of one-byte chunks that never ends, sent
- *                         without pause, for --secs seconds.
+ *                         body of one-byte chunks, sent without pause for
+ *                         --secs seconds from that request on (each
+ *                         connection its own --secs: the fetcher that comes
+ *                         last is fed as long as the first); it serves until
+ *                         it is killed.
  * Prints one summary line; exit 0 if all went well, 1 otherwise. */
 #include "flags.h"
 #include "net.h"
@@ -31,7 +34,6 @@
 static long port, secs = 10, rounds = 20, nclients = 4, max_ms = 1000;
 static const char *flood;
 static int drip;
-static long long drip_end; /* --drip: when every connection stops */
 
 /* The flooder's reader: takes every echoed byte as fast as it comes. */
 static void *flood_reader(void *arg)
@@ -150,18 +152,24 @@ static int run_rounds(void)
 /* --drip: one connection. Read the request, then never stop sending a
  * chunked body of one-byte chunks, 64 KiB at a time: the fetcher's reads
  * always find a full buffer, and its parser always has work. */
+static char drip_body[65532]; /* 10,922 chunks "1\r\nx\r\n", filled once by run_drip */
+
 static void *drip_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     char req[4096];
-    static char body[65532]; /* 10,922 chunks "1\r\nx\r\n" */
-    for (size_t i = 0; i + 6 <= sizeof body; i += 6)
-        memcpy(body + i, "1\r\nx\r\n", 6);
     if (read(fd, req, sizeof req) > 0) {
+        long long end = net_now_ns() + secs * 1000000000LL; /* this connection's own end */
         static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        size_t off = 0; /* where in drip_body the next write starts: a short write goes on from there */
         ssize_t w = write(fd, head, sizeof head - 1);
-        while (w > 0 && net_now_ns() < drip_end)
-            w = write(fd, body, sizeof body);
+        while (w > 0 && net_now_ns() < end) {
+            w = write(fd, drip_body + off, sizeof drip_body - off);
+            if (w < 0 && (errno == EAGAIN || errno == EINTR))
+                w = 1; /* the send timeout: a slow reader; go on until the end */
+            else if (w > 0)
+                off = (off + (size_t)w) % sizeof drip_body;
+        }
     }
     close(fd);
     return NULL;
@@ -175,10 +183,11 @@ static int run_drip(void)
         fprintf(stderr, "fair_check: listen: %s\n", strerror(errno));
         return 1;
     }
+    for (size_t i = 0; i + 6 <= sizeof drip_body; i += 6)
+        memcpy(drip_body + i, "1\r\nx\r\n", 6);
     printf("listening on 127.0.0.1:%d\n", bound);
     fflush(stdout);
-    drip_end = net_now_ns() + secs * 1000000000LL;
-    while (net_now_ns() < drip_end) {
+    for (;;) { /* until killed: a late fetcher must find it streaming */
         struct pollfd p = {.fd = lfd, .events = POLLIN};
         if (poll(&p, 1, 100) != 1)
             continue;

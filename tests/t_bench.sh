@@ -9,7 +9,7 @@ COLUMNS_WANT="model,conns,msg_bytes,work,rep,secs,msgs,msgs_per_s,p50_us,p90_us,
 
 # --- flags ------------------------------------------------------------------
 plan 12
-check help "$BIN/bench" --help
+check_help help "$BIN/bench"
 for bad in "--frobnicate" "--reps x" "--reps 0" "--pin sideways" "--conns 1,,2" "--conns" "--models a,b,"; do
   # shellcheck disable=SC2086
   timeout 10 "$BIN/bench" $bad --out "$TMP/bad" >"$TMP/bad.out" 2>&1

@@ -37,7 +37,7 @@ for d in $DEMOS; do
   p="$BIN/demo-$d"
   plan 2
   if [ ! -x "$p" ]; then fail "demo_$d built" "$p missing"; continue; fi
-  check "demo_${d}_help" "$p" --help
+  check_help "demo_${d}_help" "$p"
   "$p" --no-such-flag >"$TMP/o" 2>"$TMP/e"; rc=$?
   if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q -- '--no-such-flag' "$TMP/e"; then
     pass "demo_${d}_bad_flag"

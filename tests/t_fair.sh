@@ -8,10 +8,16 @@
 # test, not a benchmark), and SIGTERM must stop the server within 2 s while the
 # flood goes on. Before the runtime's fairness budget, echo-loop failed both:
 # a flood whose reads and writes never wait kept the one thread for itself.
+# What this cannot promise: that the flooder's data is ALWAYS ready. The
+# server's receive buffer holds about 100 ms of its --work, and on a shared
+# machine the flooder is often descheduled for longer, so now and then a read
+# comes up short and the server waits anyway; with the budget switched off the
+# worst round trip only rose from 44 to 167 ms (issue 20). The budget itself is
+# tested where the data never runs dry: unit_coro's budget_* checks.
 # Then the fetchers against a server whose response body never ends.
 source "$(dirname "$0")/lib.sh"
 CHECK="$TBIN/fair_check"
-models=$(scripts/models.sh)
+models=$MODELS
 
 now_ms() { date +%s%3N; }
 
@@ -52,11 +58,15 @@ for m in $models; do
 done
 
 # A server that streams a chunked body of one-byte chunks without end: every
-# fetcher must give up at its --timeout (2 s) plus a margin and exit 1. Before
+# fetcher must give up at its --timeout (2 s: not before, nor more than 3 s
+# after), exit 1, and say why: "timeout after 2000 ms". The server feeds each
+# connection for 20 s from its own request, so the last fetcher is fed as long
+# as the first (it used to stop 60 s after it started: later fetchers then
+# "failed in time" because the stream had ended). Before
 # the budget, fetch-loop's reads never waited whenever the server kept ahead
 # of its parser, so the deadline was never checked: in three tries on a busy
 # 2-core machine it stopped after 10.1 s, 13.0 s and 2.3 s (now 2.0-2.3 s).
-if start_server drip "$CHECK" --drip --secs 60; then
+if start_server drip "$CHECK" --drip --secs 20; then
   dpid=$SPID
   for m in $models; do
     plan 1
@@ -65,10 +75,11 @@ if start_server drip "$CHECK" --drip --secs 60; then
     t0=$(now_ms)
     timeout 30 "$f" -q --timeout 2000 "http://127.0.0.1:$SPORT/stream" >"$TMP/drip.out" 2>&1; rc=$?
     el=$(( $(now_ms) - t0 ))
-    if [ "$rc" -eq 1 ] && [ "$el" -le 5000 ]; then
-      pass "$m: a body that never ends: fetch --timeout 2000 gives up in ${el} ms, exit 1"
+    if [ "$rc" -eq 1 ] && [ "$el" -ge 2000 ] && [ "$el" -le 5000 ] &&
+       grep -q "failed http://127.0.0.1:$SPORT/stream: timeout after 2000 ms" "$TMP/drip.out"; then
+      pass "$m: a body that never ends: fetch --timeout 2000 gives up in ${el} ms (2000-5000), exit 1, 'timeout after 2000 ms'"
     else
-      fail "$m: a body that never ends: fetch --timeout 2000 gives up within 5 s, exit 1" "exit $rc after ${el} ms: $(tail -n 2 "$TMP/drip.out" | tr '\n' ' ')"
+      fail "$m: a body that never ends: fetch --timeout 2000 gives up in 2000-5000 ms, exit 1, 'timeout after 2000 ms'" "exit $rc after ${el} ms: $(tail -n 3 "$TMP/drip.out" | tr '\n' ' ')"
     fi
   done
   stop_server "$dpid"

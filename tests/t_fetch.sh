@@ -59,7 +59,14 @@ for m in $MODELS; do
     || fail "$m: --keepalive with chunked and plain bodies mixed" "rc=$RC $(head -c 300 "$TMP/err")"
 
   expect_fail "$m: connection refused is a failure" "connection refused" "$f" "http://127.0.0.1:$DEAD/bytes/10"
-  expect_fail "$m: a slow answer times out" "timeout after 300 ms" "$f" --timeout 300 "$U/bytes/10?delay_ms=5000"
+  # gives up at its --timeout: not before (the wall time it measured), not
+  # long after (the server would answer at 5 s), and says so
+  run slow "$f" --timeout 300 "$U/bytes/10?delay_ms=5000"
+  wall=$(sed -n 's/.*, wall \([0-9.]*\) s .*/\1/p' "$TMP/out")
+  if [ "$RC" -eq 1 ] && grep -q -- "failed .*: timeout after 300 ms" "$TMP/err" && grep -q 'failed 1,' "$TMP/out" &&
+     awk -v w="$wall" 'BEGIN { exit !(w != "" && w >= 0.3 && w <= 2.8) }'; then
+    pass "$m: a slow answer times out at --timeout 300 (after $wall s, 'timeout after 300 ms')"
+  else fail "$m: a slow answer times out at --timeout 300 (0.3-2.8 s, 'timeout after 300 ms')" "rc=$RC wall=$wall out=$(head -c 200 "$TMP/out") err=$(head -c 300 "$TMP/err")"; fi
   expect_fail "$m: a truncated body is a failure" "truncated body: 500 of 1000 bytes" "$f" "$U/fault/truncate/1000"
   expect_fail "$m: a malformed status line is a failure" "malformed status line" "$f" "$U/fault/status"
   expect_fail "$m: a close without an answer is a failure" "connection closed before the response" "$f" "$U/fault/close"

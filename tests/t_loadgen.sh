@@ -181,7 +181,7 @@ for args in "--port" "--port x" "--port 1 -c 0" "--port 1 --msg-bytes 8" "--port
   if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/bad.out")" -eq 1 ]; then pass "loadgen_bad_flags[$args]"
   else fail "loadgen_bad_flags[$args]" "rc=$rc $(head -n 2 "$TMP/bad.out")"; fi
 done
-check loadgen_help "$LG" --help
+check_help loadgen_help "$LG"
 
 # 5. a closed port: one line, non-zero, fast
 "$BIN/echo-epoll" --port 0 >"$TMP/closed.out" 2>&1 & cpid=$!; _pids+=("$cpid")

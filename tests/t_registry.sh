@@ -76,16 +76,26 @@ if [ -x "$BIN/bench" ]; then
 else skip "registry.c: the harness lists the new models" "no $BIN/bench (make)"
 fi
 
-# the palette: the new models get a colour; the others keep theirs
-# shellcheck disable=SC2046  # the model names, one word each
-old=$(scripts/palette.sh $(models_list) epoll curl)
+# the palette: the new models get a colour; the others keep theirs. Compared
+# where a new model could change them: the charts' definitions (--gnuplot),
+# made from the registry, in the tree and in the copy that has two more models
+# (regcopy sorts before threads: colours dealt out by position would move).
+# colours DIR [NAME...] — "NAME #RRGGBB" per name of DIR's charts' definitions
+colours() { local d=$1; shift; "$d/scripts/palette.sh" --gnuplot "$@" | tr ';' '\n' | sed -n 's/^model_colour(m) =//p' |
+            grep -o 'm eq "[^"]*" ? "#[0-9A-Fa-f]*"' | sed 's/^m eq "\([^"]*\)" ? "\(#[0-9A-Fa-f]*\)"$/\1 \2/'; }
+# shellcheck disable=SC2046  # the peers' names, one word each
+old=$(colours "$C10K_ROOT" $(peers/list.sh --all))
 # shellcheck disable=SC2046
-new=$("$src/scripts/palette.sh" $(models_list) epoll curl)
-[ "$old" = "$new" ] && pass "palette: a new model repaints no other" || fail "palette: a new model repaints no other" "before: $old; after: $new"
-cc=$("$src/scripts/palette.sh" regcopy | cut -d' ' -f2)
-"$src/scripts/palette.sh" --gnuplot | grep -q "m eq \"regcopy\" ? \"$cc\"" && [ "$("$src/scripts/palette.sh" regcopy)" = "$(scripts/palette.sh regcopy)" ] &&
-  pass "palette: the new model's colour ($cc) is in the charts' definitions, derived from its name alone" ||
-  fail "palette: the new model's colour is in the charts' definitions" "$("$src/scripts/palette.sh" --gnuplot | head -n 3)"
+new=$(colours "$src" $(peers/list.sh --all))
+moved=$(grep -vxF -f <(printf '%s\n' "$new") <<<"$old" | paste -sd ' ' -)
+[ "$(wc -l <<<"$old")" -ge 10 ] && [ -z "$moved" ] && pass "palette: a new model repaints no other ($(wc -l <<<"$old") names keep their colours)" ||
+  fail "palette: a new model repaints no other" "colours that moved (before): ${moved:-none}; $(wc -l <<<"$old") names before"
+cc=$(awk '$1 == "regcopy" { print $2 }' <<<"$new")
+same=$(awk -v c="$cc" '$2 == c && $1 != "regcopy" && $1 != "regtwin" { print $1 }' <<<"$new" | paste -sd ' ' -)
+"$src/scripts/palette.sh" --gnuplot | grep -q "m eq \"regcopy\" ? \"$cc\"" && [ -n "$cc" ] && [ -z "$same" ] &&
+  [ "$("$src/scripts/palette.sh" regcopy)" = "$(scripts/palette.sh regcopy)" ] &&
+  pass "palette: the new model's colour ($cc) is in the charts' definitions, derived from its name alone, no other model's or peer's" ||
+  fail "palette: the new model's colour is in the charts' definitions, derived from its name alone, no other model's or peer's" "regcopy: '$cc', also used by: ${same:-none}"
 
 # a chart: the fetch chart of a summary with the new model draws it in its colour
 if command -v gnuplot >/dev/null; then

@@ -41,6 +41,10 @@ else fail "lib: a program that ignores SIGTERM is killed, SRC 124, reported" "SR
 # --- meta.sh -------------------------------------------------------------------------
 keys="commit dirty date kernel cpu cores memory_kib compiler flags pinning load_start"
 mkdir -p "$TMP/elsewhere"
+# ... which is a git repository of its own, with another commit: the commit
+# recorded must be the source tree's, not the one of the directory run from
+git -C "$TMP/elsewhere" init -q && git -C "$TMP/elsewhere" -c user.name=t -c user.email=t@example.invalid \
+  commit -q --allow-empty -m elsewhere
 # from another directory, the file relative to it
 (cd "$TMP/elsewhere" && "$root/scripts/meta.sh" run/meta.txt --set pinning="server on CPU 1" --set reps=3 \
    --set 'note=two
@@ -54,8 +58,13 @@ grep -qx "pinning: server on CPU 1" "$m" && grep -qx "note: two lines" "$m" && g
   grep -qE '^kernel: Linux ' "$m" && grep -qE '^memory_kib: [0-9]+$' "$m" &&
   pass "meta: values (a standard key set in place, one line each, UTC date, kernel from uname -sr)" ||
   fail "meta: values" "$(tr '\n' '|' <"$m")"
-[ "$(sed -n 's/^commit: //p' "$m")" = "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" ] &&
-  pass "meta: the commit of the source tree" || fail "meta: the commit of the source tree" "$(grep ^commit "$m")"
+# Not by the command meta.sh runs: the full hash from git log, of which the
+# recorded one must be a prefix (7 or more hex digits), and not the other repository's.
+rec=$(sed -n 's/^commit: //p' "$m")
+full=$(git -C "$root" log -1 --format=%H 2>/dev/null) other=$(git -C "$TMP/elsewhere" log -1 --format=%H)
+[[ $rec =~ ^[0-9a-f]{7,40}$ ]] && [ "${full#"$rec"}" != "$full" ] && [ "${other#"$rec"}" = "$other" ] &&
+  pass "meta: the commit of the source tree ($rec), not of the directory it runs from" ||
+  fail "meta: the commit of the source tree, not of the directory it runs from" "recorded '$rec'; the tree's $full; the cwd's $other"
 scripts/meta.sh --finish "$m"
 [ "$(tail -n 2 "$m" | cut -d: -f1 | paste -sd ' ' -)" = "load_end duration_s" ] && grep -qE '^duration_s: [0-9]+$' "$m" &&
   pass "meta: --finish appends load_end and duration_s" || fail "meta: --finish appends load_end and duration_s" "$(tail -n 2 "$m" | tr '\n' '|')"

@@ -17,7 +17,13 @@ has "c10k memory is the median of the repetitions" "45.0 + 61.0 KiB"
 has "the machine comes from meta.txt" "Test CPU, 2 cores"
 # The peers (a PEERS=1 run): rows of their own under the C model each is like,
 # and the sentences on the classic table made from their figures.
-has "the main table keeps the C models only" "| echo, 1000 connections: messages/s | 12,345 | 23,456 | 34,567 |"
+# the main table: from its header row to the blank line after it, the C
+# models' columns only (the fixture's results hold peers: py-*, node)
+main=$(awk '/^\|  \|/ { on = 1 } on && /^$/ { exit } on' "$out")
+[ "$(head -n 1 <<<"$main")" = "|  | processes (\`fork\`) | threads (\`threads\`) | coroutines (\`loop\`) |" ] &&
+  ! grep -qE '`(py-[a-z]+|node|go|libuv)`|peer' <<<"$main" && [ "$(grep -c '^| ' <<<"$main")" -ge 10 ] &&
+  pass "table: the main table keeps the C models only" ||
+  fail "table: the main table keeps the C models only" "$(head -n 1 <<<"$main"); $(grep -E '`(py-[a-z]+|node|go|libuv)`|peer' <<<"$main" | head -n 2)"
 has "a peer's row beside its C model" "| Python \`py-threads\` (peer, like \`threads\`) | 5,432 | 30.2 µs | 1.05 | 3200 µs | 64.0 + 22.0 KiB | not measured |"
 has "the peer rows follow the C model they are like" "| C \`loop\` (coroutines) | 34,567 |"
 grep -A3 -F '| C `loop` (coroutines)' "$out" | grep -qF '`node` (peer, like `loop`)' && pass "table: node's row under loop's" ||

@@ -61,6 +61,45 @@ static int unit_run(const char *name)
     return 0;
 }
 
+/* --- the watchdog: a test that hangs fails instead ---------------------------
+ * A runtime bug can keep the thread for ever (a fairness budget that never
+ * runs out leaves an always-ready reader looping; a deadline never armed
+ * leaves co_run() waiting). Each test runs under alarm(): when it rings, the
+ * handler prints a FAIL naming the test and ends the program, so the suite
+ * fails in seconds and says where, instead of hanging the runner. */
+
+static const char *unit_current = "unit_coro"; /* the test running, for the watchdog */
+static unsigned unit_current_secs;
+
+static void unit_watchdog(int sig)
+{
+    (void)sig;
+    /* Only async-signal-safe calls: write(2) of fixed pieces, _exit(2). */
+    char secs[16], *p = secs + sizeof secs;
+    unsigned v = unit_current_secs;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    const char *parts[] = {"FAIL ", unit_current, ": still running after ", p,
+                           " s: a hang (the runtime never gave the thread back)\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        size_t len = i == 3 ? (size_t)(secs + sizeof secs - p) : strlen(parts[i]);
+        if (write(STDOUT_FILENO, parts[i], len) < 0)
+            break;
+    }
+    _exit(1);
+}
+
+/* Run one test with the watchdog set to `secs` seconds. */
+static void unit_guarded(const char *name, unsigned secs, void (*test)(void))
+{
+    unit_current = name;
+    unit_current_secs = secs;
+    alarm(secs);
+    test();
+    alarm(0);
+}
+
 /* --- a trace that coroutines append to, to check the order of events ---- */
 
 static char unit_trace[256];
@@ -327,6 +366,7 @@ static void test_join(void)
 
 struct unit_flood {
     int fd;              /* /dev/zero: every read finds data at once */
+    int peer;            /* budget_socket: fd is one end of a socketpair, this the other */
     int rc;              /* the failing co_read's return */
     int err;             /* and errno */
     long reads;          /* reads that succeeded before */
@@ -428,6 +468,62 @@ static void test_budget_cancel(void)
         unit_fail(name, "the cancel took %.3f s to act", el);
     else
         unit_pass(name);
+}
+
+/* A socket that never runs dry, and no deadline: the flooder writes 1 KiB
+ * into one end of a socketpair and reads it back from the other, so every
+ * co_write finds room and every co_read finds exactly what it asks for: no
+ * call ever waits, as with a peer that always keeps data ready. Only the
+ * budget can make it yield, and a sibling sleeping 5 ms at a time must keep
+ * waking. (t_fair's loopback flood cannot promise this: the server's receive
+ * buffer holds ~100 ms of its work, and a flooder on a shared machine is
+ * often descheduled for longer, so the server's reads come up short and it
+ * waits anyway.) The flooder watches the wall clock itself and stops after
+ * 2 s, so a budget that never runs out fails here, it does not hang. */
+static void unit_sockflood_run(void *arg)
+{
+    struct unit_flood *f = arg; /* reads counts both calls; rc -1: one failed or came up short */
+    char out[1024], in[1024];
+    memset(out, 'f', sizeof out);
+    double t0 = unit_secs();
+    while (f->ticks < 10 && unit_secs() - t0 < 2.0) {
+        if (co_write(f->fd, out, sizeof out, -1) != (ssize_t)sizeof out ||
+            co_read(f->peer, in, sizeof in, -1) != (ssize_t)sizeof in) {
+            f->rc = -1;
+            break;
+        }
+        f->reads += 2;
+    }
+    f->secs = unit_secs() - t0;
+    f->stop = 1;
+}
+
+static void test_budget_socket(void)
+{
+    const char *name = "budget_socket_never_dry_no_deadline";
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+        unit_fail(name, "socketpair: %s", strerror(errno));
+        return;
+    }
+    struct unit_flood f = {.fd = sv[0], .peer = sv[1]};
+    co_go(unit_sockflood_run, &f);
+    co_go(unit_flood_sibling, &f);
+    int rc = unit_run(name);
+    close(sv[0]);
+    close(sv[1]);
+    if (rc < 0)
+        return;
+    if (f.rc < 0)
+        unit_fail(name, "a co_write or co_read of 1 KiB failed or came up short after %ld calls", f.reads);
+    else if (f.ticks < 10)
+        unit_fail(name, "the sibling woke %ld times in %.3f s of %ld never-waiting calls: the flooder kept the thread",
+                  f.ticks, f.secs, f.reads);
+    else {
+        printf("info budget: %ld never-waiting socket calls while the sibling woke %ld times in %.1f ms\n",
+               f.reads, f.ticks, f.secs * 1e3);
+        unit_pass(name);
+    }
 }
 
 /* --- cancellation ---------------------------------------------------------- */
@@ -1109,32 +1205,34 @@ static void unit_measure(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    plan(24);
+    plan(25);
     if (co_init(0) < 0) {
         unit_fail("co_init", "%s", strerror(errno));
         return 1;
     }
-    test_pingpong();
-    test_sleep_order();
-    test_many();
-    test_socketpair();
-    test_read_deadline();
-    test_budget_deadline();
-    test_budget_cancel();
-    test_join();
-    test_cancel();
-    test_cancel_edges();
-    test_chan();
-    test_chan_deadline();
-    test_close_wakes();
-    test_plain_close_reuse();
-    test_plain_close_waiter();
-    test_tcp();
-    test_refused();
-    test_guard();
-    test_overflow_report();
-    test_stack_pool();
-    test_edges();
+    signal(SIGALRM, unit_watchdog);
+    unit_guarded("test_pingpong", 60, test_pingpong);
+    unit_guarded("test_sleep_order", 60, test_sleep_order);
+    unit_guarded("test_many", 60, test_many);
+    unit_guarded("test_socketpair", 60, test_socketpair);
+    unit_guarded("test_read_deadline", 60, test_read_deadline);
+    unit_guarded("test_budget_deadline", 10, test_budget_deadline);
+    unit_guarded("test_budget_socket", 10, test_budget_socket);
+    unit_guarded("test_budget_cancel", 10, test_budget_cancel);
+    unit_guarded("test_join", 60, test_join);
+    unit_guarded("test_cancel", 60, test_cancel);
+    unit_guarded("test_cancel_edges", 60, test_cancel_edges);
+    unit_guarded("test_chan", 60, test_chan);
+    unit_guarded("test_chan_deadline", 60, test_chan_deadline);
+    unit_guarded("test_close_wakes", 60, test_close_wakes);
+    unit_guarded("test_plain_close_reuse", 60, test_plain_close_reuse);
+    unit_guarded("test_plain_close_waiter", 60, test_plain_close_waiter);
+    unit_guarded("test_tcp", 60, test_tcp);
+    unit_guarded("test_refused", 60, test_refused);
+    unit_guarded("test_guard", 60, test_guard);
+    unit_guarded("test_overflow_report", 60, test_overflow_report);
+    unit_guarded("test_stack_pool", 60, test_stack_pool);
+    unit_guarded("test_edges", 60, test_edges);
     unit_measure();
     return check_done() || unit_failures;
 }

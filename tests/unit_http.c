@@ -108,6 +108,7 @@ static void test_good(void)
 
 static void test_framing(void)
 {
+    struct outcome o;
     RESP("Transfer-Encoding: gzip, chunked is refused",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0,
          HTTP_ERR, "unsupported Transfer-Encoding 'gzip, chunked'");
@@ -148,6 +149,21 @@ static void test_framing(void)
     RESP("conflicting Content-Length headers are refused",
          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 0, HTTP_ERR,
          "conflicting Content-Length");
+    /* A zero on either side: the first value must count as given even when
+     * it is 0, and a later 0 must not pass for "the same" (a seeded bug that
+     * tested content_length > 0 went unseen while every case was non-zero). */
+    RESP("Content-Length: 0 then 5 is conflicting",
+         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello", 0, HTTP_ERR,
+         "conflicting Content-Length");
+    RESP("Content-Length: 5 then 0 is conflicting",
+         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\nhello", 0, HTTP_ERR,
+         "conflicting Content-Length");
+    o = RESP("two equal Content-Length headers are one",
+             "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 0, HTTP_DONE, NULL);
+    check(o.body == 3 && o.reusable, "two equal Content-Length headers: 3 bytes, reusable", "");
+    RESP("Content-Length: 5 junk is malformed",
+         "HTTP/1.1 200 OK\r\nContent-Length: 5 junk\r\n\r\nhello", 0, HTTP_ERR,
+         "malformed Content-Length");
     RESP("a chunk size that overflows is refused",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n", 0,
          HTTP_ERR, "chunk size too large");
@@ -272,7 +288,7 @@ static void test_urls(void)
 
 int main(void)
 {
-    plan(70);
+    plan(75);
     test_good();
     test_framing();
     test_bounds();
