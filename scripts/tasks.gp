@@ -17,20 +17,21 @@
 # the peers are not models: their colours come from the palette's hash of their name
 # (loaded here, not through gnuplot -e: the palette's first line is a comment,
 # which on one -e line would hide everything after it)
-load "< scripts/palette.sh --gnuplot py-asyncio node go"
+load "< scripts/palette.sh --gnuplot py-asyncio node go tokio"
 load "scripts/style.gp"
 
 # the palette name of each kind: a model's colour for the C kinds
 kind_name(k) = k eq "process" ? "fork" : k eq "thread" ? "threads" : k eq "coroutine" ? "loop" : \
                k eq "stackless" ? "proto" : k eq "floor" ? "epoll" : k
-is_peer(k) = k eq "py-asyncio" || k eq "node" || k eq "go"
+# every kind that is not one of the C programs' is a peer's
+is_peer(k) = !(k eq "process" || k eq "thread" || k eq "coroutine" || k eq "stackless" || k eq "floor")
 kind_dash(k) = is_peer(k) ? 2 : model_dash(kind_name(k))   # not "dt (...)": gnuplot reads that as a dash pattern
 kind_title(k) = k eq "process" ? "process (fork)" : k eq "thread" ? "thread (pthread, 16 KiB stack)" : \
                 k eq "coroutine" ? "coroutine (loop runtime, co\\_spawn)" : \
                 k eq "stackless" ? "stackless task (proto runtime)" : \
                 k eq "floor" ? "floor: 16 bytes per task, one thread" : \
                 k eq "py-asyncio" ? "Python asyncio (peer)" : k eq "node" ? "Node (peer)" : \
-                k eq "go" ? "Go goroutines (peer)" : k
+                k eq "go" ? "Go goroutines (peer)" : k eq "tokio" ? "Rust tokio tasks (peer)" : k
 
 mib(dummy) = strcol("cgroup_peak_kib") ne "" ? column("cgroup_peak_kib") / 1024.0 : column("maxrss_kib") / 1024.0
 is_kind(k) = strcol("kind") eq k && column("started") > 0
