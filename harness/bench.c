@@ -89,9 +89,14 @@ static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_
     if (strlen(o->models) >= sizeof models)
         return flags_error(spec, "--models: too long");
     snprintf(models, sizeof models, "%s", o->models);
+    /* count before splitting: csv_split stops at its cap, and the names past
+     * it would be dropped without a word */
+    int given = 1;
+    for (const char *p = models; (p = strchr(p, ',')); p++)
+        given++;
+    if (given > BENCH_MAX_MODELS)
+        return flags_error(spec, "--models: %d models, at most %d", given, BENCH_MAX_MODELS);
     m->nmodels = csv_split(models, m->model, BENCH_MAX_MODELS);
-    if (strchr(m->model[m->nmodels - 1], ','))
-        return flags_error(spec, "--models: at most %d models", BENCH_MAX_MODELS);
     for (int i = 0; i < m->nmodels; i++)
         if (!registry_known(m->model[i])) /* a model, or a peer (PEERS=1: docs/peers.md) */
             return flags_error(spec, "--models: '%s' is not a model (registered: %s)", m->model[i],

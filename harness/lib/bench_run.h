@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 enum {
-    BENCH_MAX_MODELS = 16,  /* --models entries */
+    BENCH_MAX_MODELS = 64,  /* --models entries */
     BENCH_MAX_CONNS = 32,   /* --conns entries */
 };
 
