@@ -10,7 +10,7 @@
 # bin/tasks-sleep (tasks/sleep.c) is the C kinds; bin/tasks-run (harness/tasks-run.c)
 # runs one (kind, N) in a memory cgroup of its own and measures it; the peers'
 # programs are tasks/sleep.py, tasks/sleep.js, tasks/go/ (bin/tasks-go) and
-# peers/tokio/src/bin/tasks.rs (bin/tasks-tokio, built with the tokio peer: mk/peers.mk).
+# peers/tokio/src/tasks.rs (bin/tasks-tokio, built with the tokio peer: mk/peers.mk).
 
 .PHONY: bench-tasks
 
