@@ -197,8 +197,13 @@ for kind in nofile tasks as; do
       plan 5 # and a sixth below for nofile
       [ $alive = yes ] && pass "$name: still running while a client leaves during the pause" ||
         fail "$name: still running while a client leaves during the pause" "exited with status $st on its own: $(tail -n 2 "$TMP/$p-$kind.err" | tr '\n' ' ')"
-      # It reached the limit, said so, and the newcomers saw refusals.
-      if [ $reached = yes ] && [ "${failed:-0}" -ge 1 ]; then
+      # It reached the limit, said so, and the newcomers saw refusals. A model
+      # of several accepting loops (about.txt loops:) shares one spare
+      # descriptor between them: another loop's accept can take the number it
+      # frees, and the spare is lost (docs/hostile.md). There the newcomers
+      # are refused or served after the pause: none may be lost.
+      multi=$(scripts/models.sh --about "${p#echo-}" loops 2>/dev/null)
+      if [ $reached = yes ] && { [ "${failed:-0}" -ge 1 ] || { [ -n "$multi" ] && grep -q ' 20 ok, 0 failed' "$TMP/new.out"; }; }; then
         pass "$name: reaches the limit and refuses newcomers with a message ($(grep -c . "$TMP/$p-$kind.err") lines on stderr; $(sed 's/^echo_check: //' "$TMP/new.out"))"
       else fail "$name: reaches the limit and refuses newcomers with a message" "'$WHAT' on stderr: $reached; $(cat "$TMP/new.out") stderr: $(tail -n 2 "$TMP/$p-$kind.err")"; fi
       # Complaints go through the rate-limited logger: ~20 refusals in ~2 s
