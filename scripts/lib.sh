@@ -12,6 +12,8 @@
 #   charts            gp_str, gp_png_term, gp_svg_term, gp_term, gp_palette, gp_panels,
 #                     chart_flags (strings, terminals, colours, panels, footnote warnings)
 #   metadata          meta_get FILE KEY...   one field of a meta.txt (scripts/meta.sh)
+#   cores             cpu_list, pin_halves [LIST]   the CPUs we may use; disjoint halves
+#                     for the server and the load on 4 or more (docs/methodology.md)
 #
 # Processes are started on port 0 and stopped by the PID we started, never
 # by name. A program that does not get ready, or does not stop, is reported
@@ -230,4 +232,29 @@ meta_machine() {
   local k; k=$(meta_get "$1" kernel)
   case $k in Linux*|"") ;; *) k="Linux $k" ;; esac
   echo "$(meta_get "$1" cpu cpu_model), $(meta_get "$1" cores) cores, $k"
+}
+
+# --- cores ------------------------------------------------------------------------
+# cpu_list — the CPUs this process may run on, one per line: its affinity
+# (Cpus_allowed_list), which is what taskset and nproc see
+cpu_list() { cpu_expand "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"; }
+# cpu_expand "0-3,6" — 0 1 2 3 6, one per line
+cpu_expand() {
+  local part a b
+  for part in ${1//,/ }; do
+    a=${part%-*} b=${part#*-}
+    seq "$a" "$b"
+  done
+}
+# pin_halves [LIST] — "SERVER LOAD", two disjoint CPU sets in taskset -c's form
+# ("0,1 2,3"): the first half of LIST (default: this process's CPUs) for the
+# server, the rest for the load, when LIST has 4 CPUs or more. Nothing when
+# it has fewer: on 2 cores a half is one core, and the server and the load
+# then share the machine as before (--pin split asks for it on purpose).
+pin_halves() {
+  local cpus n
+  mapfile -t cpus < <(if [ $# -gt 0 ]; then cpu_expand "$1"; else cpu_list; fi)
+  n=${#cpus[@]}
+  [ "$n" -ge 4 ] || return 0
+  echo "$(IFS=,; echo "${cpus[*]:0:n/2}") $(IFS=,; echo "${cpus[*]:n/2}")"
 }

@@ -10,7 +10,7 @@
 # compiler, a port the server host cannot bind. Skips when not root or
 # without `ip netns`/sshd. Everything it made is removed at the end.
 # About 5 minutes on 2 shared cores (three builds of the suite, one per host).
-# timeout: 1200
+# timeout: 2400
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 source scripts/netns-hosts.sh
@@ -51,6 +51,14 @@ no_leftovers() {
 }
 # hist_total FILE — the count of the first histogram of a loadgen dump
 hist_total() { awk '$1 == "hist" { print $2; exit }' "$1"; }
+# one_line NAME PATTERN MAXS SECS RC ERR — the last line of ERR (make's own
+# "make: *** ... Error" line left out) matches PATTERN, exit non-zero, within MAXS
+one_line() {
+  local name=$1 pat=$2 maxs=$3 secs=$4 rc=$5 err=$6 last
+  last=$(grep -v '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\*' "$err" | tail -n 1)
+  if [ "$rc" -ne 0 ] && grep -qE "$pat" <<<"$last" && [ "$secs" -le "$maxs" ]; then pass "$name"
+  else fail "$name" "exit $rc in $secs s; last line: $last"; fi
+}
 
 # --- a whole make bench: server host, two load hosts, every model --------------------
 out=$TMP/main
@@ -93,15 +101,15 @@ else
 fi
 no_leftovers "nothing left running on any host after the run"
 
+# --- the other runners across the same hosts: tests/hosts.d/RUNNER.sh, each
+# with its own plan, sourced here so that they share the hosts and their builds
+for part in tests/hosts.d/*.sh; do
+  [ -f "$part" ] || continue
+  # shellcheck disable=SC1090
+  source "$part"
+done
+
 # --- bad input: each one line naming the host, quickly -----------------------------------
-# one_line NAME PATTERN MAXS SECS RC ERR — the last line of ERR (make's own
-# "make: *** ... Error" line left out) matches PATTERN, exit non-zero, within MAXS
-one_line() {
-  local name=$1 pat=$2 maxs=$3 secs=$4 rc=$5 err=$6 last
-  last=$(grep -v '^make\(\[[0-9]*\]\)\{0,1\}: \*\*\*' "$err" | tail -n 1)
-  if [ "$rc" -ne 0 ] && grep -qE "$pat" <<<"$last" && [ "$secs" -le "$maxs" ]; then pass "$name"
-  else fail "$name" "exit $rc in $secs s; last line: $last"; fi
-}
 t0=$SECONDS
 bench_hosts "$TMP/unreach" "root@$NSH_NET.250" "$L1" "--conns 2 --reps 1 --secs 0.3" >/dev/null 2>"$TMP/unreach.err"
 rc=$?

@@ -77,4 +77,16 @@ done
 scripts/meta.sh --finish "$TMP/none.txt" 2>"$TMP/bad.err"; rc=$?
 [ "$rc" = 1 ] && grep -q 'does not exist' "$TMP/bad.err" && pass "meta: --finish on a missing file is a clear error" \
   || fail "meta: --finish on a missing file is a clear error" "rc=$rc $(cat "$TMP/bad.err")"
+
+# --- lib.sh: pin_halves, the default CPU sets on 4 or more cores ----------------------
+# (this machine may have 2: the lists are given, as cpu_list would read them)
+plan 3
+got=$(pin_halves 0-7)
+[ "$got" = "0,1,2,3 4,5,6,7" ] && pass "pin_halves: 8 CPUs, the server on the first half, the load on the rest" \
+  || fail "pin_halves: 8 CPUs, the server on the first half, the load on the rest" "got '$got'"
+got=$(pin_halves 2-4,7,9)
+[ "$got" = "2,3 4,7,9" ] && pass "pin_halves: an affinity with gaps, 5 CPUs: disjoint sets, every CPU used" \
+  || fail "pin_halves: an affinity with gaps, 5 CPUs: disjoint sets, every CPU used" "got '$got'"
+got=$(pin_halves 0-2)$(pin_halves 0-1)
+[ -z "$got" ] && pass "pin_halves: 3 or 2 CPUs: nothing pinned" || fail "pin_halves: 3 or 2 CPUs: nothing pinned" "got '$got'"
 finish
