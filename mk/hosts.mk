@@ -9,3 +9,10 @@
 .PHONY: deps-hosts
 deps-hosts:
 	@scripts/deps.sh ssh:openssh-client :openssh-server
+
+# Churn at K = 1 (fork, prefork, pool) with the load from here, from one load
+# host and from two, side by side (scripts/hosts-churn.sh): SERVER_HOST and two
+# LOAD_HOSTS, or, as root, namespace hosts made on this machine.
+.PHONY: bench-hosts-churn
+bench-hosts-churn: all deps
+	@scripts/hosts-churn.sh

@@ -19,6 +19,9 @@
 #   intervals/ make bench at 100 and 1000 connections only (6 repetitions: the
 #              intervals of the comparisons, bin/bench --compare; ~4 min, ~8 with
 #              the peers; not in the default PARTS)
+#   hosts-churn/  make bench-hosts-churn (churn at K = 1 for fork, prefork, pool with
+#              the load from here, from one and from two namespace hosts; needs
+#              root; ~6 min; not in the default PARTS; docs/hosts.md)
 # Environment: PARTS="echo units" to redo only some parts.
 # PEERS=1 (`make reference PEERS=1`): the peers (peers/, docs/peers.md) too, in
 # echo (10, 100, 1000 connections), latency, c10k (1 ... 1000 connections,
@@ -54,6 +57,7 @@ for p in $parts; do
     work)     WORK_OUT=$ref/work scripts/bench-work.sh ;;
     uring)    OUT=$ref/uring scripts/bench-uring.sh ;;
     intervals) BENCH_OUT=$ref/intervals BENCH_ARGS="--conns 100,1000" scripts/bench-echo.sh ;;
+    hosts-churn) OUT=$ref/hosts-churn scripts/hosts-churn.sh ;;
     tasks)    OUT=$ref/tasks TASKS_CAP="process=10000 thread=100000 py-asyncio=100000" scripts/bench-tasks.sh ;;
     *) echo "reference.sh: unknown part '$p'" >&2; exit 2 ;;
   esac
