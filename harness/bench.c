@@ -78,6 +78,39 @@ static const char *bench_fmt_dur(double s, char *buf, size_t n)
 
 /* --- set-up: checks, limits, metadata ------------------------------------------------ */
 
+/* The CPUs we may run on (our affinity, as taskset and nproc see it): the
+ * first `half` of them for the server, the next up to `last` for loadgen and
+ * bench — halves: half = n / 2, last = n (as scripts/lib.sh's pin_halves);
+ * split: one each. -1 with fewer than 2 CPUs. */
+static int bench_cpu_sets(struct bench_matrix *m, int split)
+{
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine) < 0 || CPU_COUNT(&mine) < 2)
+        return -1;
+    int n = CPU_COUNT(&mine), half = split ? 1 : n / 2, last = split ? 2 : n, k = 0;
+    CPU_ZERO(&m->cpus_server);
+    CPU_ZERO(&m->cpus_loadgen);
+    for (int c = 0; c < CPU_SETSIZE && k < last; c++) {
+        if (!CPU_ISSET(c, &mine))
+            continue;
+        CPU_SET(c, k < half ? &m->cpus_server : &m->cpus_loadgen);
+        k++;
+    }
+    m->pinned = 1;
+    return 0;
+}
+
+/* "0,1,2" — the CPUs of a set, for meta.txt */
+static const char *bench_cpus_str(const cpu_set_t *set, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int c = 0; c < CPU_SETSIZE && len + 8 < n; c++)
+        if (CPU_ISSET(c, set))
+            len += (size_t)snprintf(buf + len, n - len, len ? ",%d" : "%d", c);
+    return buf;
+}
+
 /* Parse --models, --conns and --pin into the matrix: 0, or FLAGS_BAD after
  * one line naming the flag. */
 static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_opts *o,
@@ -104,21 +137,14 @@ static int bench_matrix_parse(const struct flags_spec *spec, const struct bench_
     m->nconns = flags_int_list(o->conns, m->conns, BENCH_MAX_CONNS, 1, 1000000);
     if (m->nconns < 0)
         return flags_error(spec, "--conns: '%s' is not a list of counts like 10,100,1000", o->conns);
-    m->cpu_server = m->cpu_loadgen = -1;
-    m->ncpu_server = m->ncpu_loadgen = 1;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t mine;
+    int cores = sched_getaffinity(0, sizeof mine, &mine) == 0 ? CPU_COUNT(&mine) : 1;
+    int split = strcmp(o->pin, "split") == 0;
     int halves = strcmp(o->pin, "halves") == 0 || (strcmp(o->pin, "auto") == 0 && cores >= 4 && !o->server_cmd);
-    if (strcmp(o->pin, "split") == 0) {
-        m->cpu_server = 0;
-        m->cpu_loadgen = 1;
-    } else if (halves) { /* disjoint CPU sets: the server's half, the load's half */
-        m->cpu_server = 0;
-        m->ncpu_server = (int)(cores / 2);
-        m->cpu_loadgen = (int)(cores / 2);
-        m->ncpu_loadgen = (int)(cores - cores / 2);
-    } else if (strcmp(o->pin, "none") != 0 && strcmp(o->pin, "auto") != 0) {
+    if (!split && !halves && strcmp(o->pin, "none") != 0 && strcmp(o->pin, "auto") != 0)
         return flags_error(spec, "--pin: '%s' is not auto, none, split or halves", o->pin);
-    }
+    if ((split || halves) && bench_cpu_sets(m, split) < 0)
+        return flags_error(spec, "--pin %s: needs at least 2 CPUs to run on (this process may use %d)", o->pin, cores);
     return 0;
 }
 
@@ -209,18 +235,16 @@ static int bench_write_meta(const struct bench_opts *o, const struct bench_matri
         setenv("C10K_FLAGS", env_flags, 1);
     else if (!getenv("C10K_FLAGS"))
         setenv("C10K_FLAGS", BENCH_BUILD_FLAGS, 1);
-    char file[4096], why[512], set[13][256];
+    char file[4096], why[512], set[13][256], cs[96], cl[96];
     snprintf(file, sizeof file, "%s/meta.txt", o->out);
     if (o->server_cmd)
         snprintf(set[0], sizeof set[0], "pinning=hosts (the server on the server host, loadgen on the load hosts: host_* keys)");
-    else if (m->cpu_server < 0)
+    else if (!m->pinned)
         snprintf(set[0], sizeof set[0], "pinning=none (server, loadgen and bench share all cores)");
-    else if (m->ncpu_server == 1 && m->ncpu_loadgen == 1)
-        snprintf(set[0], sizeof set[0], "pinning=split (server on CPU 0; loadgen and bench on CPU 1)");
     else
-        snprintf(set[0], sizeof set[0], "pinning=halves (server on CPUs %d-%d; loadgen and bench on CPUs %d-%d)",
-                 m->cpu_server, m->cpu_server + m->ncpu_server - 1, m->cpu_loadgen,
-                 m->cpu_loadgen + m->ncpu_loadgen - 1);
+        snprintf(set[0], sizeof set[0], "pinning=%s (server on CPUs %s; loadgen and bench on CPUs %s)",
+                 CPU_COUNT(&m->cpus_server) == 1 && CPU_COUNT(&m->cpus_loadgen) == 1 ? "split" : "halves",
+                 bench_cpus_str(&m->cpus_server, cs, sizeof cs), bench_cpus_str(&m->cpus_loadgen, cl, sizeof cl));
     snprintf(set[1], sizeof set[1], "workload=echo");
     snprintf(set[2], sizeof set[2], "models=%s", o->models);
     snprintf(set[3], sizeof set[3], "conns=%s", o->conns);
@@ -487,19 +511,10 @@ int main(int argc, char **argv)
     struct bench_matrix m;
     if (bench_matrix_parse(&spec, &o, &m) < 0)
         return 2;
-    if (m.cpu_server >= 0 && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        fprintf(stderr, "%s: --pin split needs 2 online CPUs\n", PROG);
-        return 1;
-    }
     if ((!o.server_cmd && bench_check_programs(&o, &m) < 0) || bench_check_nofile(&m) < 0)
         return 1;
-    if (m.cpu_loadgen >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        for (int c = m.cpu_loadgen; c < m.cpu_loadgen + m.ncpu_loadgen; c++)
-            CPU_SET(c, &set);
-        sched_setaffinity(0, sizeof set, &set); /* the sampler stays off the server's CPU */
-    }
+    if (m.pinned)
+        sched_setaffinity(0, sizeof m.cpus_loadgen, &m.cpus_loadgen); /* the sampler stays off the server's CPUs */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, bench_on_signal);
     signal(SIGTERM, bench_on_signal);

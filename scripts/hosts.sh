@@ -142,7 +142,7 @@ cmd_up() {
     [ "$rc" -eq 0 ] || die "$h has no C compiler (cc) or make: install build-essential there"
     # the same commit there already built: keep it; else ship and build afresh
     if [ "$(hssh "$h" "cat $d/scripts/COMMIT 2>/dev/null; test -f $d/.built && echo built" 2>/dev/null | paste -sd ' ')" != "$commit built" ]; then
-      echo "hosts: $h: shipping $commit (git archive) into ~/$d and building" >&2
+      echo "hosts: $h: shipping $commit (git archive) into $([[ $d == /* ]] || echo '~/')$d and building" >&2
       git -C "$root" archive --format=tar HEAD |
         hssh "$h" "rm -rf $d.new && mkdir -p $d.new && tar -x -C $d.new && rm -rf $d && mv $d.new $d && mkdir -p $d/tmp" 2>"$err" ||
         die "$h: shipping the source failed: $(lasterr "$err")"

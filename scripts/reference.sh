@@ -40,8 +40,8 @@ if [ -n "${PEERS:-}" ] && [ "${PEERS:-}" != 0 ]; then
   export FETCH_PEER_CONC=${FETCH_PEER_CONC:-100,1000} FETCH_PEER_RUNS=${FETCH_PEER_RUNS:-3}
   peers/list.sh --versions $(peers/list.sh --bench echo 2>/dev/null) | tr ';' '\n' | sed 's/^ *//' >"$ref/peers.txt"
   echo "=== reference: with the peers ($(cut -d: -f1 "$ref/peers.txt" | paste -sd ' ' -))" >&2
-else
-  rm -f "$ref/peers.txt"
+elif [ -z "${PARTS:-}" ]; then
+  rm -f "$ref/peers.txt"   # a whole run without the peers; a few parts keep the others' list
 fi
 for p in $parts; do
   echo "=== reference: $p ($(date -u +%H:%M:%S))" >&2

@@ -84,7 +84,7 @@ sweep_draw() {
   local gp=$1 out=$2 summary=$3 t term c foot; shift 3
   command -v gnuplot >/dev/null || { echo "sweep: gnuplot is missing (apt-get install gnuplot-nox)" >&2; return 1; }
   local m="$out/meta.txt" raw=${summary%-summary.csv}.csv
-  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | $(meta_get "$m" reps) reps x $(meta_get "$m" secs) s, $(meta_get "$m" conns) connections | median, bars = min..max"
+  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | $(meta_get "$m" reps) reps x $(meta_get "$m" secs) s, $(meta_get "$m" conns) connections | pinning $(meta_get "$m" pinning | cut -d' ' -f1) | median, bars = min..max"
   local warn=""
   [ ! -f "$raw" ] || warn=$(chart_flags "$raw" "$summary")
   local models; models=$(csv_models "$summary")
@@ -112,9 +112,20 @@ sweep_draw() {
 # finished, NAME-summary.csv, the runs' folders removed (every row and
 # command is in NAME.csv and commands.txt), scripts/NAME.gp drawn. Returns 1
 # if a run failed or a chart was not drawn, 2 if nothing was measured.
+# sweep_pinning OUT — meta.txt's pinning as bin/bench chose it (--pin auto:
+# halves on 4 or more CPUs, else none; hosts), read from its first run
+sweep_pinning() {
+  local p d
+  d=$(find "$1/runs" -name meta.txt 2>/dev/null | sort | head -n 1)
+  p=$(meta_get "$d" pinning)
+  [ -n "$p" ] && sed -i "s|^pinning: .*|pinning: $p|" "$1/meta.txt"
+  return 0
+}
+
 sweep_all() {
   local name=$1 reps=$2 values=$3 args_fn=$4 rc=0; shift 4
   sweep_run "$OUT" "$name.csv" "$reps" "$values" "$args_fn" || rc=1
+  sweep_pinning "$OUT"
   scripts/meta.sh --finish "$OUT/meta.txt"
   [ -s "$OUT/$name.csv" ] || { echo "bench-$name.sh: no run produced a row" >&2; return 2; }
   sweep_summary "$OUT" "$name.csv" "$name-summary.csv" || return 2

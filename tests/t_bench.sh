@@ -264,12 +264,27 @@ got=$("$BIN/bench" --summarize "$TMP/sweep.csv" 2>&1 | awk -F, 'NR == 1 { for (i
 if [ "$got" = "1/0/2=150 1/5/1=7 10/0/1=300 " ]; then pass "--summarize: groups by per_conn and work too"
 else fail "--summarize: groups by per_conn and work too" "got '$got'"; fi
 
+# --- --pin: CPU sets from the CPUs this process may use (its affinity) -------------------
+plan 2
+taskset -c 0 "$BIN/bench" --pin split --models loop --conns 2 --reps 1 --secs 0.2 --out "$TMP/pin1" >"$TMP/pin1.out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/pin1.out")" -eq 1 ] && grep -q -- "--pin split: needs at least 2 CPUs.*may use 1" "$TMP/pin1.out"; then
+  pass "--pin split with one CPU to run on (taskset -c 0): one line, exit 2"
+else fail "--pin split with one CPU to run on (taskset -c 0): one line, exit 2" "exit $rc: $(head -c 200 "$TMP/pin1.out")"; fi
+if [ "$(nproc)" -ge 2 ]; then
+  c=$(cpu_list | head -n 2 | paste -sd , -)
+  taskset -c "$c" "$BIN/bench" --pin halves --models loop --conns 2 --reps 1 --secs 0.2 --out "$TMP/pin2" >/dev/null 2>&1
+  want="pinning: split (server on CPUs ${c%,*}; loadgen and bench on CPUs ${c#*,})"
+  if grep -qxF "$want" "$TMP/pin2/meta.txt" 2>/dev/null; then pass "--pin halves on two CPUs: one each, named in meta.txt"
+  else fail "--pin halves on two CPUs: one each, named in meta.txt" "want '$want', got '$(grep pinning "$TMP/pin2/meta.txt" 2>/dev/null)'"; fi
+else skip "--pin halves on two CPUs" "this machine has one"; fi
+
 # --- charts -------------------------------------------------------------------------
 if ! command -v gnuplot >/dev/null; then
   fail "charts" "gnuplot is not installed (make deps)"
   exit 0
 fi
-plan 3
+plan 4
 BIN=$BIN timeout 60 scripts/charts.sh "$out" >"$TMP/charts.out" 2>&1
 rc=$?
 missing=""
@@ -281,6 +296,9 @@ if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then pass "charts.sh draws 5 PNG and 5 
 else fail "charts.sh draws 5 PNG and 5 SVG charts (fairness too)" "exit $rc, missing:$missing $(tail -n 2 "$TMP/charts.out" | tr '\n' ' ')"; fi
 if grep -q "$(sed -n 's/^commit: //p' "$out/meta.txt")" "$out/throughput.svg"; then pass "charts carry the footnote from meta.txt"
 else fail "charts carry the footnote from meta.txt" "commit not found in throughput.svg"; fi
+pin=$(sed -n 's/^pinning: \([a-z]*\).*/\1/p' "$out/meta.txt")
+if [ -n "$pin" ] && grep -q "pinning $pin" "$out/throughput.svg"; then pass "... and say the run's pinning ($pin)"
+else fail "... and say the run's pinning ($pin)" "'pinning $pin' not in throughput.svg"; fi
 scripts/charts.sh "$TMP/nowhere" >/dev/null 2>"$TMP/nowhere.err"
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q "echo.csv not found" "$TMP/nowhere.err"; then pass "charts.sh on an empty folder: clear error"

@@ -132,11 +132,11 @@ static void bench_join(char *const argv[], char *buf, size_t n)
 
 /* Run loadgen while sampling the server tree. Returns 0 if loadgen finished
  * (any exit status: the caller judges its output), -1 on a timeout. */
-static int bench_drive(struct bench_run *r, char *const lg_argv[], double secs, int cpu, int ncpus,
+static int bench_drive(struct bench_run *r, char *const lg_argv[], double secs, const cpu_set_t *cpus,
                        int *lg_status)
 {
     struct proc lg;
-    struct proc_opts lo = {.pipe_stdout = 1, .pin = cpu >= 0, .cpu = cpu, .ncpus = ncpus};
+    struct proc_opts lo = {.pipe_stdout = 1, .cpus = cpus};
     if (proc_spawn(&lg, lg_argv, &lo) < 0) {
         fprintf(stderr, "%s: cannot start %s: %s\n", PROG, lg_argv[0], strerror(errno));
         return -1;
@@ -308,8 +308,7 @@ static int bench_start_server(const struct bench_opts *o, const struct bench_mat
                               struct bench_run *r, char *const argv[], struct bench_result *res)
 {
     int fds[2] = {-1, -1};
-    struct proc_opts so = {.pipe_stdout = 1, .own_group = 1, .pin = m->cpu_server >= 0,
-                           .cpu = m->cpu_server, .ncpus = m->ncpu_server};
+    struct proc_opts so = {.pipe_stdout = 1, .own_group = 1, .cpus = m->pinned ? &m->cpus_server : NULL};
     if (r->remote) {
         if (pipe2(fds, O_CLOEXEC) < 0) {
             fprintf(stderr, "%s: pipe: %s\n", PROG, strerror(errno));
@@ -440,7 +439,7 @@ static void bench_one_run(const struct bench_opts *o, const struct bench_matrix 
     fflush(cmds);
 
     int lg_status = 0;
-    int driven = bench_drive(r, lg_argv, o->secs, m->cpu_loadgen, m->ncpu_loadgen, &lg_status);
+    int driven = bench_drive(r, lg_argv, o->secs, m->pinned ? &m->cpus_loadgen : NULL, &lg_status);
     if (r->remote) {
         if (bench_stop_remote(o, r) < 0) {
             res->fatal = 1;
@@ -513,7 +512,7 @@ enum { BENCH_SERVE_MAX_S = 3600 }; /* --serve never outlives this, runner or not
 
 int bench_serve(const struct bench_opts *o)
 {
-    struct bench_matrix m = {.cpu_server = -1, .cpu_loadgen = -1};
+    struct bench_matrix m = {.pinned = 0};
     struct bench_result res;
     struct bench_run *r = calloc(1, sizeof *r);
     struct bench_srv_args sa;

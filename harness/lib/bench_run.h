@@ -4,6 +4,7 @@
 #ifndef BENCH_RUN_H
 #define BENCH_RUN_H
 
+#include <sched.h>
 #include <stdio.h>
 
 enum {
@@ -49,8 +50,9 @@ struct bench_matrix {
     int nmodels;                   /* how many */
     long conns[BENCH_MAX_CONNS];   /* connection counts, in the order given */
     int nconns;                    /* how many */
-    int cpu_server, cpu_loadgen;   /* first CPU to pin each to, -1 for no pinning */
-    int ncpu_server, ncpu_loadgen; /* how many CPUs from there (1: that one) */
+    int pinned;                    /* 1: the server and loadgen on the CPU sets below */
+    cpu_set_t cpus_server;         /* the server's CPUs, when pinned */
+    cpu_set_t cpus_loadgen;        /* loadgen's and bench's own, when pinned */
 };
 
 /* Result of one run for the progress line. */

@@ -43,14 +43,8 @@ static void proc_child(char *const argv[], const struct proc_opts *o, int out_w,
     int err = 0;
     if (o->own_group)
         setpgid(0, 0);
-    if (o->pin) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        for (int c = o->cpu; c < o->cpu + (o->ncpus > 1 ? o->ncpus : 1); c++)
-            CPU_SET(c, &set);
-        if (sched_setaffinity(0, sizeof set, &set) < 0)
-            err = errno;
-    }
+    if (o->cpus && sched_setaffinity(0, sizeof *o->cpus, o->cpus) < 0)
+        err = errno;
     if (!err && o->before_exec && o->before_exec(o->arg) < 0)
         err = errno ? errno : EPERM;
     if (!err && out_w >= 0 && dup2(out_w, STDOUT_FILENO) < 0)

@@ -17,6 +17,7 @@
 #ifndef PROC_H
 #define PROC_H
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -27,9 +28,7 @@ struct proc_opts {
     int err_fd;            /* > 2: the program's stderr goes to this descriptor */
     int own_group;         /* 1: it leads a process group of its own, so its whole tree
                               can be stopped at once (only its own descendants are in it) */
-    int pin;               /* 1: pin it to CPU `cpu` before exec */
-    int cpu;               /* the CPU, when pin is set */
-    int ncpus;             /* with pin: CPUs cpu .. cpu + ncpus - 1 (0 or 1: cpu alone) */
+    const cpu_set_t *cpus; /* not NULL: pin it to these CPUs before exec */
     int search_path;       /* 1: look argv[0] up in $PATH (execvp) */
     /* Runs in the child after fork, before exec (async-signal-safe calls
      * only): e.g. joining a cgroup before the program can do anything. A
