@@ -7,7 +7,7 @@
 # row's), every model's row, nothing left running on any host, a host that
 # disappears mid-run (link down, sshd killed) and bad input: a host that
 # cannot be reached, a key that is refused (BatchMode), a host without a
-# compiler, a port the server host cannot bind. Skips when not root or
+# compiler, a host whose build fails, a port the server host cannot bind. Skips when not root or
 # without `ip netns`/sshd. Everything it made is removed at the end.
 # About 5 minutes on 2 shared cores (three builds of the suite, one per host).
 # timeout: 2400
@@ -22,9 +22,10 @@ if ! why=$(nsh_available); then
   exit 0
 fi
 NSH_SSHD_nocc="SetEnv PATH=/nonexistent"   # a host where neither cc nor make is found
-if nsh_up run srv l1 l2 nocc; then pass "five namespace hosts, each with its sshd on its own address"
-else fail "five namespace hosts, each with its sshd on its own address" "see above"; finish; exit 1; fi
-plan 16
+NSH_SSHD_badcc="SetEnv CC=/bin/false"      # a host whose compiler fails: the build does
+if nsh_up run srv l1 l2 nocc badcc; then pass "six namespace hosts, each with its sshd on its own address"
+else fail "six namespace hosts, each with its sshd on its own address" "see above"; finish; exit 1; fi
+plan 17
 SRV=root@$(nsh_addr srv) L1=root@$(nsh_addr l1) L2=root@$(nsh_addr l2)
 HOSTS_DIR=$NSH_DIR/hosts
 registered=$(models_list | paste -sd ' ' -)
@@ -127,6 +128,12 @@ t0=$SECONDS
 bench_hosts "$TMP/nocc" "$SRV" "root@$(nsh_addr nocc)" "--conns 2 --reps 1 --secs 0.3" >/dev/null 2>"$TMP/nocc.err"
 rc=$?
 one_line "a host without a compiler: one line naming it" "root@$(nsh_addr nocc) has no C compiler" 30 $((SECONDS - t0)) $rc "$TMP/nocc.err"
+
+t0=$SECONDS
+bench_hosts "$TMP/badcc" "$SRV" "root@$(nsh_addr badcc)" "--conns 2 --reps 1 --secs 0.3" >/dev/null 2>"$TMP/badcc.err"
+rc=$?
+one_line "a host whose build fails: one line naming it, with the build's last words" \
+  "root@$(nsh_addr badcc): the build failed: .*(Error|false)" 60 $((SECONDS - t0)) $rc "$TMP/badcc.err"
 
 t0=$SECONDS
 bench_hosts "$TMP/port" "$SRV" "$L1" "--models loop --conns 2 --reps 1 --secs 0.3" SERVER_PORT=22 >/dev/null 2>"$TMP/port.err"
