@@ -234,7 +234,7 @@ lat_run() {
   (IFS=,; echo "$m,$rep,${f[*]}") >>"$csv"
   printf '  rep %d %-8s p50 %8.1f  p99 %9.1f  p99.9 %9.1f  max %9.1f us   (uncorrected p99.9 %9.1f)%s\n' \
     "$rep" "$m" "${f[6]}" "${f[8]}" "${f[9]}" "${f[11]}" "${f[14]}" \
-    "$([ "$hosts" = 1 ] && echo "  ${f[15]} load hosts, start spread ${f[16]} ms")"
+    "$([ "$hosts" = 1 ] && echo "  ${f[16]} load hosts, start spread ${f[17]} ms")"
 }
 
 # --- the measuring, start to end ---------------------------------------------------
