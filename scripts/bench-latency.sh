@@ -123,12 +123,17 @@ lat_stop() {
   [ "$hosts" = 1 ] && { lat_stop_remote; return; }
   stop_server "$spid"; spid=""
 }
-# the server host failing stops the whole run: every later run would fail the same way
+# the server host failing stops the whole run: every later run would fail the same way.
+# Its stdin and stdout are two fifos of ours (not a coproc, whose descriptors
+# bash closes by itself when it ends), so closing its stdin is always ours to do.
 lat_start_remote() {
   local line=""
-  coproc SRV { exec scripts/hosts.sh run "$SERVER_HOST" bin/bench --serve "$1" --bind "$SERVER_ADDR" --port "${SERVER_PORT:-0}"; }
-  spid=$SRV_PID srv_in=${SRV[1]} srv_out=${SRV[0]}
-  read -r -t 30 line <&"$srv_out" 2>/dev/null
+  rm -f "$tmp/srv.in" "$tmp/srv.out" && mkfifo "$tmp/srv.in" "$tmp/srv.out" || lat_fatal "cannot make fifos in $tmp"
+  scripts/hosts.sh run "$SERVER_HOST" bin/bench --serve "$1" --bind "$SERVER_ADDR" --port "${SERVER_PORT:-0}" \
+    <"$tmp/srv.in" >"$tmp/srv.out" &
+  spid=$!
+  exec {srv_in}>"$tmp/srv.in" {srv_out}<"$tmp/srv.out"
+  read -r -t 30 line <&"$srv_out"
   sport=${line##*:}
   [[ $line == "listening on "* && $sport =~ ^[0-9]+$ ]] && return 0
   lat_stop_remote quiet
@@ -137,9 +142,9 @@ lat_start_remote() {
 # lat_stop_remote [quiet] — close its stdin, read its "served" line, reap the ssh
 lat_stop_remote() {
   local line served="" i
-  exec {srv_in}>&- 2>/dev/null
-  while read -r -t 20 line <&"$srv_out" 2>/dev/null; do [[ $line == served* ]] && served=$line; done
-  exec {srv_out}<&- 2>/dev/null
+  exec {srv_in}>&-
+  while read -r -t 20 line <&"$srv_out"; do [[ $line == served* ]] && served=$line; done
+  exec {srv_out}<&-
   for ((i = 0; i < 100; i++)); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
   kill "$spid" 2>/dev/null   # ours: the local ssh, if it hangs on
   wait "$spid" 2>/dev/null
