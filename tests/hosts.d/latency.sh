@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # tests/hosts.d/latency.sh — make bench-latency across the namespace hosts of
-# tests/t_hosts.sh (sourced there; tests/hosts.d/README.md): two models, a low
+# tests/t_hosts.sh (sourced there; tests/hosts.d/README.md): a model and the epoll baseline, a low
 # open-loop rate, 1 s, one repetition, a short capacity run. Checks the rows
 # (load_hosts 2), the rate shared out (the parts' rates add up to RATE), every
 # run's merged histogram count = the sum of the two hosts' = the row's msgs,
@@ -11,7 +11,7 @@
 # lat_hosts OUT "LOADS" [VAR=VALUE...] — the real make bench-latency, from the runner's namespace
 lat_hosts() {
   local out=$1 loads=$2; shift 2
-  nsh_exec run env SSH_CONFIG="$NSH_SSH_CONFIG" HOSTS_DIR="$HOSTS_DIR" OUT="$out" LAT_MODELS="loop threads" \
+  nsh_exec run env SSH_CONFIG="$NSH_SSH_CONFIG" HOSTS_DIR="$HOSTS_DIR" OUT="$out" LAT_MODELS="loop epoll" \
     RATE=1000 CONNS=6 SECS=1 WARMUP=0.2 REPS=1 CAP_SECS=0.5 "$@" \
     timeout 300 make -s bench-latency SERVER_HOST="$SRV" LOAD_HOSTS="$loads"
 }
