@@ -128,7 +128,8 @@ lat_stop() {
 # bash closes by itself when it ends), so closing its stdin is always ours to do.
 lat_start_remote() {
   local line=""
-  rm -f "$tmp/srv.in" "$tmp/srv.out" && mkfifo "$tmp/srv.in" "$tmp/srv.out" || lat_fatal "cannot make fifos in $tmp"
+  rm -f "$tmp/srv.in" "$tmp/srv.out"
+  mkfifo "$tmp/srv.in" "$tmp/srv.out" || lat_fatal "cannot make fifos in $tmp"
   scripts/hosts.sh run "$SERVER_HOST" bin/bench --serve "$1" --bind "$SERVER_ADDR" --port "${SERVER_PORT:-0}" \
     <"$tmp/srv.in" >"$tmp/srv.out" &
   spid=$!
@@ -180,7 +181,9 @@ lat_load_ok() {
 }
 # lat_merged WHAT — the merged dump the last lat_load made; runs.txt says whose it is
 lat_merged() {
-  local m; m=$(ls "$HOSTS_KEEP"/*-merged.dump 2>/dev/null | tail -n 1)
+  local all=("$HOSTS_KEEP"/*-merged.dump) m   # NNN-merged.dump: the last in glob order is the newest
+  m=${all[-1]}
+  [ -f "$m" ] || m=""
   [ -n "$m" ] && echo "$(basename "$m" -merged.dump) $1" >>"$HOSTS_KEEP/runs.txt"
   echo "$m"
 }
@@ -308,6 +311,7 @@ lat_pin_foot() {
   p=${p/ as the scheduler decides/}; p=${p/; PIN=auto splits 4 or more/}; p=${p/; taskset/}
   if [[ $p == "hosts (server on "*", loadgen on "*")" ]]; then   # the load hosts counted, named in meta.txt
     local l=${p#*, loadgen on }
+    # shellcheck disable=SC2086  # the load hosts, one word each
     set -- ${l%)}
     p="${p%%, loadgen on *}, loadgen on $# load host$([ $# -gt 1 ] && echo s))"
   fi
