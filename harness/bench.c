@@ -464,7 +464,7 @@ int main(int argc, char **argv)
         {"disturbed", 0, FLAG_DOUBLE, &o.disturbed_cores, 0, 1000, "CORES", "mark a run disturbed when other processes used more than this many cores during it"},
         {"bind", 0, FLAG_STR, &o.bind, 0, 0, "ADDR", "the server's address (default 127.0.0.1); loadgen connects to it"},
         {"port", 0, FLAG_INT, &o.port, 0, 65535, "PORT", "the server's port; 0: a free one"},
-        {"serve", 0, FLAG_STR, &o.serve, 0, 0, "MODEL", "server half only, on a server host: start echo-MODEL, pass on its ready line, sample it until stdin ends, print a 'served' line"},
+        {"serve", 0, FLAG_STR, &o.serve, 0, 0, "MODEL", "server half only, on a server host: start echo-MODEL (or echo-epoll, the baseline), pass on its ready line, sample it until stdin ends, print a 'served' line"},
         {"server-cmd", 0, FLAG_STR, &o.server_cmd, 0, 0, "CMD", "run 'bin/bench --serve' through CMD (scripts/hosts.sh run HOST): the server on another host"},
         {"load-cmd", 0, FLAG_STR, &o.load_cmd, 0, 0, "CMD", "run CMD with loadgen's flags instead of loadgen (scripts/hosts.sh load: the load hosts); with --server-cmd"},
         {"calibrate-work", 0, FLAG_BOOL, &o.calibrate_work, 0, 0, NULL, "print the CPU time of one --work unit on this machine (work_unit_ns) and exit"},
@@ -493,7 +493,9 @@ int main(int argc, char **argv)
         return bench_calibrate_work();
     signal(SIGPIPE, SIG_IGN);
     if (o.serve) {
-        if (!registry_known(o.serve))
+        /* a model, a peer, or the hand-written baseline (harness/echo-epoll.c, the
+         * same flags), which bench-latency draws beside the models on a server host too */
+        if (!registry_known(o.serve) && strcmp(o.serve, "epoll") != 0)
             return flags_exit(flags_error(&spec, "--serve: '%s' is not a model", o.serve));
         struct rlimit rl; /* room for every connection the runner may bring */
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

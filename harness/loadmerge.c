@@ -16,7 +16,10 @@
  *                own clock (a clock offset between hosts is part of it)
  *
  * --out FILE also writes the merged dump (same layout), so a reader can check
- * that its count is the sum of the parts. */
+ * that its count is the sum of the parts; --percentiles FILE the latency
+ * spectrum of the summed counters, in loadgen --percentiles' layout (.hgrm).
+ * A merged dump is itself a dump: `loadmerge --percentiles F merged.dump`
+ * draws the spectrum of a merge already made. */
 #include "flags.h"
 #include "hist.h"
 #include "loadgen_report.h"
@@ -109,12 +112,14 @@ bad:
 
 int main(int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *pct = NULL;
     const struct flag flags[] = {
         {"out", 'o', FLAG_STR, &out, 0, 0, "FILE", "also write the merged dump there"},
+        {"percentiles", 0, FLAG_STR, &pct, 0, 0, "FILE",
+         "also write the merged latency spectrum there (us, loadgen --percentiles' layout)"},
         {0},
     };
-    const struct flags_spec spec = {PROG, "[--out FILE] DUMP...",
+    const struct flags_spec spec = {PROG, "[--out FILE] [--percentiles FILE] DUMP...",
         "Merge the --dump files of several bin/loadgen runs (one per load host, same server,\n"
         "same --start-at) into one loadgen --csv row: histogram counters added, fairness over\n"
         "the union of the connections, messages summed over one window (earliest start to\n"
@@ -195,6 +200,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: cannot write %s: %s\n", PROG, out, strerror(errno));
             goto out;
         }
+    }
+    if (pct && lgr_write_percentiles(&res, pct) < 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", PROG, pct, strerror(errno));
+        goto out;
     }
     rc = 0;
 out:

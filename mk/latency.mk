@@ -3,9 +3,12 @@
 #
 #   make bench-latency   results/latency/: latency.csv, capacity.csv, one .hgrm per
 #                        run, meta.txt, latency.png/.svg (about 3 minutes; env: RATE
-#                        CONNS SECS WARMUP REPS MSG_BYTES CAP_SECS LAT_MODELS PIN OUT,
-#                        see scripts/bench-latency.sh --help; PEERS=1: the peers
-#                        too, mk/peers.mk)
+#                        CONNS SECS WARMUP REPS MSG_BYTES CAP_SECS LAT_MODELS PIN
+#                        LAT_CPUS OUT, see scripts/bench-latency.sh --help; PEERS=1:
+#                        the peers too, mk/peers.mk)
+#   make bench-latency SERVER_HOST=user@host LOAD_HOSTS="user@a user@b"
+#                        the server on one host, loadgen on the others, through ssh
+#                        (docs/hosts.md; SSH_CONFIG=FILE for -F)
 #   make demo-stall      an echo server paused 1 s under closed- and open-loop load:
 #                        what each measurement sees (about 25 s; ARGS='--model threads')
 #
@@ -14,7 +17,7 @@
 
 .PHONY: bench-latency demo-stall
 
-LATENCY_PROGS := $(BIN)/loadgen $(BIN)/echo-epoll $(PROGRAMS_ECHO)
+LATENCY_PROGS := $(BIN)/loadgen $(BIN)/loadmerge $(BIN)/echo-epoll $(PROGRAMS_ECHO)
 
 bench-latency: $(LATENCY_PROGS) deps
 	@BIN=$(BIN) scripts/bench-latency.sh

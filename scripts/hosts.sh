@@ -12,7 +12,8 @@
 #   scripts/hosts.sh down              close the master connections (by their PIDs)
 #   scripts/hosts.sh run HOST CMD...   CMD in HOST's copy of the suite (bench --serve)
 #   scripts/hosts.sh load FLAGS...     loadgen FLAGS on every load host at once, its -c
-#                                      shared out, one --start-at; their dumps merged by
+#                                      (and an open loop's --rate, in proportion) shared
+#                                      out, one --start-at; their dumps merged by
 #                                      bin/loadmerge into one loadgen CSV on stdout
 #
 # Environment (bench-echo.sh and the other runners set it from make's variables):
@@ -67,10 +68,11 @@ cmd_run() {
 
 # load FLAGS... — loadgen on every load host, -c shared out, one start time
 cmd_load() {
-  local args=() conns=10 secs=5 i=0 h n rc st=0 keep seq
+  local args=() conns=10 secs=5 rate="" i=0 h n rc st=0 keep seq
   while [ $# -gt 0 ]; do
     case $1 in
       -c|--conns) conns=$2; shift 2 ;;
+      --rate) rate=$2; shift 2 ;;
       --secs) secs=$2; args+=("$1" "$2"); shift 2 ;;
       *) args+=("$1"); shift ;;
     esac
@@ -86,7 +88,10 @@ cmd_load() {
     n=$(( conns / k + (i < conns % k ? 1 : 0) )); i=$((i + 1))
     [ "$n" -gt 0 ] || continue
     used+=("$h")
-    hssh "$h" "cd $(hdir "$h") && exec bin/loadgen $(printf '%q ' "${args[@]}") -c $n --start-at $start --dump tmp/load.dump" \
+    # an open loop's total rate, in the share of the connections: every
+    # connection keeps the pace it would have with one loadgen
+    local r=${rate:+--rate $(awk -v r="$rate" -v n="$n" -v c="$conns" 'BEGIN { printf "%.6g", r * n / c }')}
+    hssh "$h" "cd $(hdir "$h") && exec bin/loadgen $(printf '%q ' "${args[@]}") -c $n $r --start-at $start --dump tmp/load.dump" \
       >"$tmp/$i.out" 2>"$tmp/$i.err" &
     pids+=($!)
   done
@@ -217,7 +222,7 @@ cmd_down() {
   return 0
 }
 
-case ${1:-} in -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,34s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 [ -n "${HOSTS_CTL:-}" ] && [ -d "$HOSTS_CTL" ] || { echo "hosts: HOSTS_CTL is not a folder (the runners make it)" >&2; exit 2; }
 SERVER_ADDR=${SERVER_ADDR:-${SERVER_HOST#*@}}
 sub=${1:-}; shift || true
@@ -226,6 +231,6 @@ case $sub in
   down) cmd_down ;;
   run) [ $# -ge 2 ] || die "usage: hosts.sh run HOST CMD..." 2; cmd_run "$@" ;;
   load) cmd_load "$@" ;;
-  -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0" ;;
+  -h|--help) sed -n '2,34s/^# \{0,1\}//p' "$0" ;;
   *) die "unknown command '$sub' (up, down, run, load; try --help)" 2 ;;
 esac

@@ -6,8 +6,13 @@
 #      its max. Run through scripts/demo-stall.sh, for every model in $MODELS.
 #   2. loadgen's percentile file parses: title line, 4 columns (3 on the 100%
 #      row), percentiles and values never decrease, the footer, counts agree.
-#   3. make bench-latency on a tiny setting: every CSV column filled, a .hgrm
-#      per run, meta.txt, a non-empty PNG.
+#   3. make bench-latency on a tiny setting: every CSV column filled (load_hosts
+#      1, start_spread_ms 0 here), a .hgrm per run, meta.txt, a non-empty PNG.
+#   4. the pinning PIN=auto chooses: disjoint halves on a given list of 4+
+#      CPUs, none on 2 (this machine's own list decides the tiny run's).
+#   5. bin/loadmerge --percentiles: the spectrum of two loadgens' summed
+#      counters, whose total is the sum of theirs (the .hgrm of a run across
+#      hosts is drawn so; tests/hosts.d/latency.sh runs that for real).
 # The windows are wide on purpose: a 1 s freeze against a sub-millisecond
 # echo on an idle machine, 200 ms of slack for a shared, noisy one.
 cd "$(dirname "$0")/.." || exit 1
@@ -22,7 +27,7 @@ for p in loadgen echo-epoll; do
 done
 
 # --- flags: one line naming the flag, exit 2 -------------------------------------
-plan 4
+plan 6
 scripts/demo-stall.sh --no-such-flag >/dev/null 2>"$TMP/e"; rc=$?
 if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q -- --no-such-flag "$TMP/e"; then pass stall_bad_flag
 else fail stall_bad_flag "rc=$rc stderr=$(head -c 200 "$TMP/e")"; fi
@@ -31,6 +36,11 @@ scripts/demo-stall.sh --model nosuch >/dev/null 2>"$TMP/e"; rc=$?
 check_help stall_help scripts/demo-stall.sh
 RATE=fast scripts/bench-latency.sh >/dev/null 2>"$TMP/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q RATE "$TMP/e" && pass bench_latency_bad_env || fail bench_latency_bad_env "rc=$rc $(head -c 200 "$TMP/e")"
+PIN=2 scripts/bench-latency.sh >/dev/null 2>"$TMP/e"; rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q PIN "$TMP/e" && pass bench_latency_bad_pin || fail bench_latency_bad_pin "rc=$rc $(head -c 200 "$TMP/e")"
+SERVER_HOST=root@nowhere.invalid LOAD_HOSTS=root@nowhere.invalid PIN=1 scripts/bench-latency.sh >/dev/null 2>"$TMP/e"; rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ] && grep -q "PIN=1" "$TMP/e" && pass bench_latency_pin1_with_hosts_refused ||
+  fail bench_latency_pin1_with_hosts_refused "rc=$rc $(head -c 200 "$TMP/e")"
 
 # --- 1. the stall: corrected p99.9 shows it, uncorrected does not --------------------
 # p999 FILE LABEL — the p99.9 (ms) of the table row that starts with LABEL
@@ -105,11 +115,12 @@ if BIN=$BIN OUT=$lo REPS=1 SECS=1 WARMUP=0.2 CAP_SECS=0.5 RATE=2000 CONNS=10 LAT
 else
   fail bench_latency_runs "exit $?: $(tail -n 3 "$TMP/bl.err" | tr '\n' ' ')"
 fi
-want="model,rep,rate,conns,secs,msgs,msgs_per_s,errors,p50_us,p90_us,p99_us,p999_us,p9999_us,max_us,p50_unc_us,p99_unc_us,p999_unc_us,max_unc_us"
+want="model,rep,rate,conns,secs,msgs,msgs_per_s,errors,p50_us,p90_us,p99_us,p999_us,p9999_us,max_us,p50_unc_us,p99_unc_us,p999_unc_us,max_unc_us,load_hosts,start_spread_ms"
 hdr=$(head -n 1 "$lo/latency.csv" 2>/dev/null)
 [ "$hdr" = "$want" ] && pass bench_latency_csv_header || fail bench_latency_csv_header "got '$hdr'"
 bad=$(awk -F, 'NR > 1 { for (i = 3; i <= NF; i++) if ($i !~ /^[0-9]+(\.[0-9]+)?$/) printf "%s row %d col %d=%s; ", $1, NR, i, $i
-                         if (NF != 18) printf "row %d has %d fields; ", NR, NF }' "$lo/latency.csv" 2>/dev/null)
+                         if (NF != 20) printf "row %d has %d fields; ", NR, NF
+                         if ($19 != 1 || $20 != 0) printf "row %d: load_hosts %s, start_spread_ms %s here; ", NR, $19, $20 }' "$lo/latency.csv" 2>/dev/null)
 rows=$(($(wc -l <"$lo/latency.csv" 2>/dev/null || echo 0) - 1))
 nm=$(wc -w <<<"$models")
 if [ "$rows" -eq "$nm" ] && [ -z "$bad" ]; then pass bench_latency_csv_filled
@@ -123,4 +134,41 @@ for k in date commit kernel cpu cores command pinning; do grep -q "^$k: ." "$lo/
 if [ -s "$lo/latency.png" ] && [ "$(head -c 8 "$lo/latency.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
    [ "$(stat -c %s "$lo/latency.png")" -gt 10000 ]; then pass bench_latency_png
 else fail bench_latency_png "missing, empty or not a PNG: $(ls -l "$lo/latency.png" 2>&1)"; fi
+
+# --- 4. pinning: PIN=auto halves 4 or more CPUs, leaves 2 alone; meta.txt says which ---
+plan 5
+# pins VAR=VALUE... — the pinning line a run would use
+pins() { env "$@" scripts/bench-latency.sh --pinning 2>&1; }
+got=$(pins LAT_CPUS=0-3)
+[ "$got" = "pinning: halves (server on CPUs 0,1, loadgen on CPUs 2,3; taskset)" ] && pass pin_auto_halves_on_4 || fail pin_auto_halves_on_4 "$got"
+got=$(pins LAT_CPUS=0,2,4,6,8,10)
+[ "$got" = "pinning: halves (server on CPUs 0,2,4, loadgen on CPUs 6,8,10; taskset)" ] && pass pin_auto_halves_on_6 || fail pin_auto_halves_on_6 "$got"
+got=$(pins LAT_CPUS=0-1)
+[[ $got == "pinning: none ("*"2 CPUs"* ]] && pass pin_auto_none_on_2 || fail pin_auto_none_on_2 "$got"
+got=$(pins LAT_CPUS=0-7 PIN=1)
+[ "$got" = "pinning: split (server on CPU 1, loadgen on CPU 0; taskset)" ] && pass pin_1_stays || fail pin_1_stays "$got"
+# the tiny run above: this machine's own CPUs decided
+want=$(pins); want=${want#pinning: }
+got=$(meta_get "$lo/meta.txt" pinning)
+if [ -n "$got" ] && [ "$got" = "$want" ] && [[ $got == none* || $got == halves* ]]; then pass "pin_auto_in_meta ($got)"
+else fail pin_auto_in_meta "meta.txt '$got', --pinning '$want'"; fi
+
+# --- 5. loadmerge --percentiles: the spectrum of the summed counters -------------------
+plan 2
+if start_server merge "$BIN/echo-epoll" --port 0; then
+  timeout 30 "$BIN/loadgen" --port "$SPORT" -c 3 --rate 3000 --secs 0.5 --csv --dump "$TMP/a.dump" >/dev/null 2>&1
+  timeout 30 "$BIN/loadgen" --port "$SPORT" -c 2 --rate 1000 --secs 0.5 --csv --dump "$TMP/b.dump" >/dev/null 2>&1
+  stop_server "$SPID"
+fi
+"$BIN/loadmerge" --percentiles "$TMP/m.hgrm" "$TMP/a.dump" "$TMP/b.dump" >"$TMP/m.csv" 2>"$TMP/m.err"
+parts=$(awk '$1 == "hist" { print $2; exit }' "$TMP/a.dump" 2>/dev/null)+$(awk '$1 == "hist" { print $2; exit }' "$TMP/b.dump" 2>/dev/null)
+total=$(sed -n 's/.*Total count *= *\([0-9]*\).*/\1/p' "$TMP/m.hgrm" 2>/dev/null)
+last=$(awk '$2 + 0 == 1 { print $3 }' "$TMP/m.hgrm" 2>/dev/null)
+if [ -n "$total" ] && [ "$total" -gt 0 ] && [ "$total" = "$((parts))" ] && [ "$last" = "$total" ]; then pass "loadmerge_percentiles_sum ($parts = $total)"
+else fail loadmerge_percentiles_sum "parts $parts, .hgrm total '$total', 100% row '$last' ($(head -c 200 "$TMP/m.err"))"; fi
+# its worst message is the worse of the two hosts' (the counters' max, in ns)
+want=$(awk '$1 == "hist" { if ($4 > m) m = $4; nextfile } END { printf "%.3f", m / 1000 }' "$TMP/a.dump" "$TMP/b.dump" 2>/dev/null)
+got=$(sed -n 's/^#\[Max *= *\([0-9.]*\),.*/\1/p' "$TMP/m.hgrm" 2>/dev/null)
+if [ -n "$got" ] && [ "$got" = "$want" ]; then pass "loadmerge_percentiles_max_of_parts ($got us)"
+else fail loadmerge_percentiles_max_of_parts ".hgrm max '$got', the parts' '$want'"; fi
 finish
