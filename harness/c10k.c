@@ -1177,8 +1177,11 @@ int main(int argc, char **argv)
         snprintf(c10k_cg.note, sizeof c10k_cg.note, "--no-cgroup: cgroup figures skipped");
     else
         cgroup_init(&c10k_cg);
-    if (opt.serve)
+    if (opt.serve) {
+        if (!c10k_cg.version)
+            c10k_say("serve: %s", c10k_cg.note);
         return c10k_serve(path, counts[0], (int)first_rep);
+    }
     c10k_client_cgroup();
     if (opt.hold) {
         int rc = c10k_hold(counts[0]);
