@@ -263,7 +263,7 @@ struct c10k_result {
     long procs, threads;       /* the server tree at the AFTER reading */
     char stop[256];            /* why N was not reached, "" if it was */
     int load_hosts;            /* where the clients were: 1 here, else the load hosts */
-    char by_host[512];         /* across hosts: "HOST KIB;..." client side per host */
+    char by_host[512];         /* across hosts: "HOST CONNS KIB;...": each host's connections and client side per conn */
     int both_ends;             /* 1: meminfo holds both ends (one kernel: here, or namespace hosts) */
 };
 
@@ -895,7 +895,7 @@ static void c10k_take_clients(struct c10k_result *r, struct c10k_peer *pe, int n
             r->connect_s = c10k_kv(pe[i].line, "connect_s");
         ck += isnan(c) ? 0 : c * (double)reached;
         size_t used = strlen(r->by_host);
-        snprintf(r->by_host + used, sizeof r->by_host - used, "%s%s %.3f", used ? ";" : "", pe[i].host, c);
+        snprintf(r->by_host + used, sizeof r->by_host - used, "%s%s %ld %.3f", used ? ";" : "", pe[i].host, reached, c);
         c10k_kv_str(pe[i].line, "boot", 0, boot, sizeof boot);
         r->both_ends &= strcmp(boot, sboot) == 0;
         c10k_kv_str(pe[i].line, "stop", 1, stop, sizeof stop);
