@@ -639,9 +639,10 @@ static int c10k_serve(const char *path, long n, int rep)
     printf("listening on %s:%d\n", opt.bind, s.p.port);
     fflush(stdout);
     /* the clients open their connections on the load hosts, then the runner says how many */
-    if (c10k_stdin_line(line, sizeof line, (opt.step_s * 2 + 120) * 1000L) != 1 ||
-        sscanf(line, "after %ld", &r.reached) != 1) {
-        c10k_say("serve: no 'after N' line from the runner: stopping the server");
+    int got = c10k_stdin_line(line, sizeof line, (opt.step_s * 2 + 120) * 1000L);
+    if (got != 1 || sscanf(line, "after %ld", &r.reached) != 1) {
+        if (got != 0) /* its end: the runner stopped the run and says why */
+            c10k_say("serve: no 'after N' line from the runner: stopping the server");
         goto out;
     }
     c10k_sleep_ms(opt.settle_ms);
@@ -725,7 +726,8 @@ struct c10k_peer {
     int want, got, done;  /* awaiting a line; it came; it may end now */
 };
 
-static int c10k_lost; /* a host went away, or its half failed: the whole run stops */
+static int c10k_lost;         /* a host went away, or its half failed: the whole run stops */
+static char c10k_why[400];    /* why, said once every half has ended (their own words come first) */
 
 /* In the child, before exec: the pipe's read end becomes stdin. */
 static int c10k_stdin_hook(void *arg)
@@ -792,8 +794,8 @@ static int c10k_await(struct c10k_peer *pe, int np, const char *prefix, long tim
         if (missing < 0)
             return 0;
         if (net_now_ns() >= deadline || c10k_interrupted) {
-            c10k_say("%s %s: no '%s' line within %ld s%s", pe[missing].role, pe[missing].host, prefix,
-                     timeout_ms / 1000, c10k_interrupted ? " (interrupted)" : "");
+            snprintf(c10k_why, sizeof c10k_why, "%s %s: no '%s' line within %ld s%s", pe[missing].role,
+                     pe[missing].host, prefix, timeout_ms / 1000, c10k_interrupted ? " (interrupted)" : "");
             return -1;
         }
         struct pollfd pfd[64];
@@ -819,7 +821,8 @@ static int c10k_await(struct c10k_peer *pe, int np, const char *prefix, long tim
             if (pe[i].done || (pe[i].want && pe[i].got))
                 continue;
             proc_wait(&pe[i].p, 3000);
-            c10k_say("%s %s: its half ended (%s %d) before its '%s' line", pe[i].role, pe[i].host,
+            snprintf(c10k_why, sizeof c10k_why, "%s %s: its half ended (%s %d) before its '%s' line", pe[i].role,
+                     pe[i].host,
                      WIFSIGNALED(pe[i].p.status) ? "signal" : "exit status",
                      WIFSIGNALED(pe[i].p.status) ? WTERMSIG(pe[i].p.status) : WEXITSTATUS(pe[i].p.status), prefix);
             return -1;
@@ -955,8 +958,8 @@ static int c10k_run_hosts(long n, int rep, struct c10k_result *r)
     int np = 1, ok = -1;
     if (c10k_peer_start(&pe[0], opt.server_cmd, NULL, srv) < 0 ||
         proc_wait_ready(&pe[0].p, (int)(opt.settle_ms + 60000)) < 0) {
-        c10k_say("echo-%s N=%ld: the server half did not start on the server host (%s): %s", opt.model, n,
-                 opt.server_cmd, pe[0].p.why[0] ? pe[0].p.why : strerror(errno));
+        snprintf(c10k_why, sizeof c10k_why, "echo-%s N=%ld: the server half did not start on the server host (%s): %s",
+                 opt.model, n, opt.server_cmd, pe[0].p.why[0] ? pe[0].p.why : strerror(errno));
         snprintf(r->stop, sizeof r->stop, "server half did not start");
         goto out;
     }
@@ -967,7 +970,7 @@ static int c10k_run_hosts(long n, int rep, struct c10k_result *r)
         c10k_hold_argv(n, rep, pe[0].p.port, i, k, bufs, argv);
         pe[np].host = host[i], pe[np].role = "load host", pe[np].want = 1;
         if (c10k_peer_start(&pe[np], opt.load_cmd, host[i], argv) < 0) {
-            c10k_say("cannot start %s: %s", opt.load_cmd, strerror(errno));
+            snprintf(c10k_why, sizeof c10k_why, "cannot start %s: %s", opt.load_cmd, strerror(errno));
             goto out;
         }
     }
@@ -1014,9 +1017,11 @@ static int c10k_run_hosts(long n, int rep, struct c10k_result *r)
              opt.model, n, rep, r->reached, n, r->connect_s, k, r->errors, r->server_exit);
     ok = 0;
 out:
-    if (ok < 0)
-        c10k_lost = 1;
     c10k_peers_end(pe, np);
+    if (ok < 0) {
+        c10k_lost = 1;
+        c10k_say("%s", c10k_why[0] ? c10k_why : "a half could not be told its next step");
+    }
     return ok == 0 && r->reached == n && r->errors == 0 && r->server_exit == 0 ? 0 : -1;
 }
 

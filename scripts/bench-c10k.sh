@@ -6,6 +6,7 @@
 #   REPS=1 CONNS=100,1000 scripts/bench-c10k.sh      a short one
 #   scripts/bench-c10k.sh charts         redraw the charts from OUT/c10k.csv
 #   scripts/bench-c10k.sh extrapolate    100,000 and 1,000,000 connections, from OUT/c10k.csv
+#   scripts/bench-c10k.sh footnote       the charts' footnote (machine, commit, pinning) from OUT/meta.txt
 #
 # sweep runs bin/c10k once per (N, repetition, model) — the models interleaved
 # within each N, so that a noisy minute hurts all three alike — appending to
@@ -110,14 +111,19 @@ pin_note() {
   esac
 }
 
+# footnote — the charts' footnote, from OUT/meta.txt
+footnote() {
+  local m="$OUT/meta.txt"
+  echo "$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | median of $(meta_get "$m" reps) reps, $(pin_note "$m")"
+}
+
 # --- charts ----------------------------------------------------------------------------
 charts() {
   [ -s "$csv" ] || die "$csv is missing: run the sweep first"
   medians >"$med"
   command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
   local m="$OUT/meta.txt" foot top models xtics="" name conn
-  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
-  foot="$foot | median of $(meta_get "$m" reps) reps, $(pin_note "$m")"
+  foot=$(footnote)
   top=$(awk -F, 'NR > 1 && $4 < $3 && $2 + 0 > m { m = $2 + 0 } END { print m + 0 }' "$med")
   # one bar per model in the data, registry order; its tic says what a connection is (about.txt)
   models=$(csv_models "$med")
@@ -282,10 +288,11 @@ sweep() {
 }
 
 case "${1:-sweep}" in
-  -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0" ;;
+  -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0" ;;
   sweep) sweep ;;
   charts) charts ;;
   extrapolate) extrapolate ;;
+  footnote) footnote ;;
   summary) medians >"$med" && summary ;;
-  *) echo "bench-c10k.sh: unknown command '$1' (sweep, charts, extrapolate, summary; settings come from the environment)" >&2; exit 2 ;;
+  *) echo "bench-c10k.sh: unknown command '$1' (sweep, charts, extrapolate, summary, footnote; settings come from the environment)" >&2; exit 2 ;;
 esac
