@@ -52,6 +52,7 @@
 enum {
     C10K_MAX_COUNTS = 32,  /* connection counts in one --conns list */
     C10K_SLACK_FDS = 64,   /* descriptors beyond N that the client needs (stdio, pipes, files) */
+    C10K_SERVER_FDS = 16,  /* descriptors beyond N that a one-process server needs (listener, epoll, stdio) */
     C10K_READY_MS = 5000,  /* how long a server may take to print its ready line */
     C10K_STOP_MS = 30000,  /* how long it may take to exit after SIGTERM (10,000 children) */
 };
@@ -382,18 +383,18 @@ static void c10k_stop_reason(struct c10k_result *r, const struct c10k_step *st, 
             *p = *p == ',' ? ';' : '\'';
 }
 
-/* Does N plus the client's own slack fit under RLIMIT_NOFILE? */
-static int c10k_fits(struct c10k_result *r)
+/* Does N plus slack fit under RLIMIT_NOFILE? */
+static int c10k_fits(struct c10k_result *r, long slack)
 {
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
-    if ((rlim_t)(r->n + C10K_SLACK_FDS) <= rl.rlim_cur)
+    if ((rlim_t)(r->n + slack) <= rl.rlim_cur)
         return 1;
-    snprintf(r->stop, sizeof r->stop, "EMFILE: RLIMIT_NOFILE %lu (N + %d descriptors needed)",
-             (unsigned long)rl.rlim_cur, C10K_SLACK_FDS);
+    snprintf(r->stop, sizeof r->stop, "EMFILE: RLIMIT_NOFILE %lu (N + %ld descriptors needed)",
+             (unsigned long)rl.rlim_cur, slack);
     c10k_say("%ld connections need %ld descriptors but RLIMIT_NOFILE is %lu (soft = hard here):"
              " raise it (ulimit -n, limits.conf) or lower --conns",
-             r->n, r->n + C10K_SLACK_FDS, (unsigned long)rl.rlim_cur);
+             r->n, r->n + slack, (unsigned long)rl.rlim_cur);
     return 0;
 }
 
@@ -426,7 +427,7 @@ static int c10k_run(const char *path, long n, int rep, struct c10k_result *r)
     c10k_result_init(r, n, rep);
     char tag[128];
     snprintf(tag, sizeof tag, "echo-%s N=%ld rep %d", opt.model, n, rep);
-    if (!c10k_fits(r))
+    if (!c10k_fits(r, C10K_SLACK_FDS))
         return -1;
     struct c10k_server s = {.err_fd = -1};
     struct c10k_conn *conns = malloc((size_t)n * sizeof *conns);
@@ -622,8 +623,11 @@ static int c10k_serve(const char *path, long n, int rep)
 {
     struct c10k_result r;
     c10k_result_init(&r, n, rep);
-    c10k_nofile_for(n + C10K_SLACK_FDS);
-    if (!c10k_fits(&r))
+    c10k_nofile_for(n + C10K_SERVER_FDS);
+    /* a process per connection (about.txt's unit): each child holds one socket */
+    char unit[32] = "";
+    registry_about(opt.model, "unit", unit, sizeof unit);
+    if (strcmp(unit, "process") != 0 && !c10k_fits(&r, C10K_SERVER_FDS))
         return 1;
     struct c10k_server s = {.err_fd = -1};
     char name[96], line[128], boot[64];
@@ -677,7 +681,7 @@ static int c10k_hold(long n)
     struct c10k_result r;
     c10k_result_init(&r, n, 1);
     c10k_nofile_for(n + C10K_SLACK_FDS);
-    if (!c10k_fits(&r))
+    if (!c10k_fits(&r, C10K_SLACK_FDS))
         return 1;
     struct c10k_conn *conns = malloc((size_t)n * sizeof *conns);
     if (!conns) {
