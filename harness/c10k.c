@@ -635,8 +635,14 @@ static int c10k_serve(const char *path, long n, int rep)
     if (c10k_cg.version && cgroup_create(&c10k_cg, name, s.cgroup, sizeof s.cgroup) < 0)
         s.cgroup[0] = '\0';
     int status = 1;
-    if (c10k_server_start(&s, path, n) < 0)
+    if (c10k_server_start(&s, path, n) < 0) {
+        char last[160] = "";
+        if (s.err_fd >= 0)
+            c10k_server_last_line(&s, last, sizeof last);
+        c10k_say("serve: echo-%s did not start on %s:%ld%s%s", opt.model, opt.bind, opt.port,
+                 last[0] ? ": " : "", last); /* its own reason: the address is taken, say */
         goto out;
+    }
     struct c10k_snap before, after;
     c10k_sleep_ms(opt.settle_ms);
     c10k_snap(s.p.pid, s.cgroup, &before);
