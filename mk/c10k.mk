@@ -5,6 +5,8 @@
 #   make bench-c10k         the sweep: results/c10k/ (CSV, meta, charts, extrapolation; 3-4 minutes)
 #                           (env: REPS CONNS MODELS RATE OUT PEER_CONNS, see scripts/bench-c10k.sh;
 #                           PEERS=1: the peers too, at 1 ... 1000 connections, mk/peers.mk)
+#   make bench-c10k SERVER_HOST=user@srv LOAD_HOSTS="user@a user@b"
+#                           the server on srv, the connections from a and b (docs/hosts.md)
 #   make c10k-charts        redraw the charts from results/c10k/c10k.csv
 #   make c10k-extrapolate   100,000 and 1,000,000 connections per model, from the CSV
 

@@ -6,6 +6,7 @@
 #   REPS=1 CONNS=100,1000 scripts/bench-c10k.sh      a short one
 #   scripts/bench-c10k.sh charts         redraw the charts from OUT/c10k.csv
 #   scripts/bench-c10k.sh extrapolate    100,000 and 1,000,000 connections, from OUT/c10k.csv
+#   scripts/bench-c10k.sh footnote       the charts' footnote (machine, commit, pinning) from OUT/meta.txt
 #
 # sweep runs bin/c10k once per (N, repetition, model) — the models interleaved
 # within each N, so that a noisy minute hurts all three alike — appending to
@@ -19,6 +20,12 @@
 # CONNS (1,10,100,1000,5000,10000), REPS (3), RATE (5000 connections/s),
 # PEER_CONNS (1,10,100,1000): the counts at which the peers run, if in CONNS
 # (Python's process per connection is about 1 MiB: 10,000 of them are 10 GiB).
+# CPUS: the CPU list pin_halves splits (default: this process's; on 4 or more
+# the server gets the first half, bin/c10k's clients the rest; fewer: no pinning).
+# SERVER_HOST, LOAD_HOSTS ("[user@]host", "[user@]a [user@]b"): the server and its
+# measuring on the server host, the idle connections shared out over the load
+# hosts, through ssh (scripts/hosts.sh, docs/hosts.md); SERVER_ADDR, SERVER_PORT,
+# SSH_CONFIG, HOSTS_DIR too. Neither set: everything here, as always.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source scripts/lib.sh
@@ -93,14 +100,30 @@ summary() {
                ($c["stopped"] > 0 ? $c["stopped"] " of " $c["reps"] ": " $c["stop_reason"] : "") }' "$med"
 }
 
+# pin_note META — the run's pinning, from meta.txt, for the footnote
+pin_note() {
+  local p; p=$(meta_get "$1" pinning)
+  case $p in
+    hosts*) echo "server on $(meta_get "$1" server_host | cut -d' ' -f1), clients on $(meta_get "$1" load_hosts | wc -w) load hosts" ;;
+    halves*) sed 's/^halves (\(.*\))$/\1/' <<<"$p" ;;
+    none*|"") echo "nothing pinned" ;;
+    *) echo "pinning: $p" ;;
+  esac
+}
+
+# footnote — the charts' footnote, from OUT/meta.txt
+footnote() {
+  local m="$OUT/meta.txt"
+  echo "$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit) | median of $(meta_get "$m" reps) reps, $(pin_note "$m")"
+}
+
 # --- charts ----------------------------------------------------------------------------
 charts() {
   [ -s "$csv" ] || die "$csv is missing: run the sweep first"
   medians >"$med"
   command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
   local m="$OUT/meta.txt" foot top models xtics="" name conn
-  foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
-  foot="$foot | median of $(meta_get "$m" reps) reps, nothing pinned"
+  foot=$(footnote)
   top=$(awk -F, 'NR > 1 && $4 < $3 && $2 + 0 > m { m = $2 + 0 } END { print m + 0 }' "$med")
   # one bar per model in the data, registry order; its tic says what a connection is (about.txt)
   models=$(csv_models "$med")
@@ -202,13 +225,26 @@ sweep() {
   mkdir -p "$OUT"
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   rm -f "$csv.tmp"
-  local start=$SECONDS failed=0 n rep m
+  local start=$SECONDS failed=0 n rep m pinning cpus=() hargs=() rc lost=0 s_cpus l_cpus
+  pinning="none; server and client share the $(nproc) cores"
+  if [ -n "${SERVER_HOST:-}${LOAD_HOSTS:-}" ]; then
+    source scripts/hosts-lib.sh
+    # shellcheck disable=SC2046
+    hosts_up "$OUT" bin/c10k $(printf 'bin/echo-%s ' $MODELS) || exit 1
+    hargs=(--server-cmd "scripts/hosts.sh run $SERVER_HOST" --load-cmd "scripts/hosts.sh run"
+           --load-hosts "$LOAD_HOSTS" --bind "$SERVER_ADDR" --port "${SERVER_PORT:-0}")
+    pinning="hosts (the server and its measuring on $SERVER_HOST, the connections from $(wc -w <<<"$LOAD_HOSTS") load hosts: host_* keys)"
+  elif read -r s_cpus l_cpus <<<"$(pin_halves ${CPUS:-})" && [ -n "$s_cpus" ]; then
+    cpus=(--server-cpus "$s_cpus" --client-cpus "$l_cpus")
+    pinning="halves (server on CPUs $s_cpus; clients (bin/c10k) on CPUs $l_cpus)"
+  fi
   # the commands (rep 1's; later reps add --first-rep R) and the settings, in
   # meta.txt's format (scripts/meta.sh), written now: date and load are the start's
-  local cargs=() limits s
+  local cargs=() limits s extra=""
+  [ $((${#cpus[@]} + ${#hargs[@]})) -eq 0 ] || extra=" $(printf '%q ' "${cpus[@]}" "${hargs[@]}")"
   for n in ${CONNS//,/ }; do
     for m in $(at_n "$n"); do
-      cargs+=(--command "$BIN/c10k --model $m --conns $n --reps 1 --first-rep 1 --rate $RATE --out $csv.tmp")
+      cargs+=(--command "$BIN/c10k --model $m --conns $n --reps 1 --first-rep 1 --rate $RATE --out $csv.tmp$extra")
     done
   done
   limits="RLIMIT_NOFILE soft $(ulimit -Sn) hard $(ulimit -Hn) (soft raised to hard); sysctls read, none changed:"
@@ -216,7 +252,7 @@ sweep() {
     limits="$limits $s = $(sysctl_val "$s");"
   done
   local pv; pv=$(peers/list.sh --versions $MODELS)   # the peers' runtimes, if any
-  scripts/meta.sh "$OUT/meta.txt.run" --set pinning="none; server and client share the $(nproc) cores" \
+  scripts/meta.sh "$OUT/meta.txt.run" --set pinning="$pinning" \
     --set models="$MODELS" --set conns="$CONNS${pv:+ (the peers at $PEER_CONNS only)}" --set reps="$REPS" \
     --set rate="$RATE connections/s (paced), at most 256 connects in flight" \
     --set order="for each N, for each repetition, every model in turn (interleaved)" \
@@ -228,13 +264,20 @@ sweep() {
   for n in ${CONNS//,/ }; do
     for rep in $(seq 1 "$REPS"); do
       for m in $(at_n "$n"); do
-        "$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp" ||
-          failed=$((failed + 1))
+        "$BIN/c10k" --model "$m" --conns "$n" --reps 1 --first-rep "$rep" --rate "$RATE" --out "$csv.tmp" \
+          "${cpus[@]}" "${hargs[@]}"
+        rc=$?
+        [ "$rc" -eq 0 ] || failed=$((failed + 1))
+        [ "$rc" -eq 3 ] && { lost=1; break 3; }   # a host lost: the other runs would fail the same way
       done
     done
   done
-  mv "$csv.tmp" "$csv"
+  [ -f "$csv.tmp" ] && mv "$csv.tmp" "$csv"
   scripts/meta.sh --finish "$OUT/meta.txt.run" && mv "$OUT/meta.txt.run" "$OUT/meta.txt"
+  if [ ${#hargs[@]} -gt 0 ]; then
+    hosts_finish "$OUT" || exit 1   # meta.txt: every host; a host lost: its one line, last
+    [ "$lost" -eq 0 ] || exit 1     # bin/c10k's last line named the host
+  fi
   [ "$failed" -eq 0 ] || echo "bench-c10k: $failed of the runs did not reach N cleanly (see stop_reason in $csv)" >&2
   charts
   extrapolate >"$OUT/extrapolation.md"
@@ -245,10 +288,11 @@ sweep() {
 }
 
 case "${1:-sweep}" in
-  -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0" ;;
+  -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0" ;;
   sweep) sweep ;;
   charts) charts ;;
   extrapolate) extrapolate ;;
+  footnote) footnote ;;
   summary) medians >"$med" && summary ;;
-  *) echo "bench-c10k.sh: unknown command '$1' (sweep, charts, extrapolate, summary; settings come from the environment)" >&2; exit 2 ;;
+  *) echo "bench-c10k.sh: unknown command '$1' (sweep, charts, extrapolate, summary, footnote; settings come from the environment)" >&2; exit 2 ;;
 esac

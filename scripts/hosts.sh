@@ -199,7 +199,7 @@ clock_offset() {
 # path_rtt LOADHOST — p50 of a 1 s, 1-connection loadgen run from LOADHOST to
 # echo-loop on the server host (bench --serve, stopped by closing its stdin)
 path_rtt() {
-  local h=$1 port="" line p50
+  local h=$1 port="" line p50=""
   coproc SRV { cmd_run "$SERVER_HOST" bin/bench --serve loop --bind "$SERVER_ADDR" --port 0 2>/dev/null; }
   read -r -t 10 line <&"${SRV[0]}" && port=${line##*:}
   if [ -n "$port" ]; then

@@ -92,7 +92,9 @@ EOF
     [ -n "${!extra:-}" ] && echo "${!extra}" >>"$NSH_DIR/sshd-$n.conf"
     local cpus_var="NSH_CPUS_$n" pin=()
     [ -n "${!cpus_var:-}" ] && pin=(taskset -c "${!cpus_var}")
-    ip netns exec "$ns" "${pin[@]}" /usr/sbin/sshd -D -e -f "$NSH_DIR/sshd-$n.conf" 2>"$NSH_DIR/sshd-$n.log" &
+    # nsenter, not `ip netns exec`: that one mounts a fresh /sys without
+    # /sys/fs/cgroup, and bench-c10k measures the server in a memory cgroup there
+    nsenter --net="/run/netns/$ns" "${pin[@]}" /usr/sbin/sshd -D -e -f "$NSH_DIR/sshd-$n.conf" 2>"$NSH_DIR/sshd-$n.log" &
     _nsh_sshd[$n]=$!
     echo "$a $(cut -d' ' -f1-2 "$NSH_DIR/hostkey.pub")" >>"$NSH_DIR/known_hosts"
   done

@@ -119,6 +119,44 @@ left=$(for p in $mine; do find /sys/fs/cgroup -maxdepth 6 -type d -name "c10k-$p
 
 # N beyond the open-files limit: a clear stop reason, exit 1, quickly
 m=${MODELS%% *}
+plan 6
+# here, no hosts: the row says so (one load "host", meminfo holds both ends)
+first="$TMP/$m.csv"
+[ "$(col "$first" 1 load_hosts)" = 1 ] && [ "$(col "$first" 1 meminfo_both_ends)" = 1 ] &&
+  [ -z "$(col "$first" 1 client_kib_per_conn_by_host)" ] && pass c10k_local_row_one_host ||
+  fail c10k_local_row_one_host "load_hosts=$(col "$first" 1 load_hosts) both=$(col "$first" 1 meminfo_both_ends)"
+# the two halves of a run across hosts, here through a command that drops the
+# host's name (what scripts/hosts.sh run does over ssh): --serve and two --hold
+printf '#!/bin/sh\nshift\nexec "$@"\n' >"$TMP/here.sh" && chmod +x "$TMP/here.sh"
+(cd "$C10K_ROOT" && timeout 120 "$prog" --model "$m" --conns 201 --reps 1 --settle-ms 200 --server-cmd env \
+   --load-cmd "$TMP/here.sh" --load-hosts "a b" --out "$TMP/halves.csv") 2>"$TMP/halves.err"; rc=$?
+by=$(col "$TMP/halves.csv" 1 client_kib_per_conn_by_host)
+if [ "$rc" -eq 0 ] && [ "$(col "$TMP/halves.csv" 1 load_hosts)" = 2 ] && [ "$(col "$TMP/halves.csv" 1 reached)" = 201 ] &&
+   [ "$by" = "$(grep -o 'a 101 [0-9.]*;b 100 [0-9.]*' <<<"$by")" ] && [ "$(col "$TMP/halves.csv" 1 errors)" = 0 ] &&
+   [ "$(col "$TMP/halves.csv" 1 pss_kib_per_conn)" != NaN ]; then pass c10k_two_halves
+else fail c10k_two_halves "rc=$rc by_host='$by' row: $(tail -n 1 "$TMP/halves.csv" 2>/dev/null | cut -c1-200) $(tail -n 2 "$TMP/halves.err" | tr '\n' ' ')"; fi
+# the half that goes away before its line: the run stops (exit 3), one line naming the host
+printf '#!/bin/sh\n[ "$1" = b ] && exit 255\nshift\nexec "$@"\n' >"$TMP/lose.sh" && chmod +x "$TMP/lose.sh"
+(cd "$C10K_ROOT" && timeout 120 "$prog" --model "$m" --conns 20,20 --reps 2 --settle-ms 100 --server-cmd env \
+   --load-cmd "$TMP/lose.sh" --load-hosts "a b" --out "$TMP/lost.csv") 2>"$TMP/lost.err"; rc=$?
+if [ "$rc" -eq 3 ] && tail -n 1 "$TMP/lost.err" | grep -q "load host b: its half ended (exit status 255)" &&
+   [ "$(wc -l <"$TMP/lost.csv")" -eq 1 ]; then pass c10k_half_lost
+else fail c10k_half_lost "rc=$rc last: $(tail -n 1 "$TMP/lost.err")"; fi
+"$prog" --server-cpus 0-x >/dev/null 2>"$TMP/e"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- '--server-cpus' "$TMP/e" && pass c10k_bad_cpu_list || fail c10k_bad_cpu_list "rc=$rc"
+# the charts' footnote says the run's pinning, from meta.txt
+mkdir -p "$TMP/fn"
+printf 'commit: abc\nreps: 3\npinning: halves (server on CPUs 0,1; clients (bin/c10k) on CPUs 2,3)\n' >"$TMP/fn/meta.txt"
+foot=$(OUT=$TMP/fn scripts/bench-c10k.sh footnote)
+printf 'commit: abc\nreps: 3\npinning: none; server and client share the 2 cores\n' >"$TMP/fn/meta.txt"
+foot2=$(OUT=$TMP/fn scripts/bench-c10k.sh footnote)
+printf 'commit: abc\nreps: 3\npinning: hosts (...)\nserver_host: root@s (address s)\nload_hosts: root@a root@b\n' >"$TMP/fn/meta.txt"
+foot3=$(OUT=$TMP/fn scripts/bench-c10k.sh footnote)
+if [[ $foot == *"reps, server on CPUs 0,1; clients (bin/c10k) on CPUs 2,3" ]] && [[ $foot2 == *"reps, nothing pinned" ]] &&
+   [[ $foot3 == *"reps, server on root@s, clients on 2 load hosts" ]]; then pass c10k_footnote_pinning
+else fail c10k_footnote_pinning "'$foot' / '$foot2' / '$foot3'"; fi
+# pin_halves: the sweep's pinning on 4 or more CPUs (none on this machine's 2)
+[ "$(pin_halves 0-3)" = "0,1 2,3" ] && [ -z "$(pin_halves 0-1)" ] && pass c10k_pin_halves || fail c10k_pin_halves "'$(pin_halves 0-3)'"
 ( ulimit -n 256; timeout 60 "$prog" --model "$m" --conns 1000 --reps 1 --settle-ms 100 --out "$TMP/limit.csv" ) 2>"$TMP/limit.err"; rc=$?
 reason=$(col "$TMP/limit.csv" 1 stop_reason)
 if [ "$rc" -eq 1 ] && grep -q 'RLIMIT_NOFILE' <<<"$reason" && grep -q 'RLIMIT_NOFILE' "$TMP/limit.err"; then

@@ -49,7 +49,7 @@ static void c10k_begin(struct c10k_step *st, long idx)
         c10k_send(st, c, idx);
         return;
     }
-    c->fd = net_connect_start("127.0.0.1", st->port);
+    c->fd = net_connect_start(st->host ? st->host : "127.0.0.1", st->port);
     if (c->fd < 0) {
         c10k_fail(st, c, idx, "socket/connect", errno);
         return;

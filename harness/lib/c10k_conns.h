@@ -35,6 +35,7 @@ struct c10k_step {
     struct c10k_conn *conns;  /* all connections of the run */
     long n;                   /* how many this step must handle */
     enum c10k_mode mode;      /* what it does to each */
+    const char *host;         /* server address (NULL: 127.0.0.1) */
     int port;                 /* server port */
     long rate;                /* OPEN: new connections per second */
     long inflight;            /* connections being set up at once, at most */
