@@ -32,7 +32,7 @@
 #   SERVER_HOST, LOAD_HOSTS ("user@a user@b"): the sweep across hosts, fetchd
 #   on the server host (bound to SERVER_ADDR [SERVER_HOST's host part], port
 #   SERVER_PORT [a free one]) and the fetchers on the load hosts, each a share
-#   of COUNT and of C, started together FETCH_LEAD_MS [500] after they are
+#   of COUNT and of C, started together FETCH_LEAD_MS [1000] after they are
 #   told; SSH_CONFIG, HOSTS_DIR as for make bench (docs/hosts.md). Only the
 #   registry's fetchers and curl (if every load host has it) run there.
 set -eu

@@ -26,7 +26,7 @@
 # A host lost (ssh status 255) ends the sweep: FH_LOST=1, and hosts.sh has
 # written its one line (hosts_finish prints it).
 
-FH_LEAD_MS=${FETCH_LEAD_MS:-500}
+FH_LEAD_MS=${FETCH_LEAD_MS:-1000}
 FH_LOST=0
 FH_SEQ=0
 FH_CURL=1
@@ -91,11 +91,10 @@ fh_curl_check() {
   done
 }
 
-# fh_curl_config N — tmp/curl-N.cfg on every load host: the URL N times, the
-# status of each answer written out (counted as the fetcher's "fetched")
+# fh_curl_config N — tmp/curl-N.cfg on every load host: the URL N times
 fh_curl_config() {
   local h
-  { printf 'write-out = "%%{http_code}\\n"\n'; curl_config /dev/stdout "$URL" "$1"; } >"$TMP/curl-$1.cfg"
+  curl_config "$TMP/curl-$1.cfg" "$URL" "$1"
   for h in $LOAD_HOSTS; do
     scripts/hosts.sh run "$h" tee "tmp/curl-$1.cfg" <"$TMP/curl-$1.cfg" >/dev/null || return 1
   done
@@ -134,7 +133,8 @@ fh_run() {
   for ((i = 0; i < k; i++)); do
     h=${hosts[$i]} n=$(fh_share "$COUNT" "$k" "$i") ci=$(fh_share "$c" "$k" "$i")
     if [ "$model" = curl ]; then
-      cmd=(curl -sS --fail --parallel --parallel-max $((ci > 300 ? 300 : ci)) -K "tmp/curl-$n.cfg")
+      # -w: the status of each answer, counted as a fetcher's "fetched"
+      cmd=(curl -sS --fail --parallel --parallel-max $((ci > 300 ? 300 : ci)) -w '%{http_code}\n' -K "tmp/curl-$n.cfg")
     else
       cmd=("bin/fetch-$model" -c "$ci" -n "$n" --timeout 60000 "$URL")
     fi
@@ -146,7 +146,9 @@ fh_run() {
   for ((i = 0; i < k; i++)); do
     rc=0; wait "${pids[$i]}" || rc=$?
     h=${hosts[$i]} n=$(fh_share "$COUNT" "$k" "$i") ci=$(fh_share "$c" "$k" "$i")
-    grep -v '^hosts: host .* lost' "$TMP/run-$i.err" | sed "s|^|$h: |" >&2
+    # its stderr, but for the lost-host line (hosts_finish says it last) and
+    # curl's progress meter (--parallel draws it despite -s)
+    tr '\r' '\n' <"$TMP/run-$i.err" | grep -Ev '^hosts: host .* lost|^DL% UL%|^--  --|^ *$' | sed "s|^|$h: |" >&2
     if [ "$rc" -eq 255 ]; then FH_LOST=1; continue; fi
     lines+=$(fh_host_line "$i" "$label" "$h" "$ci" "$n")$'\n'
   done
