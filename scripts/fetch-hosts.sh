@@ -148,7 +148,7 @@ fh_run() {
     h=${hosts[$i]} n=$(fh_share "$COUNT" "$k" "$i") ci=$(fh_share "$c" "$k" "$i")
     # its stderr, but for the lost-host line (hosts_finish says it last) and
     # curl's progress meter (--parallel draws it despite -s)
-    tr '\r' '\n' <"$TMP/run-$i.err" | grep -Ev '^hosts: host .* lost|^DL% UL%|^--  --|^ *$' | sed "s|^|$h: |" >&2
+    tr '\r' '\n' <"$TMP/run-$i.err" | grep -Ev '^hosts: host .* lost|^DL% UL%|^(--|[0-9]+) +--|^ *$' | sed "s|^|$h: |" >&2
     if [ "$rc" -eq 255 ]; then FH_LOST=1; continue; fi
     lines+=$(fh_host_line "$i" "$label" "$h" "$ci" "$n")$'\n'
   done
