@@ -56,8 +56,9 @@ nsh_up() {
   cp "$NSH_DIR/id.pub" "$NSH_DIR/authorized_keys"
   # sshd wants its privilege-separation folder at every connection; made
   # here if missing and left: another run's sshd on this machine may need it
-  # after we are done (removing it reset their connections at random)
-  mkdir -p /run/sshd
+  # after we are done (removing it reset their connections at random). The
+  # file in it keeps older copies of this script, which rmdir it, from doing so.
+  mkdir -p /run/sshd && touch /run/sshd/.c10k-lab-keep
   for n in "$@"; do
     i=$((i + 1))
     ns=$(nsh_ns "$n") a="$NSH_NET.$i" v="h$NSH_TAG$i"
