@@ -27,7 +27,7 @@ else fail "fetch: make bench-fetch across three namespace hosts: exit 0" "exit $
 rows=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   $c["load_hosts"] == 2 && $c["failed_runs"] == 0 && $c["runs"] == 1 && $c["fetchd_cpu_s"] > 0 &&
   $c["wall_s"] >= $c["ideal_s"] && $c["wall_s"] < 30 { print $c["model"] }' "$fout/summary.csv" 2>/dev/null | paste -sd ' ' -)
-if [ "$rows" = "loop threads curl" ]; then pass "fetch: rows of loop, threads and curl: load_hosts 2, no failed run, fetchd's CPU, wall >= the ideal"
+if [ "$rows" = "threads loop curl" ]; then pass "fetch: rows of loop, threads and curl: load_hosts 2, no failed run, fetchd's CPU, wall >= the ideal"
 else fail "fetch: rows of loop, threads and curl: load_hosts 2, no failed run, fetchd's CPU, wall >= the ideal" "good rows: '$rows'; $(tr '\n' ' ' <"$fout/summary.csv" 2>/dev/null)"; fi
 
 # every URL fetched: in every run the two hosts' counts add up to COUNT, none failed
