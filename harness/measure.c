@@ -63,7 +63,7 @@ static int measure_write(const char *out, const char *line, int late_col)
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0)
         goto fail;
-    if (st.st_size == 0 && net_write_all(fd, header, sizeof header - 1) < 0)
+    if (st.st_size == 0 && net_write_all(fd, header, strlen(header)) < 0)
         goto fail;
     if (net_write_all(fd, line, strlen(line)) < 0)
         goto fail;
