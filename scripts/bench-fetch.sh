@@ -109,7 +109,7 @@ write_meta() {
   hf=$(hyperfine --version) curlv=$(curl --version | head -n 1 | cut -d' ' -f1-2)
   if [ "$HOSTS" = 1 ]; then
     hf="none across hosts: each load host times its share with bin/measure --start-at"
-    curlv="${FH_CURL_VERSION:-} (on the load hosts)"
+    curlv="${FH_CURL_VERSION:-not run} (on the load hosts)"
   fi
   scripts/meta.sh "$1" --set pinning="$PINNING" \
     --set hyperfine="$hf" --set curl="$curlv" \
@@ -208,6 +208,11 @@ sweep() {
   fi
   echo "bench-fetch: $COUNT x /bytes/$BYTES?delay_ms=$DELAY, concurrency $CONC, $ncmd commands"
   echo "bench-fetch: estimated at least ${total} s (the delays alone; setup and slow models add more)"
+  if [ "$HOSTS" = 1 ]; then
+    local nruns
+    nruns=$(( ncmd * ( $(wc -w <<<"${short//,/ }") * (RUNS + WARMUP) + $(wc -w <<<"${long//,/ }") * LONG_RUNS ) ))
+    echo "bench-fetch: across hosts each run starts ${FH_LEAD_MS} ms after it is sent: $nruns runs, $(( nruns * FH_LEAD_MS / 1000 )) s more"
+  fi
   rm -f "$OUT"/raw-*.csv "$OUT"/hyperfine-*.json "$OUT"/curl-*.cfg "$OUT/load-hosts.csv"
   if [ "$HOSTS" = 1 ]; then
     sweep_hosts "$short" "$long" "$cmodels"

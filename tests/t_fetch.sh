@@ -222,30 +222,49 @@ else fail "fetchd --control: answers 'cpu USER SYS' for a line, exits 0 when std
 
 # the local sweep's CPU sets: halves of FETCH_CPUS on 4+ (here a given list,
 # 0,0,1,1: fetchd on CPU 0, the load on CPU 1), nothing pinned on fewer;
-# meta.txt and the chart's footnote say which
+# meta.txt and the chart's footnote say which. fetchd and the fetcher are
+# wrapped (BIN=$TMP/pinbin) to write down the CPUs they were allowed.
 plan 2
-# bench_pins NAME WANT_META WANT_FOOT [VAR=VALUE...] — a tiny sweep, its pinning
+mkdir -p "$TMP/pinbin"
+ln -sf "$(cd "$BIN" && pwd)/measure" "$TMP/pinbin/measure"
+for w in fetchd:fetchd fetch-probe:fetch-loop; do
+  printf '#!/bin/sh\nsed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status >"%s"\nexec "%s" "$@"\n' \
+    "$TMP/cpus-${w%%:*}" "$(cd "$BIN" && pwd)/${w#*:}" >"$TMP/pinbin/${w%%:*}"
+  chmod +x "$TMP/pinbin/${w%%:*}"
+done
+# bench_pins NAME WANT_META WANT_FOOT FETCHD_CPUS FETCHER_CPUS [VAR=VALUE...] — a tiny sweep, its pinning
 bench_pins() {
-  local name=$1 meta=$2 foot=$3 out=$TMP/bench-$((++npins)); shift 3
+  local name=$1 meta=$2 foot=$3 fcpus=$4 lcpus=$5 out=$TMP/bench-$((++npins)) got; shift 5
   if ! command -v gnuplot >/dev/null || ! command -v hyperfine >/dev/null; then
     skip "bench-fetch pinning: $name" "needs gnuplot and hyperfine (make deps)"; return
   fi
-  env FETCH_OUT="$out" FETCH_COUNT=20 FETCH_CONC=10 FETCH_MODELS=loop FETCH_CURL=0 FETCH_RUNS=1 FETCH_WARMUP=0 "$@" \
+  rm -f "$TMP"/cpus-*
+  env BIN="$TMP/pinbin" FETCH_OUT="$out" FETCH_COUNT=20 FETCH_CONC=10 FETCH_MODELS=probe FETCH_CURL=0 FETCH_RUNS=1 FETCH_WARMUP=0 "$@" \
     timeout 120 scripts/bench-fetch.sh sweep >"$out.log" 2>&1
-  local got; got=$(sed -n 's/^pinning: //p' "$out/meta.txt" 2>/dev/null)
+  got=$(sed -n 's/^pinning: //p' "$out/meta.txt" 2>/dev/null)
   if [[ $got == "$meta"* ]] && grep -q "medians; $foot;" "$out/fetch-wall.svg" 2>/dev/null &&
-     grep -q '^loop,10,1,0,' "$out/summary.csv" 2>/dev/null; then pass "bench-fetch pinning: $name"
-  else fail "bench-fetch pinning: $name" "meta '$got'; $(grep -o 'medians; [^;]*;' "$out/fetch-wall.svg" 2>/dev/null | head -n 1); $(tail -n 2 "$out.log" | tr '\n' ' ')"; fi
+     grep -q '^probe,10,1,0,' "$out/summary.csv" 2>/dev/null &&
+     [ "$(cat "$TMP/cpus-fetchd" 2>/dev/null)" = "$fcpus" ] && [ "$(cat "$TMP/cpus-fetch-probe" 2>/dev/null)" = "$lcpus" ]; then
+    pass "bench-fetch pinning: $name"
+  else fail "bench-fetch pinning: $name" "meta '$got'; $(grep -o 'medians; [^;]*;' "$out/fetch-wall.svg" 2>/dev/null | head -n 1); fetchd on CPUs $(cat "$TMP/cpus-fetchd" 2>/dev/null), the fetcher on $(cat "$TMP/cpus-fetch-probe" 2>/dev/null); $(tail -n 2 "$out.log" | tr '\n' ' ')"; fi
 }
-npins=0
+npins=0 all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
 if [ -z "$(pin_halves)" ]; then
-  bench_pins "this machine's $(nproc) CPUs: nothing pinned, and said" "none (" "nothing pinned"
+  bench_pins "this machine's $(nproc) CPUs: nothing pinned, and said" "none (" "nothing pinned" "$all" "$all"
 else
   h=$(pin_halves)
-  bench_pins "this machine's $(nproc) CPUs: halves, and said" "halves (fetchd on CPUs ${h% *};" "fetchd on CPUs ${h% *}, the fetchers on CPUs ${h#* }"
+  bench_pins "this machine's $(nproc) CPUs: halves, and said" "halves (fetchd on CPUs ${h% *};" \
+    "fetchd on CPUs ${h% *}, the fetchers on CPUs ${h#* }" "$(taskset -c "${h% *}" sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)" \
+    "$(taskset -c "${h#* }" sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
 fi
-bench_pins "4 CPUs given (FETCH_CPUS=0,0,1,1): disjoint halves, and said" "halves (fetchd on CPUs 0,0; hyperfine, bin/measure, the fetcher and curl on CPUs 1,1" \
-  "fetchd on CPUs 0,0, the fetchers on CPUs 1,1" FETCH_CPUS=0,0,1,1
+# the first two of our CPUs, each twice: a list of 4 that pin_halves splits
+# into one CPU for fetchd and another for the load
+read -r c0 c1 < <(cpu_list | head -n 2 | paste -sd ' ' -)
+if [ -n "${c1:-}" ]; then
+  bench_pins "4 CPUs given (FETCH_CPUS=$c0,$c0,$c1,$c1): fetchd on CPU $c0, the fetcher on CPU $c1, and said" \
+    "halves (fetchd on CPUs $c0,$c0; hyperfine, bin/measure, the fetcher and curl on CPUs $c1,$c1" \
+    "fetchd on CPUs $c0,$c0, the fetchers on CPUs $c1,$c1" "$c0" "$c1" FETCH_CPUS="$c0,$c0,$c1,$c1"
+else skip "bench-fetch pinning: 4 CPUs given" "one CPU only"; fi
 
 stop_server "$FPID"
 finish
