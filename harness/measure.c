@@ -162,6 +162,10 @@ int main(int argc, char **argv)
     if (!label)
         label = argv[1];
 
+    /* --until-eof: when ssh's session ends, stdout and stderr go with stdin;
+     * a write to them must not kill us before the command is stopped */
+    if (until_eof)
+        signal(SIGPIPE, SIG_IGN);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -202,8 +206,8 @@ int main(int argc, char **argv)
         if (sig == SIGINT || sig == SIGTERM)
             kill(p.pid, sig); /* pass it on; we report when the command ends */
         if (until_eof && measure_stdin_ended()) {
-            fprintf(stderr, "%s: stdin ended: stopping %s\n", prog, argv[1]);
             proc_stop(&p, 2000); /* reaps it: p.ru holds its CPU */
+            fprintf(stderr, "%s: stdin ended: stopped %s\n", prog, argv[1]);
             break;
         }
     }
