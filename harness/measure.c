@@ -135,7 +135,7 @@ int main(int argc, char **argv)
         {"label", 'l', FLAG_STR, &label, 0, 0, "L", "first column of the line (default: CMD's name)"},
         {"interval", 0, FLAG_INT, &interval_ms, 1, 60000, "MS", "how often to sample the tree's PSS"},
         {"start-at", 0, FLAG_INT, &start_at, 0, 4000000000000000000L, "NS", "start CMD at this wall-clock time (ns since 1970, CLOCK_REALTIME) and count wall_s from it; adds the column late_ms (how late CMD started): load hosts start together"},
-        {"until-eof", 0, FLAG_BOOL, &until_eof, 0, 0, NULL, "stop CMD (SIGTERM to its process group, SIGKILL 2 s later) when stdin ends: when ssh's session goes, so does CMD"},
+        {"until-eof", 0, FLAG_BOOL, &until_eof, 0, 0, NULL, "when stdin ends, stop CMD (SIGTERM; SIGKILL to its process group 2 s later) and whatever is left of its group: when ssh's session goes, so does CMD"},
         {0},
     };
     const struct flags_spec spec = {
