@@ -72,7 +72,7 @@ fh_fetchd_stop() {
 # fh_fetchd_cpu — fetchd's CPU seconds so far (user + system), from the server host
 fh_fetchd_cpu() {
   local w u s
-  echo >&"$FH_FETCHD_IN" 2>/dev/null || return 1
+  echo 1>&"$FH_FETCHD_IN" 2>/dev/null || return 1
   read -r -t 10 w u s <&"$FH_FETCHD_OUT" && [ "$w" = cpu ] || return 1
   awk -v u="$u" -v s="$s" 'BEGIN { printf "%.4f", u + s }'
 }
