@@ -26,9 +26,9 @@ TBIN ?= build/tests
 
 # The models, from the registry (scripts/models.sh): every folder models/NAME/
 # with echo.c, fetch.c and about.txt. Nothing here names a model.
-MODELS := $(shell scripts/models.sh)
-PROGRAMS_ECHO  := $(foreach m,$(MODELS),$(BIN)/echo-$(m))
-PROGRAMS_FETCH := $(foreach m,$(MODELS),$(BIN)/fetch-$(m))
+REGISTRY_MODELS := $(shell scripts/models.sh)
+PROGRAMS_ECHO  := $(foreach m,$(REGISTRY_MODELS),$(BIN)/echo-$(m))
+PROGRAMS_FETCH := $(foreach m,$(REGISTRY_MODELS),$(BIN)/fetch-$(m))
 PROGRAMS_MODEL := $(PROGRAMS_ECHO) $(PROGRAMS_FETCH)
 PROGRAMS_HARNESS := $(patsubst harness/%.c,$(BIN)/%,$(wildcard harness/*.c))
 PROGRAMS_DEMO := $(patsubst demos/%.c,$(BIN)/demo-%,$(wildcard demos/*.c))
@@ -123,7 +123,7 @@ $(if $(wildcard tests/unit_$(1).c),$$(if $$(MODEL_LIBCO_$(1)),$(TBIN)/unit_$(1):
 MODEL_PACKAGES_$(1) := $(shell scripts/models.sh --about $(1) packages)
 $(OBJ)/models/$(1)/echo.o $(OBJ)/models/$(1)/fetch.o $(OBJ)/tests/unit_$(1).o $(call model_runtime,$(1)) $$(if $$(MODEL_RT_$(1)),$$(patsubst %.c,$(OBJ)/%.o,$$(call rt_backend_src,$$(MODEL_RT_$(1))))): | $$(if $$(MODEL_PACKAGES_$(1)),model-deps-$(1))
 endef
-$(foreach m,$(MODELS),$(eval $(call MODEL_PROGRAMS,$(m))))
+$(foreach m,$(REGISTRY_MODELS),$(eval $(call MODEL_PROGRAMS,$(m))))
 $(PROGRAMS_MODEL):
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(MODEL_LDLIBS) $(LDLIBS_ALL)
@@ -157,7 +157,7 @@ $(TBIN)/%: $(OBJ)/tests/%.o $(LIBCO) $(LIBHARNESS) $(LIBCOMMON)
 
 # --- Debian packages the suite uses (installed when root, else printed) ----------
 deps:
-	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(MODELS),$(MODEL_PACKAGES_$(m))))
+	@scripts/deps.sh gnuplot:gnuplot-nox hyperfine:hyperfine curl:curl $(addprefix :,$(foreach m,$(REGISTRY_MODELS),$(MODEL_PACKAGES_$(m))))
 
 test: all deps deps-hosts peers test-deps
 	@tests/run.sh
@@ -208,7 +208,7 @@ clean:
 
 # The registry as the build sees it: one line per model, its programs.
 models:
-	@$(foreach m,$(MODELS),echo "$(m): $(BIN)/echo-$(m) $(BIN)/fetch-$(m) - programs: $(MODEL_SRC_$(m))/ - runtime: $(or $(MODEL_RT_$(m)),none) - own code: $(or $(strip $(call model_runtime_src,$(m))),none)";)
+	@$(foreach m,$(REGISTRY_MODELS),echo "$(m): $(BIN)/echo-$(m) $(BIN)/fetch-$(m) - programs: $(MODEL_SRC_$(m))/ - runtime: $(or $(MODEL_RT_$(m)),none) - own code: $(or $(strip $(call model_runtime_src,$(m))),none)";)
 
 help:
 	@grep -h '^#   make ' Makefile mk/*.mk | sed 's/^#   //'

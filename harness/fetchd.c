@@ -55,6 +55,7 @@ struct fd_opts {
     long timeout_ms;      /* slowloris guard: whole request within this, no write stall longer */
     long min_rate;        /* bytes/s a response must average after its first timeout_ms (0: no minimum) */
     long print_pattern;   /* >= 0: print that many pattern bytes and exit */
+    long control;         /* 1: stdin is a control channel (--control) */
 };
 
 static struct fd_opts opt = {
@@ -75,6 +76,7 @@ static int opts_parse(int argc, char **argv)
         {"timeout-ms", 't', FLAG_INT, &opt.timeout_ms, 1, 3600000, "MS", "a whole request must arrive, and a write may stall, at most this long"},
         {"min-rate", 0, FLAG_INT, &opt.min_rate, 0, 1L << 40, "BYTES", "after its first --timeout-ms a response must average this many bytes/s, or the connection is closed (0: no minimum)"},
         {"print-pattern", 0, FLAG_INT, &opt.print_pattern, 0, 1099511627776.0, "N", "print the first N bytes of the /bytes pattern on stdout and exit"},
+        {"control", 0, FLAG_BOOL, &opt.control, 0, 0, NULL, "stdin controls fetchd (run through ssh on a server host): each line read is answered on stdout with 'cpu USER_S SYS_S', fetchd's CPU so far; the end of stdin stops it as SIGTERM does"},
         {0},
     };
     const struct flags_spec spec = {
@@ -139,7 +141,7 @@ static struct {
 } srv;
 
 /* epoll's data.ptr for the two descriptors that are not connections */
-static char tag_listen, tag_signal;
+static char tag_listen, tag_signal, tag_stdin;
 
 static long long now_ns(void) { return net_now_ns(); }
 static long long ms_ns(long ms) { return (long long)ms * 1000000LL; }
@@ -510,6 +512,27 @@ static void srv_limits(void)
     }
 }
 
+/* --control: answer each line on stdin with fetchd's CPU so far (the
+ * runner asks before and after each run: fetchd's share of a run, measured
+ * on the server host); returns 1 once stdin has ended (stop). */
+static int srv_control(void)
+{
+    char buf[256];
+    ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (r <= 0)
+        return 1;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    for (ssize_t i = 0; i < r; i++)
+        if (buf[i] == '\n')
+            printf("cpu %ld.%06ld %ld.%06ld\n", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
+                   (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
+    fflush(stdout);
+    return 0;
+}
+
 static int srv_setup(void)
 {
     srv_limits();
@@ -522,6 +545,12 @@ static int srv_setup(void)
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_signal};
     epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.sigfd, &ev);
+    struct epoll_event cev = {.events = EPOLLIN, .data.ptr = &tag_stdin};
+    if (opt.control && epoll_ctl(srv.ep, EPOLL_CTL_ADD, STDIN_FILENO, &cev) < 0) {
+        fprintf(stderr, PROG ": --control: stdin cannot be watched (%s): a pipe or socket, please\n",
+                strerror(errno));
+        return -1;
+    }
     struct server_opts so = {.bind = opt.bind, .port = opt.port, .backlog = opt.backlog};
     char why[160];
     srv.lfd = server_listen(&so, why, sizeof why); /* prints the ready line */
@@ -551,7 +580,9 @@ static int srv_loop(void)
                 return 0;
             if (p == &tag_listen && srv_accept() < 0)
                 return 1;
-            if (p != &tag_signal && p != &tag_listen)
+            if (p == &tag_stdin && srv_control())
+                return 0;
+            if (p != &tag_signal && p != &tag_listen && p != &tag_stdin)
                 conn_event(p, evs[i].events);
         }
         srv_run_timers(now_ns());

@@ -3,7 +3,10 @@
 #
 #   make bench-fetch        the full sweep (env: FETCH_COUNT FETCH_DELAY_MS
 #                           FETCH_CONC FETCH_RUNS FETCH_WARMUP FETCH_MODELS FETCH_OUT
-#                           FETCH_PEER_CONC; PEERS=1: the peers' fetchers too, mk/peers.mk)
+#                           FETCH_PEER_CONC FETCH_PIN FETCH_CPUS; PEERS=1: the peers'
+#                           fetchers too, mk/peers.mk); with SERVER_HOST=user@s
+#                           LOAD_HOSTS="user@a user@b": fetchd on s, the fetchers on
+#                           a and b (docs/hosts.md)
 #   make bench-fetch-check  the judged comparisons, printed as medians and ratios
 
 .PHONY: bench-fetch bench-fetch-check fetch-charts

@@ -25,10 +25,21 @@
 #   of 1000 takes some 25 s a run).
 #   FETCH_OUT [results/fetch]  BIN [bin]
 #   FETCH_CHECK_MODEL [loop]: the model the judged comparisons are about
-# Nothing is pinned: fetchd, the fetcher and measure share the machine's cores.
+#   FETCH_PIN [auto]: auto puts fetchd and the load (hyperfine, measure, the
+#   fetcher, curl) on disjoint halves of the CPUs when there are 4 or more
+#   (scripts/lib.sh pin_halves, taskset -c), and pins nothing on fewer; none
+#   pins nothing. FETCH_CPUS [this process's CPUs]: the list that is halved.
+#   SERVER_HOST, LOAD_HOSTS ("user@a user@b"): the sweep across hosts, fetchd
+#   on the server host (bound to SERVER_ADDR [SERVER_HOST's host part], port
+#   SERVER_PORT [a free one]) and the fetchers on the load hosts, each a share
+#   of COUNT and of C, started together FETCH_LEAD_MS [1000] after they are
+#   told; SSH_CONFIG, HOSTS_DIR as for make bench (docs/hosts.md). Only the
+#   registry's fetchers and curl (if every load host has it) run there.
 set -eu
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+source scripts/hosts-lib.sh
+source scripts/fetch-hosts.sh
 COUNT=${FETCH_COUNT:-1000}
 DELAY=${FETCH_DELAY_MS:-50}
 BYTES=${FETCH_BYTES:-1024}
@@ -42,7 +53,9 @@ LONG_S=${FETCH_LONG_S:-10}
 LONG_RUNS=${FETCH_LONG_RUNS:-1}
 OUT=${FETCH_OUT:-results/fetch}
 MODE=${1:-sweep}
-case $MODE in -h|--help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case $MODE in -h|--help) sed -n '2,39s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+HOSTS=0
+[ -z "${SERVER_HOST:-}${LOAD_HOSTS:-}" ] || HOSTS=1
 
 die() { echo "bench-fetch: $*" >&2; exit 1; }
 for v in COUNT DELAY BYTES RUNS WARMUP LONG_S LONG_RUNS; do
@@ -51,6 +64,24 @@ done
 [[ $CONC =~ ^[0-9]+(,[0-9]+)*$ ]] || die "FETCH_CONC must look like 1,10,100 (got '$CONC')"
 [ "$RUNS" -ge 1 ] && [ "$LONG_RUNS" -ge 1 ] && [ "$COUNT" -ge 1 ] || die "runs and count must be at least 1"
 for p in fetchd measure; do [ -x "$BIN/$p" ] || die "$BIN/$p is missing: run make first"; done
+[ "$HOSTS" = 0 ] || [ "$MODE" != check ] || die "check runs on this machine only (SERVER_HOST and LOAD_HOSTS are for the sweep)"
+
+# The local run's CPU sets (item 5 of docs/hosts.md): fetchd on one half,
+# the load on the other, on 4 or more CPUs; nothing pinned on fewer.
+SRV_PIN=() LOAD_PIN=()
+PINNING="none (fetchd, the fetcher and bin/measure share all cores)"
+case ${FETCH_PIN:-auto} in
+  auto) halves=$(pin_halves ${FETCH_CPUS:+"$FETCH_CPUS"})
+        if [ -n "$halves" ] && [ "$HOSTS" = 0 ]; then
+          SRV_PIN=(taskset -c "${halves% *}") LOAD_PIN=(taskset -c "${halves#* }")
+          PINNING="halves (fetchd on CPUs ${halves% *}; hyperfine, bin/measure, the fetcher and curl on CPUs ${halves#* }: taskset -c)"
+        fi ;;
+  none) ;;
+  *) die "FETCH_PIN must be auto or none, not '$FETCH_PIN'" ;;
+esac
+if [ "$HOSTS" = 1 ]; then
+  PINNING="hosts (fetchd on the server host, the fetchers on the load hosts, each under bin/measure: host_* keys)"
+fi
 
 mkdir -p "$OUT"
 FPID=
@@ -59,23 +90,29 @@ lib_on_exit stop_fetchd
 
 # Start fetchd on a free port; sets PORT.
 start_fetchd() {
-  start_server fetchd "$BIN/fetchd" --port 0 || die "$SERR"
+  start_server fetchd "${SRV_PIN[@]}" "$BIN/fetchd" --port 0 || die "$SERR"
   FPID=$SPID PORT=$SPORT
 }
 
 # ideal_s C DELAY_MS — the wall time if every wave of C requests took exactly the delay.
 ideal_s() { awk -v n="$COUNT" -v c="$1" -v d="$2" 'BEGIN { w = int((n + c - 1) / c); printf "%.3f", w * d / 1000 }'; }
 
-# curl's config file: COUNT times the same URL, each written to /dev/null.
-curl_config() { # FILE URL
-  for _ in $(seq "$COUNT"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$2"; done >"$1"
+# curl's config file: COUNT (or N) times the same URL, each written to /dev/null.
+curl_config() { # FILE URL [N]
+  for _ in $(seq "${3:-$COUNT}"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$2"; done >"$1"
 }
 
 # write_meta FILE — meta.txt (scripts/meta.sh) with this benchmark's settings
 write_meta() {
   local pv; pv=$(peers/list.sh --versions ${MODELS//,/ })   # the peers' runtimes, if any
-  scripts/meta.sh "$1" --set pinning="none (fetchd, the fetcher and bin/measure share all cores)" \
-    --set hyperfine="$(hyperfine --version)" --set curl="$(curl --version | head -n 1 | cut -d' ' -f1-2)" \
+  local hf curlv
+  hf=$(hyperfine --version) curlv=$(curl --version | head -n 1 | cut -d' ' -f1-2)
+  if [ "$HOSTS" = 1 ]; then
+    hf="none across hosts: each load host times its share with bin/measure --start-at"
+    curlv="${FH_CURL_VERSION:-not run} (on the load hosts)"
+  fi
+  scripts/meta.sh "$1" --set pinning="$PINNING" \
+    --set hyperfine="$hf" --set curl="$curlv" \
     --set workload="$COUNT x GET /bytes/$BYTES?delay_ms=$DELAY; concurrency $CONC; models $MODELS${pmodels:+ (the peers at concurrency ${pconc:-none}, ${pruns:-$RUNS} runs)}; curl $CURL" \
     --set runs="$RUNS after $WARMUP warm-up; $LONG_RUNS and none when a run takes over $LONG_S s" \
     ${pv:+--set} ${pv:+"peers=$pv"} \
@@ -83,7 +120,9 @@ write_meta() {
 }
 
 # aggregate RAW_CSV SKIP — medians per label (model@c) after the first SKIP
-# rows of each label (hyperfine's warm-up runs), as summary rows.
+# rows of each label (hyperfine's warm-up runs), as summary rows. A run
+# across hosts (scripts/fetch-hosts.sh) has load_hosts and fetchd_cpu_s
+# columns too; a local one is 1 load host and no fetchd figure.
 aggregate() {
   awk -F, -v skip="$2" -v count="$COUNT" -v delay="$DELAY" '
     function median(s,   a, n, i, j, t) {
@@ -91,20 +130,23 @@ aggregate() {
       for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
-    NR == 1 { next }
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     { seen[$1]++; if (seen[$1] <= skip) next
       if (!($1 in order)) { order[$1] = ++nl; names[nl] = $1 }
       runs[$1]++; if ($2 != 0) bad[$1]++
       wall[$1] = wall[$1] " " $3; cpu[$1] = cpu[$1] " " ($4 + $5)
-      pss[$1] = pss[$1] " " $7; rss[$1] = rss[$1] " " $6 }
+      pss[$1] = pss[$1] " " $7; rss[$1] = rss[$1] " " $6
+      hosts[$1] = ("load_hosts" in col) ? $col["load_hosts"] : 1
+      if ("fetchd_cpu_s" in col) fcpu[$1] = fcpu[$1] " " $col["fetchd_cpu_s"] }
     END {
       for (i = 1; i <= nl; i++) { l = names[i]; split(l, mc, "@")
         w = int((count + mc[2] - 1) / mc[2])
-        printf "%s,%s,%d,%d,%.4f,%.4f,%.0f,%.0f,%.4f\n", mc[1], mc[2], runs[l], bad[l] + 0,
-          median(wall[l]), median(cpu[l]), median(pss[l]), median(rss[l]), w * delay / 1000 }
+        printf "%s,%s,%d,%d,%.4f,%.4f,%.0f,%.0f,%.4f,%d,%s\n", mc[1], mc[2], runs[l], bad[l] + 0,
+          median(wall[l]), median(cpu[l]), median(pss[l]), median(rss[l]), w * delay / 1000,
+          hosts[l], (l in fcpu) ? sprintf("%.4f", median(fcpu[l])) : "" }
     }' "$1"
 }
-SUMMARY_HEADER="model,concurrency,runs,failed_runs,wall_s,cpu_s,peak_pss_kib,maxrss_kib,ideal_s"
+SUMMARY_HEADER="model,concurrency,runs,failed_runs,wall_s,cpu_s,peak_pss_kib,maxrss_kib,ideal_s,load_hosts,fetchd_cpu_s"
 
 # run_group NAME RUNS WARMUP CONCLIST DELAY RAW [MODELS [CURL]] — hyperfine over
 # models x concurrency, then curl (MODELS and CURL default to the settings').
@@ -114,14 +156,14 @@ run_group() {
   local measure="$BIN/measure --out $raw --label"
   if [ -n "$MODELS" ]; then
     echo "== $name: models $MODELS x concurrency $cl, $runs runs after $warm warm-up"
-    hyperfine --style basic -i --warmup "$warm" --runs "$runs" --export-json "$OUT/hyperfine-$name.json" \
+    "${LOAD_PIN[@]}" hyperfine --style basic -i --warmup "$warm" --runs "$runs" --export-json "$OUT/hyperfine-$name.json" \
       -L model "$MODELS" -L c "$cl" \
       "$measure {model}@{c} -- $BIN/fetch-{model} -q -c {c} -n $COUNT --timeout 60000 '$url'"
   fi
   if [ "$CURL" = 1 ]; then
     curl_config "$OUT/curl-$name.cfg" "$url"
     echo "== $name: curl --parallel (at most 300 in flight: curl's limit) x concurrency $cl"
-    hyperfine --style basic -i --warmup "$warm" --runs "$runs" --export-json "$OUT/hyperfine-$name-curl.json" \
+    "${LOAD_PIN[@]}" hyperfine --style basic -i --warmup "$warm" --runs "$runs" --export-json "$OUT/hyperfine-$name-curl.json" \
       -L c "$cl" \
       "$measure curl@{c} -- curl -sS --fail --parallel --parallel-max \$(( {c} > 300 ? 300 : {c} )) -K $OUT/curl-$name.cfg"
   fi
@@ -137,6 +179,10 @@ sweep() {
   for m in ${MODELS//,/ }; do
     if [ -f "peers/$m/about.txt" ]; then pmodels="$pmodels${pmodels:+,}$m"; else cmodels="$cmodels${cmodels:+,}$m"; fi
   done
+  if [ "$HOSTS" = 1 ] && [ -n "$pmodels" ]; then
+    echo "bench-fetch: the peers' fetchers ($pmodels) run only on this machine: left out across hosts"
+    pmodels=""
+  fi
   for c in ${CONC//,/ }; do
     [ "$c" -ge 1 ] || die "a concurrency must be at least 1"
     est=$(ideal_s "$c" "$DELAY")
@@ -162,12 +208,21 @@ sweep() {
   fi
   echo "bench-fetch: $COUNT x /bytes/$BYTES?delay_ms=$DELAY, concurrency $CONC, $ncmd commands"
   echo "bench-fetch: estimated at least ${total} s (the delays alone; setup and slow models add more)"
-  rm -f "$OUT"/raw-*.csv "$OUT"/hyperfine-*.json "$OUT"/curl-*.cfg
+  if [ "$HOSTS" = 1 ]; then
+    local nruns
+    nruns=$(( ncmd * ( $(wc -w <<<"${short//,/ }") * (RUNS + WARMUP) + $(wc -w <<<"${long//,/ }") * LONG_RUNS ) ))
+    echo "bench-fetch: across hosts each run starts ${FH_LEAD_MS} ms after it is sent: $nruns runs, $(( nruns * FH_LEAD_MS / 1000 )) s more"
+  fi
+  rm -f "$OUT"/raw-*.csv "$OUT"/hyperfine-*.json "$OUT"/curl-*.cfg "$OUT/load-hosts.csv"
+  if [ "$HOSTS" = 1 ]; then
+    sweep_hosts "$short" "$long" "$cmodels"
+    return
+  fi
   write_meta "$OUT/meta.txt" \
     --command "$BIN/measure --out RAW --label MODEL@C -- $BIN/fetch-MODEL -q -c C -n $COUNT --timeout 60000 URL (under hyperfine; see hyperfine-*.json)" \
     --command "$BIN/measure --out RAW --label curl@C -- curl -sS --fail --parallel --parallel-max min(C,300) -K CONFIG"
   start_fetchd
-  echo "bench-fetch: fetchd pid $FPID on port $PORT"
+  echo "bench-fetch: fetchd pid $FPID on port $PORT; pinning: $PINNING"
   [ -z "$short" ] || run_group short "$RUNS" "$WARMUP" "$short" "$DELAY" "$OUT/raw-short.csv" "$cmodels"
   [ -z "$long" ] || run_group long "$LONG_RUNS" 0 "$long" "$DELAY" "$OUT/raw-long.csv" "$cmodels"
   # the peers: the same commands, at their own concurrencies, into the same raw files
@@ -176,6 +231,39 @@ sweep() {
     c=$(keep "$long" "$pconc"); [ -z "$c" ] || run_group long-peers "$LONG_RUNS" 0 "$c" "$DELAY" "$OUT/raw-long.csv" "$pmodels" 0
   fi
   stop_fetchd
+  summarize
+}
+
+# sweep_hosts SHORT LONG CMODELS — the sweep with fetchd on the server host and
+# the fetchers on the load hosts (scripts/fetch-hosts.sh); a host lost ends it
+# with the line naming it
+sweep_hosts() {
+  local short=$1 long=$2 cmodels=$3
+  fh_up "$cmodels"
+  [ "$CURL" = 0 ] || fh_curl_check
+  write_meta "$OUT/meta.txt" \
+    --command "on each load host, its share of C and COUNT: bin/measure --start-at T --until-eof --out - --label MODEL@C -- bin/fetch-MODEL -c C_i -n COUNT_i --timeout 60000 URL" \
+    --command "on each load host: bin/measure --start-at T --until-eof --out - --label curl@C -- curl -sS --fail --parallel --parallel-max min(C_i,300) -K CONFIG_i" \
+    --command "on the server host: bin/fetchd --bind $SERVER_ADDR --port ${SERVER_PORT:-0} --control" \
+    --command "SERVER_HOST=$SERVER_HOST LOAD_HOSTS='$LOAD_HOSTS' FETCH_COUNT=$COUNT FETCH_CONC=$CONC FETCH_RUNS=$RUNS FETCH_WARMUP=$WARMUP scripts/bench-fetch.sh"
+  if ! fh_fetchd_start; then
+    hosts_finish "$OUT" || true
+    exit 1
+  fi
+  URL="http://$SERVER_ADDR:$PORT/bytes/$BYTES?delay_ms=$DELAY"
+  echo "bench-fetch: fetchd on $SERVER_HOST at $SERVER_ADDR:$PORT; the fetchers on $LOAD_HOSTS"
+  local ok=1
+  if [ -n "$short" ]; then fh_group short "$RUNS" "$WARMUP" "$short" "$OUT/raw-short.csv" "$cmodels" "$CURL" || ok=0; fi
+  if [ "$ok" = 1 ] && [ -n "$long" ]; then fh_group long "$LONG_RUNS" 0 "$long" "$OUT/raw-long.csv" "$cmodels" "$CURL" || ok=0; fi
+  fh_fetchd_stop
+  # meta.txt gets every host; a host lost: its one line, last, and status 1
+  hosts_finish "$OUT" || exit 1
+  [ "$ok" = 1 ] || die "fetchd on the server host $SERVER_HOST stopped answering"
+  summarize
+}
+
+# summarize — summary.csv from the raw files, meta.txt finished, the charts
+summarize() {
   {
     echo "$SUMMARY_HEADER"
     [ ! -f "$OUT/raw-long.csv" ] || aggregate "$OUT/raw-long.csv" 0
@@ -194,12 +282,22 @@ sweep() {
   charts
 }
 
+# foot_pinning META — the pinning of a run, short, for the chart's footnote
+foot_pinning() {
+  local p; p=$(meta_get "$1" pinning)
+  case $p in
+    halves*) echo "$p" | sed 's/^halves (fetchd on CPUs \([^;]*\); .* on CPUs \([^:]*\):.*/fetchd on CPUs \1, the fetchers on CPUs \2/' ;;
+    hosts*) echo "fetchd on the server host, the fetchers on $(meta_get "$1" load_hosts | wc -w) load hosts" ;;
+    *) echo "nothing pinned" ;;
+  esac
+}
+
 charts() {
   [ -f "$OUT/summary.csv" ] || die "$OUT/summary.csv is missing: run the sweep first"
   command -v gnuplot >/dev/null || die "gnuplot is missing (apt-get install gnuplot-nox): no charts drawn"
   local foot m="$OUT/meta.txt" models
   foot="$(meta_machine "$m") | $(meta_get "$m" date | cut -c1-10) | commit $(meta_get "$m" commit)"
-  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; nothing pinned; curl: at most 300 in flight; ideal: ceil(count/C) waves x the delay"
+  foot="$foot | $(meta_get "$m" workload | cut -d';' -f1) | medians; $(foot_pinning "$m"); curl: at most 300 in flight; ideal: ceil(count/C) waves x the delay"
   models=$(csv_models "$OUT/summary.csv")
   local t
   for t in png svg; do
@@ -235,13 +333,13 @@ check() {
   echo "== 1. fetch-$cm, 1000 x /bytes/1024?delay_ms=100 at c=1000, vs the ideal 1 x 100 ms ($runs runs)"
   echo "   beside it fetch-epoll, the floor: one thread, no coroutines, no parser"
   url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=100"
-  hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-1.json" \
+  "${LOAD_PIN[@]}" hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-1.json" \
     "$BIN/measure --out $raw --label $cm@1000 -- $BIN/fetch-$cm -q -c 1000 -n 1000 '$url'" \
     "$BIN/measure --out $raw --label epoll@1000 -- $BIN/fetch-epoll -c 1000 -n 1000 '$url'"
   echo "== 2. fetch-$cm vs curl --parallel, 1000 x /bytes/1024?delay_ms=50 at c=300 ($runs runs each)"
   url="http://127.0.0.1:$PORT/bytes/1024?delay_ms=50"
   COUNT=1000 curl_config "$OUT/check-curl.cfg" "$url"
-  hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-2.json" \
+  "${LOAD_PIN[@]}" hyperfine --style basic -i --warmup 1 --runs "$runs" --export-json "$OUT/check-2.json" \
     "$BIN/measure --out $raw --label $cm@300 -- $BIN/fetch-$cm -q -c 300 -n 1000 '$url'" \
     "$BIN/measure --out $raw --label curl@300 -- curl -sS --fail --parallel --parallel-max 300 -K $OUT/check-curl.cfg"
   stop_fetchd

@@ -29,7 +29,6 @@ NSH_DIR=""
 NSH_SSH_CONFIG=""
 declare -gA _nsh_addr=() _nsh_sshd=()
 _nsh_names=()
-_nsh_made_run_sshd=0
 
 nsh_ns() { echo "c10kh$NSH_TAG-$1"; }
 nsh_addr() { echo "${_nsh_addr[$1]}"; }
@@ -55,8 +54,11 @@ nsh_up() {
   ssh-keygen -q -t ed25519 -N '' -f "$NSH_DIR/hostkey" -C c10k-throwaway-host &&
     ssh-keygen -q -t ed25519 -N '' -f "$NSH_DIR/id" -C c10k-throwaway-client || return 1
   cp "$NSH_DIR/id.pub" "$NSH_DIR/authorized_keys"
-  # sshd wants its privilege-separation folder; made here only if missing
-  if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && _nsh_made_run_sshd=1; fi
+  # sshd wants its privilege-separation folder at every connection; made
+  # here if missing and left: another run's sshd on this machine may need it
+  # after we are done (removing it reset their connections at random). The
+  # file in it keeps older copies of this script, which rmdir it, from doing so.
+  mkdir -p /run/sshd && touch /run/sshd/.c10k-lab-keep
   for n in "$@"; do
     i=$((i + 1))
     ns=$(nsh_ns "$n") a="$NSH_NET.$i" v="h$NSH_TAG$i"
@@ -148,7 +150,6 @@ nsh_down() {
     ip netns del "$(nsh_ns "$n")" 2>/dev/null
   done
   _nsh_names=()
-  [ "$_nsh_made_run_sshd" = 1 ] && rmdir /run/sshd 2>/dev/null
   [ -n "$NSH_DIR" ] && rm -rf "$NSH_DIR"
   NSH_DIR=""
 }

@@ -178,5 +178,93 @@ else fail "measure: CSV line and exit status" "rc=$rc $(cat "$csv" | tr '\n' ' '
 "$BIN/measure" --bogus -- true >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 2 ] && pass "measure: unknown flag exits 2" || fail "measure: unknown flag exits 2" "rc=$rc"
 
+# bin/measure's flags for the sweep across hosts (docs/fetch.md): --start-at
+# starts CMD at that wall-clock time and counts wall_s from it, --until-eof
+# stops CMD's whole group when stdin ends, --out - writes on stdout.
+plan 4
+t=$(( $(date +%s%N) + 400000000 ))
+"$BIN/measure" --start-at "$t" --out - --label soon -- sh -c 'date +%s%N; sleep 0.2' >"$TMP/sa.out" 2>"$TMP/sa.err"; rc=$?
+began=$(head -n 1 "$TMP/sa.out")
+if [ "$rc" -eq 0 ] && [ "$began" -ge "$t" ] && [ "$(sed -n 2p "$TMP/sa.out")" = "label,exit,wall_s,user_s,sys_s,maxrss_kib,peak_pss_kib,pss_samples,late_ms" ] &&
+   awk -F, 'NR == 3 && $1 == "soon" && $3 >= 0.19 && $3 < 0.35 && $9 < 10 { ok = 1 } END { exit !ok }' "$TMP/sa.out"; then
+  pass "measure --start-at: CMD starts at the time, not before; wall from it; late_ms on time; --out - on stdout"
+else fail "measure --start-at: CMD starts at the time, not before; wall from it; late_ms on time; --out - on stdout" "rc=$rc began-T=$(( (began - t) / 1000000 )) ms: $(tr '\n' ' ' <"$TMP/sa.out") $(head -c 200 "$TMP/sa.err")"; fi
+t=$(( $(date +%s%N) - 300000000 ))
+"$BIN/measure" --start-at "$t" --out - --label late -- sleep 0.1 >"$TMP/sa.out" 2>"$TMP/sa.err"
+if awk -F, 'NR == 2 && $3 >= 0.39 && $9 >= 300 { ok = 1 } END { exit !ok }' "$TMP/sa.out" && grep -q "after --start-at" "$TMP/sa.err"; then
+  pass "measure --start-at 300 ms ago: the late start is counted in wall_s and late_ms, and said"
+else fail "measure --start-at 300 ms ago: the late start is counted in wall_s and late_ms, and said" "$(tr '\n' ' ' <"$TMP/sa.out") $(head -c 200 "$TMP/sa.err")"; fi
+# stdin ends after 0.5 s: the command (sh) and the sleep it left behind both go
+t0=$(date +%s%N)
+{ sleep 0.5; } | timeout 20 "$BIN/measure" --until-eof --out "$TMP/eof.csv" --label eof -- \
+  sh -c "sleep 31 & echo \$! >'$TMP/eof.pid'; wait" 2>"$TMP/eof.err"; rc=$?
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+left=$(cat "$TMP/eof.pid" 2>/dev/null)
+# gone, or a zombie that PID 1 has not reaped yet
+alive=$(ps -o stat= -p "${left:-0}" 2>/dev/null | grep -v '^Z')
+if [ "$rc" -eq 143 ] && [ "$took" -lt 5000 ] && [ -n "$left" ] && [ -z "$alive" ] && grep -q '^eof,143,' "$TMP/eof.csv"; then
+  pass "measure --until-eof: stdin's end stops the command and its group (${took} ms), the line written"
+else fail "measure --until-eof: stdin's end stops the command and its group" "rc=$rc in $took ms, sleep $left ${alive:+alive: $alive}; $(cat "$TMP/eof.csv" 2>/dev/null) $(head -c 200 "$TMP/eof.err")"; fi
+[ -n "$alive" ] && kill "$left" 2>/dev/null
+
+# fetchd --control: a line asks for its CPU so far, stdin's end stops it
+coproc CTL { exec "$BIN/fetchd" --port 0 --control 2>"$TMP/ctl.err"; }
+ctl_in=${CTL[1]} ctl_out=${CTL[0]} ctl_pid=$CTL_PID
+read -r -t 5 ready <&"$ctl_out"
+"$BIN/fetch-epoll" -c 10 -n 100 "http://127.0.0.1:${ready##*:}/bytes/1000" >/dev/null 2>&1
+echo >&"$ctl_in"; read -r -t 5 w u sy <&"$ctl_out"
+exec {ctl_in}>&-
+for ((i = 0; i < 50; i++)); do kill -0 "$ctl_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$ctl_pid"; rc=$?
+if [[ $ready == "listening on "* ]] && [ "$w" = cpu ] && awk -v u="$u" -v s="$sy" 'BEGIN { exit !(u + s > 0 && u + s < 10) }' && [ "$rc" -eq 0 ]; then
+  pass "fetchd --control: answers 'cpu USER SYS' ($u $sy) for a line, exits 0 when stdin ends"
+else fail "fetchd --control: answers 'cpu USER SYS' for a line, exits 0 when stdin ends" "ready '$ready', answer '$w $u $sy', exit $rc: $(head -c 200 "$TMP/ctl.err")"; fi
+
+# the local sweep's CPU sets: halves of FETCH_CPUS on 4+ (here a given list,
+# 0,0,1,1: fetchd on CPU 0, the load on CPU 1), nothing pinned on fewer;
+# meta.txt and the chart's footnote say which. fetchd and the fetcher are
+# wrapped (BIN=$TMP/pinbin) to write down the CPUs they were allowed.
+plan 2
+mkdir -p "$TMP/pinbin"
+ln -sf "$(cd "$BIN" && pwd)/measure" "$TMP/pinbin/measure"
+for w in fetchd:fetchd fetch-probe:fetch-loop; do
+  printf '#!/bin/sh\nsed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status >"%s"\nexec "%s" "$@"\n' \
+    "$TMP/cpus-${w%%:*}" "$(cd "$BIN" && pwd)/${w#*:}" >"$TMP/pinbin/${w%%:*}"
+  chmod +x "$TMP/pinbin/${w%%:*}"
+done
+# bench_pins NAME WANT_META WANT_FOOT FETCHD_CPUS FETCHER_CPUS [VAR=VALUE...] — a tiny sweep, its pinning
+bench_pins() {
+  local name=$1 meta=$2 foot=$3 fcpus=$4 lcpus=$5 out=$TMP/bench-$((++npins)) got; shift 5
+  if ! command -v gnuplot >/dev/null || ! command -v hyperfine >/dev/null; then
+    skip "bench-fetch pinning: $name" "needs gnuplot and hyperfine (make deps)"; return
+  fi
+  rm -f "$TMP"/cpus-*
+  env BIN="$TMP/pinbin" FETCH_OUT="$out" FETCH_COUNT=20 FETCH_CONC=10 FETCH_MODELS=probe FETCH_CURL=0 FETCH_RUNS=1 FETCH_WARMUP=0 "$@" \
+    timeout 120 scripts/bench-fetch.sh sweep >"$out.log" 2>&1
+  got=$(sed -n 's/^pinning: //p' "$out/meta.txt" 2>/dev/null)
+  if [[ $got == "$meta"* ]] && grep -q "medians; $foot;" "$out/fetch-wall.svg" 2>/dev/null &&
+     grep -q '^probe,10,1,0,' "$out/summary.csv" 2>/dev/null &&
+     [ "$(cat "$TMP/cpus-fetchd" 2>/dev/null)" = "$fcpus" ] && [ "$(cat "$TMP/cpus-fetch-probe" 2>/dev/null)" = "$lcpus" ]; then
+    pass "bench-fetch pinning: $name"
+  else fail "bench-fetch pinning: $name" "meta '$got'; $(grep -o 'medians; [^;]*;' "$out/fetch-wall.svg" 2>/dev/null | head -n 1); fetchd on CPUs $(cat "$TMP/cpus-fetchd" 2>/dev/null), the fetcher on $(cat "$TMP/cpus-fetch-probe" 2>/dev/null); $(tail -n 2 "$out.log" | tr '\n' ' ')"; fi
+}
+npins=0 all=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+if [ -z "$(pin_halves)" ]; then
+  bench_pins "this machine's $(nproc) CPUs: nothing pinned, and said" "none (" "nothing pinned" "$all" "$all"
+else
+  h=$(pin_halves)
+  bench_pins "this machine's $(nproc) CPUs: halves, and said" "halves (fetchd on CPUs ${h% *};" \
+    "fetchd on CPUs ${h% *}, the fetchers on CPUs ${h#* }" "$(taskset -c "${h% *}" sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)" \
+    "$(taskset -c "${h#* }" sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
+fi
+# the first two of our CPUs, each twice: a list of 4 that pin_halves splits
+# into one CPU for fetchd and another for the load
+read -r c0 c1 < <(cpu_list | head -n 2 | paste -sd ' ' -)
+if [ -n "${c1:-}" ]; then
+  bench_pins "4 CPUs given (FETCH_CPUS=$c0,$c0,$c1,$c1): fetchd on CPU $c0, the fetcher on CPU $c1, and said" \
+    "halves (fetchd on CPUs $c0,$c0; hyperfine, bin/measure, the fetcher and curl on CPUs $c1,$c1" \
+    "fetchd on CPUs $c0,$c0, the fetchers on CPUs $c1,$c1" "$c0" "$c1" FETCH_CPUS="$c0,$c0,$c1,$c1"
+else skip "bench-fetch pinning: 4 CPUs given" "one CPU only"; fi
+
 stop_server "$FPID"
 finish
