@@ -61,7 +61,7 @@ set grid xtics ytics lc rgb "#dddddd" lw 1 dt 1
 
 nf = words(files)
 nm = words(medfiles)
-eval panels_open(sprintf("Echo round-trip latency by percentile, open loop: %s msgs/s over %s connections (lower is better)", rate, conns))
+eval panels_open(sprintf("Echo latency by percentile (open loop, %s msgs/s, %s connections): lower is better", rate, conns))
 do for [p = 1:np] {
     eval panel_frame(p)
     plot for [k = 1:nm] (in_panel(word(medmodels, k), p) ? "/dev/null" : word(medfiles, k)) skip 1 using (lat_x($2)):1 \

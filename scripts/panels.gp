@@ -35,12 +35,15 @@ panel_key_rows = np > 1 ? ceil((panel_most + key_extra) / 2.0) : ceil((panel_mos
 faint = "#e2e2e2"   # the other panels' names, behind
 if (!exists("warn")) warn = ""
 if (!exists("foot_y")) foot_y = 0.022   # the footnote's height (a chart with two lines: label 98 under it)
+# room on the left for the y tics and the y label: about 150 pixels of the
+# canvas, whose width follows the panels (scripts/lib.sh's gp_term)
+if (!exists("panels_left")) panels_left = 150.0 / (np >= 3 ? 1600 : np == 2 ? 1350 : 1100)
 
 # the plot areas: room above for the title, the panel titles and the keys;
 # below for the x label and the footnote
 panels_top = 0.90 - (np > 1 ? 0.045 : 0) - 0.034 * panel_key_rows
-panels_open(t) = sprintf("set multiplot layout 1,%d title \"%s\" font \",18\" margins screen 0.075, 0.985, 0.17, %g spacing screen 0.04, 0", \
-                         np, t, panels_top)
+panels_open(t) = sprintf("set multiplot layout 1,%d title \"%s\" font \",18\" margins screen %g, 0.985, 0.17, %g spacing screen 0.04, 0", \
+                         np, t, panels_left, panels_top)
 
 # panel_frame(p): the title and key of panel p, the footnote on the first
 # one only, the y label on the first one only (the panels share the axis)
