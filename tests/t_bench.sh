@@ -266,14 +266,14 @@ else fail "--summarize: groups by per_conn and work too" "got '$got'"; fi
 
 # --- --pin: CPU sets from the CPUs this process may use (its affinity) -------------------
 plan 2
-taskset -c 0 "$BIN/bench" --pin split --models loop --conns 2 --reps 1 --secs 0.2 --out "$TMP/pin1" >"$TMP/pin1.out" 2>&1
+taskset -c 0 "$BIN/bench" --bin "$BIN" --pin split --models loop --conns 2 --reps 1 --secs 0.2 --out "$TMP/pin1" >"$TMP/pin1.out" 2>&1
 rc=$?
 if [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/pin1.out")" -eq 1 ] && grep -q -- "--pin split: needs at least 2 CPUs.*may use 1" "$TMP/pin1.out"; then
   pass "--pin split with one CPU to run on (taskset -c 0): one line, exit 2"
 else fail "--pin split with one CPU to run on (taskset -c 0): one line, exit 2" "exit $rc: $(head -c 200 "$TMP/pin1.out")"; fi
 if [ "$(nproc)" -ge 2 ]; then
   c=$(cpu_list | head -n 2 | paste -sd , -)
-  taskset -c "$c" "$BIN/bench" --pin halves --models loop --conns 2 --reps 1 --secs 0.2 --out "$TMP/pin2" >/dev/null 2>&1
+  taskset -c "$c" "$BIN/bench" --bin "$BIN" --pin halves --models loop --conns 2 --reps 1 --secs 0.2 --out "$TMP/pin2" >/dev/null 2>&1
   want="pinning: split (server on CPUs ${c%,*}; loadgen and bench on CPUs ${c#*,})"
   if grep -qxF "$want" "$TMP/pin2/meta.txt" 2>/dev/null; then pass "--pin halves on two CPUs: one each, named in meta.txt"
   else fail "--pin halves on two CPUs: one each, named in meta.txt" "want '$want', got '$(grep pinning "$TMP/pin2/meta.txt" 2>/dev/null)'"; fi

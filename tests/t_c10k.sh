@@ -126,9 +126,13 @@ first="$TMP/$m.csv"
   [ -z "$(col "$first" 1 client_kib_per_conn_by_host)" ] && pass c10k_local_row_one_host ||
   fail c10k_local_row_one_host "load_hosts=$(col "$first" 1 load_hosts) both=$(col "$first" 1 meminfo_both_ends)"
 # the two halves of a run across hosts, here through a command that drops the
-# host's name (what scripts/hosts.sh run does over ssh): --serve and two --hold
-printf '#!/bin/sh\nshift\nexec "$@"\n' >"$TMP/here.sh" && chmod +x "$TMP/here.sh"
-(cd "$C10K_ROOT" && timeout 120 "$prog" --model "$m" --conns 201 --reps 1 --settle-ms 200 --server-cmd env \
+# host's name (what scripts/hosts.sh run does over ssh): --serve and two --hold.
+# The halves are asked for as "bin/c10k", a host's copy's path: here the
+# commands run this build's program instead (under a sanitizer BIN is not bin)
+abs=$(realpath "$prog")
+printf '#!/bin/sh\nshift\nexec "%s" "$@"\n' "$abs" >"$TMP/srv.sh" && chmod +x "$TMP/srv.sh"
+printf '#!/bin/sh\nshift 2\nexec "%s" "$@"\n' "$abs" >"$TMP/here.sh" && chmod +x "$TMP/here.sh"
+(cd "$C10K_ROOT" && timeout 120 "$prog" --model "$m" --conns 201 --reps 1 --settle-ms 200 --server-cmd "$TMP/srv.sh" \
    --load-cmd "$TMP/here.sh" --load-hosts "a b" --out "$TMP/halves.csv") 2>"$TMP/halves.err"; rc=$?
 by=$(col "$TMP/halves.csv" 1 client_kib_per_conn_by_host)
 if [ "$rc" -eq 0 ] && [ "$(col "$TMP/halves.csv" 1 load_hosts)" = 2 ] && [ "$(col "$TMP/halves.csv" 1 reached)" = 201 ] &&
@@ -136,8 +140,8 @@ if [ "$rc" -eq 0 ] && [ "$(col "$TMP/halves.csv" 1 load_hosts)" = 2 ] && [ "$(co
    [ "$(col "$TMP/halves.csv" 1 pss_kib_per_conn)" != NaN ]; then pass c10k_two_halves
 else fail c10k_two_halves "rc=$rc by_host='$by' row: $(tail -n 1 "$TMP/halves.csv" 2>/dev/null | cut -c1-200) $(tail -n 2 "$TMP/halves.err" | tr '\n' ' ')"; fi
 # the half that goes away before its line: the run stops (exit 3), one line naming the host
-printf '#!/bin/sh\n[ "$1" = b ] && exit 255\nshift\nexec "$@"\n' >"$TMP/lose.sh" && chmod +x "$TMP/lose.sh"
-(cd "$C10K_ROOT" && timeout 120 "$prog" --model "$m" --conns 20,20 --reps 2 --settle-ms 100 --server-cmd env \
+printf '#!/bin/sh\n[ "$1" = b ] && exit 255\nshift 2\nexec "%s" "$@"\n' "$abs" >"$TMP/lose.sh" && chmod +x "$TMP/lose.sh"
+(cd "$C10K_ROOT" && timeout 120 "$prog" --model "$m" --conns 20,20 --reps 2 --settle-ms 100 --server-cmd "$TMP/srv.sh" \
    --load-cmd "$TMP/lose.sh" --load-hosts "a b" --out "$TMP/lost.csv") 2>"$TMP/lost.err"; rc=$?
 if [ "$rc" -eq 3 ] && tail -n 1 "$TMP/lost.err" | grep -q "load host b: its half ended (exit status 255)" &&
    [ "$(wc -l <"$TMP/lost.csv")" -eq 1 ]; then pass c10k_half_lost
