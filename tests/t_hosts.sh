@@ -50,6 +50,9 @@ no_leftovers() {
   for ((i = 0; i < 40; i++)); do [ -z "$(leftovers)" ] && break; sleep 0.2; done
   if [ -z "$(leftovers)" ]; then pass "$1"; else fail "$1" "$(leftovers | tr '\n' ';')"; fi
 }
+# meta_hosts FILE — how many host_N lines of a meta.txt name a host with its
+# kernel, cores and this commit (three: the server and two load hosts)
+meta_hosts() { grep -c "^host_[123]: root@.*; kernel Linux.*; cores [0-9]*; .*commit $(git rev-parse HEAD | cut -c1-12)" "$1" 2>/dev/null; }
 # hist_total FILE — the count of the first histogram of a loadgen dump
 hist_total() { awk '$1 == "hist" { print $2; exit }' "$1"; }
 # one_line NAME PATTERN MAXS SECS RC ERR — the last line of ERR (make's own
@@ -92,8 +95,7 @@ if [ "$sums" = ok ] && [ "$n" -eq "$nmodels" ]; then pass "merged histogram coun
 else fail "merged histogram count = sum of the two hosts' = the row's msgs, every run" "$sums ($n runs)"; fi
 
 # meta.txt: every host with its kernel, cores and commit; the path
-commit=$(git rev-parse HEAD | cut -c1-12)
-if [ "$(grep -c "^host_[123]: root@.*; kernel Linux.*; cores [0-9]*; .*commit $commit; clock_offset_ms" "$out/meta.txt" 2>/dev/null)" -eq 3 ] &&
+if [ "$(meta_hosts "$out/meta.txt")" -eq 3 ] &&
    [ "$(grep -c '^path_rtt_us: root@.* [0-9.]* (' "$out/meta.txt")" -eq 2 ] &&
    grep -q '^pinning: hosts' "$out/meta.txt"; then
   pass "meta.txt: every host (kernel, cores, commit), the round trip from each load host"

@@ -36,7 +36,7 @@ bad=$(c10k_bad "$out/c10k.csv" '!($c["cg_server_kib_per_conn"] + 0 > 0) || $c["p
         $c["kernel_kib_per_conn"] == "NaN" || !($c["client_kernel_kib_per_conn"] + 0 > 0) || $c["meminfo_both_ends"] != 1')
 if [ -z "$bad" ] && [ -s "$out/c10k.csv" ]; then pass "server-side memory from the server host's cgroup and meminfo (one kernel: both ends)"
 else fail "server-side memory from the server host's cgroup and meminfo (one kernel: both ends)" "rows: $bad"; fi
-if [ "$(grep -c '^host_[123]: root@.*; kernel Linux.*; commit ' "$out/meta.txt" 2>/dev/null)" -eq 3 ] &&
+if [ "$(meta_hosts "$out/meta.txt")" -eq 3 ] &&
    grep -q '^pinning: hosts' "$out/meta.txt"; then pass "c10k meta.txt: every host, pinning: hosts"
 else fail "c10k meta.txt: every host, pinning: hosts" "$(grep -E '^(host_|pinning)' "$out/meta.txt" 2>/dev/null | tr '\n' ';')"; fi
 no_leftovers "nothing left running on any host after bench-c10k"

@@ -37,7 +37,7 @@ sums=$(awk -F, 'NR > 1 { n[$1]++; got[$1] += $14; bad[$1] += $15; label[$1] = $2
 if [ "$sums" = "runs 3" ]; then pass "fetch: every run, the two load hosts' fetched counts add up to COUNT (100), none failed"
 else fail "fetch: every run, the two load hosts' fetched counts add up to COUNT (100), none failed" "$(tr '\n' ';' <<<"$sums")"; fi
 
-if [ "$(grep -c "^host_[123]: root@.*; kernel Linux.*; cores [0-9]*; .*commit $commit" "$fout/meta.txt" 2>/dev/null)" -eq 3 ] &&
+if [ "$(meta_hosts "$fout/meta.txt")" -eq 3 ] &&
    grep -q '^pinning: hosts' "$fout/meta.txt" && grep -q 'fetchers on 2 load hosts' "$fout/fetch-wall.svg" 2>/dev/null; then
   pass "fetch: meta.txt has every host; pinning hosts, and the footnote says it"
 else fail "fetch: meta.txt has every host; pinning hosts, and the footnote says it" "$(grep -E '^(host_|pinning)' "$fout/meta.txt" 2>/dev/null | tr '\n' ';')"; fi

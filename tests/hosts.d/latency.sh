@@ -62,8 +62,7 @@ else fail "merged count = sum of the two hosts' = the row's msgs = the .hgrm's, 
 if [ "$rates" = ok ] && [ "$n" -eq 2 ]; then pass "RATE shared out: the load hosts' rates add up to it"
 else fail "RATE shared out: the load hosts' rates add up to it" "$rates ($n runs)"; fi
 
-commit=$(git rev-parse HEAD | cut -c1-12)
-if [ "$(grep -c "^host_[123]: root@.*; kernel Linux.*; cores [0-9]*; .*commit $commit; clock_offset_ms" "$lo/meta.txt" 2>/dev/null)" -eq 3 ] &&
+if [ "$(meta_hosts "$lo/meta.txt")" -eq 3 ] &&
    [ "$(grep -c '^path_rtt_us: root@.* [0-9.]* (' "$lo/meta.txt")" -eq 2 ] &&
    grep -q "^pinning: hosts (server on $SRV, loadgen on $L1 $L2)" "$lo/meta.txt"; then
   pass "latency meta.txt: every host (kernel, cores, commit), the round trips, pinning: hosts"
