@@ -151,14 +151,14 @@ static int c10k_cpu_set(const char *list, cpu_set_t *set)
     return 0;
 }
 
+/* --server-cpus, parsed once in main (proc_spawn pins the server to it) */
+static cpu_set_t c10k_server_set;
+
 /* In the child, before exec: join the server's cgroup BEFORE it can accept
- * anything, and take the server's CPUs (--server-cpus). */
+ * anything. */
 static int c10k_join_cgroup(void *dir)
 {
-    cpu_set_t set;
-    if (opt.server_cpus[0] && c10k_cpu_set(opt.server_cpus, &set) == 0 && sched_setaffinity(0, sizeof set, &set) < 0)
-        return -1;
-    return *(char *)dir ? cgroup_join(dir, 0) : 0;
+    return cgroup_join(dir, 0);
 }
 
 /* Start bin/echo-MODEL --port 0 in the server's cgroup and read its ready
@@ -194,8 +194,8 @@ static int c10k_server_start(struct c10k_server *s, const char *path, long n)
     }
     argv[k] = NULL;
     struct proc_opts o = {.pipe_stdout = 1, .err_fd = s->err_fd,
-                          .before_exec = s->cgroup[0] || opt.server_cpus[0] ? c10k_join_cgroup : NULL,
-                          .arg = s->cgroup};
+                          .cpus = opt.server_cpus[0] ? &c10k_server_set : NULL,
+                          .before_exec = s->cgroup[0] ? c10k_join_cgroup : NULL, .arg = s->cgroup};
     if (proc_spawn(&s->p, argv, &o) < 0) {
         c10k_say("cannot start %s: %s", path, strerror(errno));
         return -1;
@@ -1170,7 +1170,7 @@ int main(int argc, char **argv)
     if ((opt.serve || opt.hold) && ncounts != 1)
         return flags_exit(flags_error(&spec, "--conns: --serve and --hold take one count"));
     cpu_set_t set;
-    if ((opt.server_cpus[0] && c10k_cpu_set(opt.server_cpus, &set) < 0) ||
+    if ((opt.server_cpus[0] && c10k_cpu_set(opt.server_cpus, &c10k_server_set) < 0) ||
         (opt.client_cpus[0] && c10k_cpu_set(opt.client_cpus, &set) < 0))
         return flags_exit(flags_error(&spec, "--server-cpus/--client-cpus: not a CPU list like 0-1,3"));
     if (opt.client_cpus[0] && sched_setaffinity(0, sizeof set, &set) < 0) {

@@ -50,6 +50,8 @@ no_leftovers() {
   for ((i = 0; i < 40; i++)); do [ -z "$(leftovers)" ] && break; sleep 0.2; done
   if [ -z "$(leftovers)" ]; then pass "$1"; else fail "$1" "$(leftovers | tr '\n' ';')"; fi
 }
+# exit_ok NAME RC ERR — pass if a run exited 0, else fail with its status and ERR's last lines
+exit_ok() { if [ "$2" -eq 0 ]; then pass "$1"; else fail "$1" "exit $2: $(tail -n 3 "$3" | tr '\n' ' ')"; fi; }
 # meta_hosts FILE — how many host_N lines of a meta.txt name a host with its
 # kernel, cores and this commit (three: the server and two load hosts)
 meta_hosts() { grep -c "^host_[123]: root@.*; kernel Linux.*; cores [0-9]*; .*commit $(git rev-parse HEAD | cut -c1-12)" "$1" 2>/dev/null; }
@@ -68,8 +70,7 @@ one_line() {
 out=$TMP/main
 bench_hosts "$out" "$SRV" "$L1 $L2" "--conns 10 --reps 1 --secs 0.5" >"$TMP/main.out" 2>"$TMP/main.err"
 rc=$?
-if [ "$rc" -eq 0 ]; then pass "make bench across three namespace hosts: exit 0"
-else fail "make bench across three namespace hosts: exit 0" "exit $rc: $(tail -n 3 "$TMP/main.err" | tr '\n' ' ')"; fi
+exit_ok "make bench across three namespace hosts: exit 0" "$rc" "$TMP/main.err"
 got=$(csv_models "$out/echo.csv" 2>/dev/null)
 if [ "$got" = "$registered" ]; then pass "every model's row is there ($nmodels)"
 else fail "every model's row is there ($nmodels)" "rows for '$got', want '$registered'"; fi

@@ -19,8 +19,7 @@ c10k_bad() {
 out=$TMP/c10k
 c10k_hosts "$out" 1 >"$TMP/c10k.out" 2>"$TMP/c10k.err"
 rc=$?
-if [ "$rc" -eq 0 ]; then pass "make bench-c10k across three namespace hosts: exit 0"
-else fail "make bench-c10k across three namespace hosts: exit 0" "exit $rc: $(tail -n 3 "$TMP/c10k.err" | tr '\n' ' ')"; fi
+exit_ok "make bench-c10k across three namespace hosts: exit 0" "$rc" "$TMP/c10k.err"
 got=$(csv_models "$out/c10k.csv" 2>/dev/null | paste -sd ' ' -)
 bad=$(c10k_bad "$out/c10k.csv" '$c["load_hosts"] != 2 || $c["conns"] != 200 || $c["reached"] != 200 || $c["errors"] != 0 || $c["server_exit"] != 0')
 if [ "$got" = "$c10k_models" ] && [ -z "$bad" ]; then pass "a row per model: load_hosts 2, 200 of 200 reached, no errors, the server exits 0"

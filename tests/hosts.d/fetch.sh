@@ -19,8 +19,7 @@ fetch_hosts() {
 fout=$TMP/fetch
 fetch_hosts "$fout" "$L1 $L2" >"$TMP/fetch.out" 2>"$TMP/fetch.err"
 rc=$?
-if [ "$rc" -eq 0 ]; then pass "fetch: make bench-fetch across three namespace hosts: exit 0"
-else fail "fetch: make bench-fetch across three namespace hosts: exit 0" "exit $rc: $(tail -n 3 "$TMP/fetch.err" | tr '\n' ' ')"; fi
+exit_ok "fetch: make bench-fetch across three namespace hosts: exit 0" "$rc" "$TMP/fetch.err"
 
 # the rows: loop, threads and curl, each on 2 load hosts, no failed run, a
 # fetchd CPU figure, and no faster than the delays allow (the ideal)

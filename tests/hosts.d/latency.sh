@@ -22,8 +22,7 @@ plan 9
 lo=$TMP/latency
 lat_hosts "$lo" "$L1 $L2" >"$TMP/lat.out" 2>"$TMP/lat.err"
 rc=$?
-if [ "$rc" -eq 0 ]; then pass "make bench-latency across three namespace hosts: exit 0"
-else fail "make bench-latency across three namespace hosts: exit 0" "exit $rc: $(tail -n 3 "$TMP/lat.err" | tr '\n' ' ')"; fi
+exit_ok "make bench-latency across three namespace hosts: exit 0" "$rc" "$TMP/lat.err"
 
 bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
                $c["load_hosts"] != 2 || $c["start_spread_ms"] !~ /^[0-9.]+$/ || $c["errors"] != 0 || $c["msgs"] < 1 { print $1 }' "$lo/latency.csv" 2>/dev/null)
